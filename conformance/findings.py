@@ -1,0 +1,244 @@
+"""One Finding model for every check, every campaign and every report.
+
+A check is registered once with a `CheckSpec` (stable id, category from the taxonomy, severity,
+spec rule). Checks are plain functions that yield or raise `Violation`s; the campaign turns each
+violation into a `Finding` carrying evidence from the WireLog and a reproduce command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Iterable, Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .wirelog import WireEntry
+
+CATEGORIES: tuple[str, ...] = (
+    "protocol.jsonrpc_shape",
+    "protocol.error_codes",
+    "protocol.version_negotiation",
+    "protocol.lifecycle",
+    "protocol.pagination",
+    "protocol.notification_response",
+    "protocol.cancellation",
+    "protocol.concurrency",
+    "protocol.stdout_pollution",
+    "protocol.crash",
+    "protocol.schema",
+    "protocol.capabilities",
+    "tool.input_validation",
+    "tool.output_schema",
+    "tool.idempotency",
+    "tool.schema",
+    "robustness.timeout",
+    "robustness.resource_limits",
+    "robustness.unicode",
+    "transport.session",
+    "transport.http",
+    "security.command_injection",
+    "security.sql_injection",
+    "security.path_traversal",
+    "security.template_injection",
+    "security.ssrf",
+    "security.data_exposure",
+    "security.origin",
+    "security.auth",
+    "security.tool_poisoning",
+    "security.rug_pull",
+    "performance.latency",
+    "performance.degradation",
+    "performance.errors_under_load",
+)
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_ORDER.index(self)
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+SEVERITY_ORDER = [Severity.info, Severity.low, Severity.medium, Severity.high, Severity.critical]
+
+
+class Evidence(BaseModel):
+    """A WireLog excerpt (or an observation that is not a message, e.g. a process exit)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: int | None = None
+    t: float | None = None
+    direction: str | None = None
+    channel: str | None = None
+    raw: str
+    http: dict[str, Any] | None = None
+    note: str | None = None
+
+    @classmethod
+    def from_entry(cls, entry: WireEntry, limit: int = 2000) -> "Evidence":
+        d = entry.to_dict(limit)
+        d.pop("parse_error", None)
+        return cls(**d)
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="stable id: hash of check, target and the defining detail")
+    check: str
+    category: str
+    severity: Severity
+    title: str
+    detail: str
+    target: str = ""
+    revision: str | None = Field(None, description="protocol revision in force when it was seen")
+    rule: str | None = Field(None, description="spec-digest rule id, e.g. J4")
+    spec_level: str | None = Field(None, description="MUST / SHOULD / ...")
+    path: str | None = Field(None, description="JSON pointer into the offending message")
+    tool: str | None = None
+    input: Any = Field(None, description="the minimal reproducing input, when there is one")
+    evidence: list[Evidence] = Field(default_factory=list)
+    reproduce: str | None = Field(None, description="shell command that reproduces it")
+
+
+@dataclass(eq=False)
+class Violation(Exception):
+    """Raised or yielded by a check: what is wrong, and the wire entries that show it."""
+
+    detail: str
+    evidence: Sequence[WireEntry] = ()
+    path: str | None = None
+    tool: str | None = None
+    input: Any = None
+    severity: Severity | None = None  # override the check's default (rarely right)
+    key: str | None = None  # what makes two violations of one check the same finding
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    category: str
+    severity: Severity
+    title: str
+    rule: str | None = None  # spec-digest rule id
+    level: str | None = None  # MUST / SHOULD / MUST NOT ...
+    revisions: str = "all"  # e.g. "all", "2025-06-18..2025-11-25", "2026-07-28"
+    campaign: str = "conformance"
+    description: str = ""
+
+    def finding(
+        self,
+        v: Violation,
+        *,
+        target: str = "",
+        revision: str | None = None,
+        reproduce: str | None = None,
+    ) -> Finding:
+        key = v.key if v.key is not None else v.detail
+        digest = hashlib.sha1(
+            json.dumps([self.id, target, revision, key], default=str).encode()
+        ).hexdigest()[:12]
+        return Finding(
+            id=f"{self.id}:{digest}",
+            check=self.id,
+            category=self.category,
+            severity=v.severity or self.severity,
+            title=self.title,
+            detail=v.detail,
+            target=target,
+            revision=revision,
+            rule=self.rule,
+            spec_level=self.level,
+            path=v.path,
+            tool=v.tool,
+            input=v.input,
+            evidence=[Evidence.from_entry(e) for e in v.evidence][:8],
+            reproduce=reproduce,
+        )
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def register(
+    id: str,
+    category: str,
+    severity: Severity | str,
+    title: str,
+    *,
+    rule: str | None = None,
+    level: str | None = None,
+    revisions: str = "all",
+    campaign: str = "conformance",
+    description: str = "",
+) -> CheckSpec:
+    """Register a check once; modules call this at import time."""
+    if category not in CATEGORIES:
+        raise ValueError(f"check {id!r}: unknown category {category!r}")
+    spec = CheckSpec(
+        id=id,
+        category=category,
+        severity=Severity(severity),
+        title=title,
+        rule=rule,
+        level=level,
+        revisions=revisions,
+        campaign=campaign,
+        description=description,
+    )
+    existing = REGISTRY.get(id)
+    if existing is not None and existing != spec:
+        raise ValueError(f"check {id!r} registered twice with different specs")
+    REGISTRY[id] = spec
+    return spec
+
+
+CheckFn = Callable[..., Iterable[Violation] | None]
+
+
+def run_check(fn: CheckFn, *args: Any, **kwargs: Any) -> list[Violation]:
+    """Run a check that may raise one Violation or yield several (schemathesis style)."""
+    try:
+        out = fn(*args, **kwargs)
+        return list(out) if out is not None else []
+    except Violation as v:
+        return [v]
+
+
+def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: dict[str, Finding] = {}
+    for f in findings:
+        seen.setdefault(f.id, f)
+    return list(seen.values())

@@ -1,0 +1,359 @@
+"""JSON-RPC session over any transport: ids, correlation, timeouts, both protocol eras.
+
+Every request is bounded by a timeout (a hang is a finding, never a hang of mcpcheck). Every
+message in and out lands in the transport's WireLog; an `Exchange` points at the entries of one
+request/response pair so checks stay pure functions over recorded data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .transport.base import Transport, TransportError
+from .wirelog import WireEntry, WireLog
+
+LATEST = "2026-07-28"
+HANDSHAKE_LATEST = "2025-11-25"
+HANDSHAKE_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"]
+STATELESS_VERSIONS = ["2026-07-28"]
+KNOWN_VERSIONS = STATELESS_VERSIONS + HANDSHAKE_VERSIONS
+
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CAPS = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT = "io.modelcontextprotocol/clientInfo"
+
+CLIENT_INFO = {"name": "mcpcheck", "version": "0.1.0"}
+
+
+def is_stateless(revision: str | None) -> bool:
+    return revision in STATELESS_VERSIONS
+
+
+def id_key(value: Any) -> str:
+    """Correlation key that keeps 1 and "1" apart (J4: the id type must be echoed)."""
+    return json.dumps(value, sort_keys=True)
+
+
+@dataclass
+class Exchange:
+    """One request (or notification) and what came back for it."""
+
+    method: str
+    request: Any  # the message we sent (None for raw sends)
+    request_entry: WireEntry | None
+    response: dict[str, Any] | None = None
+    response_entry: WireEntry | None = None
+    elapsed: float | None = None
+    timed_out: bool = False
+    transport_error: str | None = None
+    revision: str | None = None
+    # For HTTP transports: status code and headers of the POST that carried the response.
+    http: dict[str, Any] | None = None
+    loose_id_match: bool = False  # response matched only after coercing the id type
+    malformed: bool = False  # a deliberately malformed request: silence is allowed, not a hang
+    extra: list[WireEntry] = field(default_factory=list)  # notifications seen while in flight
+
+    @property
+    def result(self) -> Any:
+        return self.response.get("result") if isinstance(self.response, dict) else None
+
+    @property
+    def error(self) -> Any:
+        return self.response.get("error") if isinstance(self.response, dict) else None
+
+    @property
+    def ok(self) -> bool:
+        return isinstance(self.response, dict) and "result" in self.response and "error" not in self.response
+
+    @property
+    def error_code(self) -> Any:
+        err = self.error
+        return err.get("code") if isinstance(err, dict) else None
+
+    @property
+    def answered(self) -> bool:
+        return self.response is not None
+
+    def evidence(self) -> list[WireEntry]:
+        return [e for e in (self.request_entry, self.response_entry) if e is not None]
+
+
+class Session:
+    """A JSON-RPC 2.0 client session in either protocol era."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        timeout: float = 10.0,
+        capabilities: dict[str, Any] | None = None,
+        client_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.timeout = timeout
+        self.capabilities = capabilities if capabilities is not None else {}
+        self.client_info = client_info or dict(CLIENT_INFO)
+        self.revision: str | None = None  # negotiated / chosen protocol revision
+        self.stateless = False
+        self.initialize_result: dict[str, Any] | None = None
+        self.discover_result: dict[str, Any] | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[str, tuple[asyncio.Future, Exchange]] = {}
+        self._reader: asyncio.Task | None = None
+        self.unmatched: list[WireEntry] = []  # responses nobody asked for
+        self.notifications: list[WireEntry] = []
+        self.server_requests: list[WireEntry] = []
+        self.exchanges: list[Exchange] = []
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def wirelog(self) -> WireLog:
+        return self.transport.wirelog
+
+    @property
+    def alive(self) -> bool:
+        return self.transport.alive
+
+    @property
+    def server_capabilities(self) -> dict[str, Any]:
+        src = self.discover_result if self.stateless else self.initialize_result
+        caps = (src or {}).get("capabilities")
+        return caps if isinstance(caps, dict) else {}
+
+    async def start(self) -> None:
+        await self.transport.start()
+        self._reader = asyncio.create_task(self._read_loop())
+
+    async def close(self) -> None:
+        await self.transport.close()
+        if self._reader:
+            try:
+                await asyncio.wait_for(self._reader, 2.0)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                self._reader.cancel()
+
+    async def __aenter__(self) -> "Session":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def set_revision(self, revision: str) -> None:
+        self.revision = revision
+        self.stateless = is_stateless(revision)
+        self.transport.protocol_version = revision
+        self.transport.stateless = self.stateless
+
+    # ----------------------------------------------------------------- messages
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def envelope_meta(self, revision: str | None = None) -> dict[str, Any]:
+        return {
+            META_VERSION: revision or self.revision or LATEST,
+            META_CAPS: self.capabilities,
+            META_CLIENT: self.client_info,
+        }
+
+    def build_request(
+        self, method: str, params: dict[str, Any] | None = None, *, id: Any = None, meta: bool | None = None
+    ) -> dict[str, Any]:
+        """The message `request()` would send. `meta`: add the stateless `_meta` envelope
+        (default: when the session is in the stateless era)."""
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "id": self.next_id() if id is None else id, "method": method}
+        if meta is None:
+            meta = self.stateless
+        if meta:
+            params = dict(params or {})
+            params["_meta"] = {**self.envelope_meta(), **(params.get("_meta") or {})}
+        if params is not None:
+            msg["params"] = params
+        return msg
+
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        id: Any = None,
+        timeout: float | None = None,
+        meta: bool | None = None,
+        message: dict[str, Any] | None = None,
+        malformed: bool = False,
+    ) -> Exchange:
+        """Send a request and wait (bounded) for its response. `message` sends a hand-built
+        envelope instead (used by checks that need odd ids or shapes); mark those `malformed`
+        so that the silence they may earn is not judged as a hang."""
+        msg = message if message is not None else self.build_request(method, params, id=id, meta=meta)
+        return await self._roundtrip(msg, timeout, malformed)
+
+    async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False) -> Exchange:
+        method = msg.get("method") if isinstance(msg.get("method"), str) else "?"
+        ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision, malformed=malformed)
+        self.exchanges.append(ex)
+        key = id_key(msg.get("id"))
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        has_id = "id" in msg
+        if has_id:
+            self._pending[key] = (fut, ex)
+        t0 = time.monotonic()
+        try:
+            ex.request_entry = await self.transport.send(msg)
+        except TransportError as exc:
+            self._pending.pop(key, None)
+            ex.transport_error = str(exc)
+            return ex
+        if not has_id:
+            return ex
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout or self.timeout)
+        except asyncio.TimeoutError:
+            ex.timed_out = True
+            self._pending.pop(key, None)
+            if self.alive:
+                self.wirelog.record(
+                    "in", "event", f"no response to {method} (id {msg.get('id')!r}) within {timeout or self.timeout:g}s"
+                )
+        except TransportError as exc:
+            ex.transport_error = str(exc)
+        ex.elapsed = time.monotonic() - t0
+        return ex
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None, *, meta: bool | None = None) -> Exchange:
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if meta is None:
+            meta = self.stateless
+        if meta:
+            params = dict(params or {})
+            params["_meta"] = {**self.envelope_meta(), **(params.get("_meta") or {})}
+        if params is not None:
+            msg["params"] = params
+        ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision)
+        try:
+            ex.request_entry = await self.transport.send(msg)
+        except TransportError as exc:
+            ex.transport_error = str(exc)
+        self.exchanges.append(ex)
+        return ex
+
+    async def send_raw(self, data: bytes, *, note: str | None = None) -> WireEntry | None:
+        try:
+            return await self.transport.send_raw(data, note=note)
+        except TransportError:
+            return None
+
+    async def quiet_period(self, seconds: float) -> list[WireEntry]:
+        """Wait and return every incoming message that arrived meanwhile (J7 checks)."""
+        mark = self.wirelog.mark()
+        await asyncio.sleep(seconds)
+        return [e for e in self.wirelog.since(mark) if e.direction == "in" and e.channel not in ("stderr",)]
+
+    # ----------------------------------------------------------------- reader
+    async def _read_loop(self) -> None:
+        while True:
+            entry = await self.transport.incoming.get()
+            if entry is None:
+                reason = self.transport.closed_reason or "transport closed"
+                for fut, ex in list(self._pending.values()):
+                    if not fut.done():
+                        fut.set_exception(TransportError(reason))
+                self._pending.clear()
+                return
+            try:
+                await self._dispatch(entry)
+            except Exception as exc:  # never let one odd message kill the reader
+                self.wirelog.record("in", "event", f"mcpcheck could not dispatch a message: {exc!r}")
+
+    async def _dispatch(self, entry: WireEntry) -> None:
+        msg = entry.parsed
+        if not isinstance(msg, dict):
+            return  # non-JSON or batch: recorded in the WireLog, judged by checks
+        if "method" in msg:
+            if "id" in msg and msg.get("id") is not None:
+                self.server_requests.append(entry)
+                await self._answer_server_request(msg)
+            else:
+                self.notifications.append(entry)
+                for _fut, ex in self._pending.values():
+                    ex.extra.append(entry)
+            return
+        if "result" in msg or "error" in msg or "id" in msg:
+            self._resolve(msg, entry)
+
+    def _resolve(self, msg: dict[str, Any], entry: WireEntry) -> None:
+        rid = msg.get("id")
+        item = self._pending.pop(id_key(rid), None)
+        loose = False
+        if item is None:
+            # Same id with another type (1 vs "1"): deliver it, flag it (J4).
+            for k, (fut, ex) in list(self._pending.items()):
+                sent = ex.request.get("id") if isinstance(ex.request, dict) else None
+                if rid is not None and str(sent) == str(rid):
+                    item = self._pending.pop(k)
+                    loose = True
+                    break
+        if item is None:
+            self.unmatched.append(entry)
+            return
+        fut, ex = item
+        ex.response = msg
+        ex.response_entry = entry
+        ex.loose_id_match = loose
+        if entry.http:
+            ex.http = entry.http
+        if not fut.done():
+            fut.set_result(msg)
+
+    async def _answer_server_request(self, msg: dict[str, Any]) -> None:
+        method = msg.get("method")
+        if method == "ping":
+            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"], "result": {}}
+        elif method == "roots/list" and "roots" in self.capabilities:
+            reply = {"jsonrpc": "2.0", "id": msg["id"], "result": {"roots": []}}
+        else:
+            reply = {
+                "jsonrpc": "2.0",
+                "id": msg["id"],
+                "error": {"code": -32601, "message": f"mcpcheck does not offer {method}"},
+            }
+        try:
+            await self.transport.send(reply)
+        except TransportError:
+            pass
+
+    # ----------------------------------------------------------------- protocol eras
+    async def initialize(
+        self, version: str = HANDSHAKE_LATEST, *, capabilities: dict[str, Any] | None = None, send_initialized: bool = True
+    ) -> Exchange:
+        """Handshake era: initialize, then notifications/initialized (L1)."""
+        params = {
+            "protocolVersion": version,
+            "capabilities": self.capabilities if capabilities is None else capabilities,
+            "clientInfo": self.client_info,
+        }
+        ex = await self.request("initialize", params, meta=False)
+        if ex.ok and isinstance(ex.result, dict):
+            self.initialize_result = ex.result
+            negotiated = ex.result.get("protocolVersion")
+            self.set_revision(negotiated if isinstance(negotiated, str) else version)
+            self.stateless = False
+            self.transport.stateless = False
+            if hasattr(self.transport, "on_initialized"):
+                self.transport.on_initialized(ex)  # HTTP: remember Mcp-Session-Id
+            if send_initialized:
+                await self.notify("notifications/initialized", meta=False)
+        return ex
+
+    async def discover(self, version: str = LATEST) -> Exchange:
+        """Stateless era (2026-07-28): server/discover with the per-request envelope (V2)."""
+        self.set_revision(version)
+        ex = await self.request("server/discover", {}, meta=True)
+        if ex.ok and isinstance(ex.result, dict):
+            self.discover_result = ex.result
+        return ex

@@ -1,0 +1,62 @@
+"""What every transport offers the session: move JSON-RPC messages (or raw bytes), know nothing of MCP.
+
+Incoming messages are WireEntry objects pushed onto `incoming`; `None` on that queue means the
+transport is gone (process exited, stream closed) and `closed_reason` says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from abc import ABC, abstractmethod
+from typing import Any
+
+from ..wirelog import WireEntry, WireLog
+
+
+class TransportError(Exception):
+    """The target could not be started or reached (exit code 2 territory)."""
+
+
+def encode(message: Any) -> bytes:
+    """One JSON-RPC message as one line: compact, UTF-8, no embedded newline."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+class Transport(ABC):
+    kind: str = "abstract"
+
+    def __init__(self, wirelog: WireLog | None = None) -> None:
+        self.wirelog = wirelog if wirelog is not None else WireLog()
+        self.incoming: asyncio.Queue[WireEntry | None] = asyncio.Queue()
+        self.closed_reason: str | None = None
+        # Set by the session once the era is known; HTTP transports derive headers from them.
+        self.protocol_version: str | None = None
+        self.stateless: bool = False
+
+    @property
+    def alive(self) -> bool:
+        return self.closed_reason is None
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def send(self, message: dict[str, Any]) -> WireEntry:
+        """Send one JSON-RPC message; returns the recorded outgoing entry."""
+
+    @abstractmethod
+    async def send_raw(self, data: bytes, *, note: str | None = None) -> WireEntry:
+        """Send bytes that need not be valid JSON-RPC (the fuzzer's door)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    def describe(self) -> str:
+        return self.kind
+
+    def _gone(self, reason: str) -> None:
+        if self.closed_reason is None:
+            self.closed_reason = reason
+            self.wirelog.record("in", "event", reason, note="transport closed")
+            self.incoming.put_nowait(None)
