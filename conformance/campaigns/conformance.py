@@ -330,8 +330,9 @@ async def probe_prompts(ctx: CampaignContext, state: EraState) -> None:
         required = [a.get("name") for a in args if isinstance(a, dict) and a.get("required") and isinstance(a.get("name"), str)]
         if required and with_required is None:
             with_required = (name, required)
-        ex = await s.request("prompts/get", {"name": name, "arguments": {a: "mcpcheck" for a in required}})
-        ctx.check(T.PROMPT_GET, T.check_prompt_get, ex, name)
+        values = {a: await _argument_value(ctx, state, name, a) for a in required}
+        ex = await s.request("prompts/get", {"name": name, "arguments": values})
+        ctx.check(T.PROMPT_GET, T.check_prompt_get, ex, name, bool(required))
     if not state.prompts:
         ctx.skip(T.PROMPT_GET, "the server lists no prompts")
     if with_required is not None:
@@ -343,6 +344,21 @@ async def probe_prompts(ctx: CampaignContext, state: EraState) -> None:
     bogus = f"mcpcheck_no_such_prompt_{secrets.token_hex(3)}"
     ex = await s.request("prompts/get", {"name": bogus, "arguments": {}})
     ctx.check(T.UNKNOWN_PROMPT, T.check_expected_error, ex, f"prompts/get of unknown prompt {bogus!r}", -32602)
+
+
+async def _argument_value(ctx: CampaignContext, state: EraState, prompt: str, argument: str) -> str:
+    """A value for a required prompt argument: the server's own first completion if it offers
+    completions, else a placeholder."""
+    if "completions" in state.capabilities:
+        ex = await ctx.s.request(
+            "completion/complete",
+            {"ref": {"type": "ref/prompt", "name": prompt}, "argument": {"name": argument, "value": ""}},
+        )
+        comp = ex.result.get("completion") if ex.ok and isinstance(ex.result, dict) else None
+        values = comp.get("values") if isinstance(comp, dict) else None
+        if isinstance(values, list) and values and isinstance(values[0], str):
+            return values[0]
+    return "mcpcheck"
 
 
 async def probe_completion(ctx: CampaignContext, state: EraState) -> None:
