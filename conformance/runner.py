@@ -24,13 +24,15 @@ CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
 def campaigns() -> dict[str, CampaignFn]:
     """Campaigns by name (imported lazily so `mcpcheck list-checks` stays fast)."""
     from .campaigns.conformance import run_conformance
+    from .campaigns.fuzz import run_fuzz
+    from .campaigns.replay import run_replay
 
-    return {"conformance": run_conformance}
+    return {"conformance": run_conformance, "fuzz": run_fuzz, "replay": run_replay}
 
 
 def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
-    from .campaigns import conformance  # noqa: F401
+    from .campaigns import conformance, fuzz  # noqa: F401
 
 
 def selector(only: list[str] | None, skip: list[str]) -> Callable[[str], bool]:

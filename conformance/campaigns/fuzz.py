@@ -1,0 +1,274 @@
+"""The per-tool fuzz campaign: Hypothesis drives tools/call with generated arguments.
+
+For every tool mcpcheck may call (see conformance/safety.py) and every input class (valid,
+invalid), Hypothesis generates arguments from the tool's inputSchema (strategies/), the call goes
+through the real session, and the pure checks in conformance/checks/tools.py judge the answer.
+A violation fails the Hypothesis example, Hypothesis shrinks it, and the minimal case becomes a
+Finding and a corpus/ entry that `mcpcheck replay` re-runs forever after.
+
+Hypothesis is synchronous and the session is asyncio, so each Hypothesis run happens on a worker
+thread that hands calls to the event loop (run_coroutine_threadsafe); the loop keeps reading the
+transport meanwhile, so timeouts, crashes and stray notifications are still seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets as _secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from ..checks import jsonrpc as J
+from ..checks import tools as TC
+from ..connect import detect, open_session
+from ..corpus import CorpusEntry, save_entry
+from ..findings import Violation, run_check
+from ..report.model import TargetResult
+from ..safety import may_call
+from ..session import Exchange, Session
+from .context import CampaignContext
+
+CANARY_ENV = "MCPCHECK_CANARY_SECRET"
+
+
+@dataclass
+class FuzzSettings:
+    max_examples: int = 25
+    seed: int | None = None
+    modes: tuple[str, ...] = ("valid", "invalid")
+    write_corpus: bool = True
+    corpus_dir: str = "corpus"
+
+
+@dataclass
+class ToolReport:
+    """Per tool: what was generated and which schema constraints the server enforces."""
+
+    tool: str
+    engine: str = ""
+    note: str = ""
+    calls: int = 0
+    skipped: str | None = None
+    enforced: dict[str, bool] = field(default_factory=dict)  # constraint -> rejected when violated
+
+
+class _Fail(AssertionError):
+    def __init__(self, spec, violation: Violation) -> None:
+        super().__init__(violation.detail)
+        self.spec, self.violation = spec, violation
+
+
+def _checks_for(mode: str) -> list:
+    return [TC.VALID_ACCEPTED] if mode == "valid" else [TC.INVALID_REJECTED]
+
+
+async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
+    cfg = cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings()
+    secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}"
+    env = {CANARY_ENV: secret} if ctx.target.transport == "stdio" else {}
+    probe, session = await detect(ctx.target, extra_env=env)
+    if not result.eras:
+        result.eras = probe.eras()
+    era = probe.eras()[0]  # fuzz in the newest era the server speaks
+    ctx.revision, ctx.session = era, session
+    listed = await _list_tools(session)
+    runner = _Runner(ctx, session, env, [secret])
+    reports: list[ToolReport] = []
+    try:
+        for tool in listed:
+            name = tool.get("name")
+            rep = ToolReport(tool=str(name))
+            reports.append(rep)
+            why = may_call(tool, ctx.target.safety)
+            if why is not None:
+                rep.skipped = why
+                ctx.notes.append(f"fuzz: not calling {name}: {why}")
+                continue
+            for mode in cfg.modes:
+                ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs)")
+                await asyncio.to_thread(runner.fuzz_tool, tool, mode, cfg, rep)
+            if _is_idempotent(tool):
+                await asyncio.to_thread(runner.idempotency, tool, cfg, rep)
+    finally:
+        await runner.session.close()
+        if ctx.target.transport == "stdio":
+            ctx.check(TC.FUZZ_STDOUT, J.check_stdout_lines, [e for s in runner.sessions for e in s.wirelog.entries])
+    result.tools = sorted({r.tool for r in reports} | set(result.tools))
+    ctx.fuzz_reports = reports  # type: ignore[attr-defined]
+    for rep in reports:
+        if rep.enforced:
+            table = ", ".join(f"{c}={'enforced' if ok else 'NOT enforced'}" for c, ok in sorted(rep.enforced.items()))
+            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
+        elif not rep.skipped:
+            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+
+
+def _is_idempotent(tool: dict) -> bool:
+    ann = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
+    return ann.get("idempotentHint") is True or ann.get("readOnlyHint") is True
+
+
+async def _list_tools(session: Session) -> list[dict[str, Any]]:
+    tools: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(50):
+        ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
+        if not ex.ok or not isinstance(ex.result, dict):
+            break
+        tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
+        cursor = ex.result.get("nextCursor")
+        if not isinstance(cursor, str):
+            break
+    return tools
+
+
+class _Runner:
+    """Runs on a worker thread; talks to the event loop that owns the session."""
+
+    def __init__(self, ctx: CampaignContext, session: Session, env: dict[str, str], secrets: list[str]) -> None:
+        self.ctx, self.session, self.env, self.secrets = ctx, session, env, secrets
+        self.loop = asyncio.get_running_loop()
+        self.sessions = [session]
+
+    def _await(self, coro, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, name: str, args: Any) -> Exchange:
+        if not self.session.alive:
+            self.restart()
+        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}))
+
+    def restart(self) -> None:
+        async def go() -> Session:
+            await self.session.close()
+            return await open_session(self.ctx.target, self.ctx.revision or "", extra_env=self.env)
+
+        self.session = self._await(go())
+        self.sessions.append(self.session)
+        self.ctx.session = self.session
+
+    def judge(self, ex: Exchange, name: str, args: Any, extra: Callable[[Exchange], list[tuple[Any, list[Violation]]]]) -> None:
+        """Raise _Fail for the first violation so Hypothesis shrinks towards it."""
+        if ex.transport_error is not None or not self.session.alive:
+            stderr = self.session.wirelog.stderr_text(1200).strip()
+            detail = f"tools/call {name!r} killed the server: {self.session.transport.closed_reason or ex.transport_error}"
+            if stderr:
+                detail += f"\nlast stderr:\n{stderr}"
+            raise _Fail(TC.FUZZ_NO_CRASH, Violation(detail, ex.evidence(), tool=name, input=args, key=f"{name}/crash"))
+        if ex.timed_out:
+            raise _Fail(TC.FUZZ_NO_HANG, Violation(f"tools/call {name!r} got no answer within {self.ctx.target.timeout:g}s", ex.evidence(), tool=name, input=args, key=f"{name}/hang"))
+        for spec, violations in extra(ex):
+            for v in violations:
+                if v.severity is not None and v.severity.value == "info":
+                    self.ctx.record(spec, [v])  # an observation: record, don't shrink
+                    continue
+                raise _Fail(spec, v)
+        self.ctx.check(TC.NO_LEAK, TC.check_no_leak, ex, name, args, self.secrets)
+
+    def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
+        import strategies
+
+        name = str(tool["name"])
+        schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+        rev = self.ctx.revision
+        try:
+            if mode == "valid":
+                plan = strategies.plan_valid(schema, revision=rev)
+                rep.engine, rep.note = plan.engine, plan.note
+                strat = plan.strategy.map(lambda a: (a, None))
+            else:
+                strat = strategies.invalid(schema, revision=rev).map(lambda c: (c.value, c))
+        except Exception as exc:  # never silently skip a tool: say why
+            self.ctx.notes.append(f"fuzz: {name}: cannot generate {mode} inputs: {exc}")
+            rep.note = (rep.note + "; " if rep.note else "") + f"no {mode} inputs: {exc}"
+            return
+        out_schema = tool.get("outputSchema")
+        last: dict[str, Any] = {}
+
+        def extra(ex: Exchange, args: Any, case: Any) -> list:
+            if mode == "valid":
+                return [
+                    (TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, ex, name, args)),
+                    (TC.OUTPUT_CONFORMS, run_check(TC.check_structured_output, ex, name, out_schema, rev, args)),
+                ]
+            rejected = not ex.ok or (isinstance(ex.result, dict) and ex.result.get("isError") is True)
+            key = case.constraint
+            rep.enforced[key] = rep.enforced.get(key, True) and rejected
+            return [(TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, name, args, case.constraint, case.path, getattr(case, "soft", False)))]
+
+        @settings(
+            max_examples=cfg.max_examples,
+            deadline=None,
+            database=None,
+            derandomize=cfg.seed is None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
+        @given(st.data())
+        def property_(data: st.DataObject) -> None:
+            args, case = data.draw(strat, label="arguments")
+            last["args"], last["case"] = args, case
+            ex = self.call(name, args)
+            rep.calls += 1
+            self.judge(ex, name, args, lambda e: extra(e, args, case))
+
+        if cfg.seed is not None:
+            from hypothesis import seed as _seed
+
+            property_ = _seed(cfg.seed)(property_)
+        for spec in (*_checks_for(mode), TC.FUZZ_NO_CRASH, TC.FUZZ_NO_HANG):
+            self.ctx.passed(spec)
+        if mode == "valid":
+            self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
+        try:
+            property_()
+        except _Fail as fail:
+            v = fail.violation
+            findings = self.ctx.record(fail.spec, [v])
+            if cfg.write_corpus and findings:
+                case = last.get("case")
+                save_entry(
+                    CorpusEntry(
+                        target=self.ctx.target.name,
+                        tool=name,
+                        arguments=v.input,
+                        mode=mode,
+                        check=fail.spec.id,
+                        revision=rev,
+                        detail=v.detail,
+                        constraint=getattr(case, "constraint", None),
+                    ),
+                    cfg.corpus_dir,
+                )
+        except Unsatisfiable as exc:
+            rep.note = (rep.note + "; " if rep.note else "") + f"{mode}: could not generate inputs ({exc})"
+            self.ctx.notes.append(f"fuzz: {name}: could not generate {mode} inputs: {exc}")
+
+    def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
+        import strategies
+
+        name = str(tool["name"])
+        schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+        try:
+            plan = strategies.plan_valid(schema, revision=self.ctx.revision)
+        except Exception:
+            return
+
+        @settings(max_examples=max(3, cfg.max_examples // 5), deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @given(plan.strategy)
+        def twice(args: Any) -> None:
+            a = self.call(name, args)
+            b = self.call(name, args)
+            rep.calls += 2
+            self.ctx.check(TC.IDEMPOTENT, TC.check_idempotent, a, b, name, args)
+
+        try:
+            twice()
+        except Exception as exc:  # pragma: no cover - generation trouble only
+            self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {exc}")

@@ -1,0 +1,61 @@
+"""corpus/: every shrunk failure as one JSON file, replayed as a regression test forever after.
+
+Layout: corpus/<target>/<check>-<hash>.json. The file holds the realized JSON arguments (not a
+Hypothesis choice sequence), so it survives schema and library changes and reads like a bug report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CorpusEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["mcpcheck-corpus/1"] = "mcpcheck-corpus/1"
+    target: str
+    tool: str
+    arguments: Any
+    mode: Literal["valid", "invalid", "injected"]
+    check: str
+    revision: str | None = None
+    detail: str = ""
+    constraint: str | None = None
+    first_seen: str = Field(default_factory=lambda: _dt.date.today().isoformat())
+
+    def digest(self) -> str:
+        key = json.dumps([self.target, self.tool, self.check, self.arguments], sort_keys=True, default=repr)
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "_"
+
+
+def save_entry(entry: CorpusEntry, root: str | Path = "corpus") -> Path:
+    """Write the entry unless the same failure is already stored; returns its path."""
+    folder = Path(root) / _safe(entry.target)
+    path = folder / f"{_safe(entry.check)}-{entry.digest()}.json"
+    if path.exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def load_entries(root: str | Path = "corpus", target: str | None = None) -> list[tuple[Path, CorpusEntry]]:
+    base = Path(root)
+    if not base.exists():
+        return []
+    folders = [base / _safe(target)] if target else sorted(p for p in base.iterdir() if p.is_dir())
+    out = []
+    for folder in folders:
+        for file in sorted(folder.glob("*.json")):
+            out.append((file, CorpusEntry.model_validate_json(file.read_text())))
+    return out
