@@ -26,6 +26,9 @@ class Safety(BaseModel):
         False, description="call tools annotated destructiveHint (never by default)"
     )
     dangerous_tools: list[str] = Field(default_factory=list, description="tools never to call")
+    allow_tools: list[str] = Field(
+        default_factory=list, description="tools to call even though they look destructive"
+    )
     only_tools: list[str] | None = Field(None, description="if set, call only these tools")
 
 

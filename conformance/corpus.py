@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -22,11 +23,13 @@ class CorpusEntry(BaseModel):
     target: str
     tool: str
     arguments: Any
-    mode: Literal["valid", "invalid", "injected"]
+    mode: Literal["valid", "invalid", "injected", "stateful"]
     check: str
     revision: str | None = None
     detail: str = ""
     constraint: str | None = None
+    seed: int | None = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
     first_seen: str = Field(default_factory=lambda: _dt.date.today().isoformat())
 
     def digest(self) -> str:
@@ -45,7 +48,9 @@ def save_entry(entry: CorpusEntry, root: str | Path = "corpus") -> Path:
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)  # atomic: a replay never sees half a file
     return path
 
 

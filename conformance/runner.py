@@ -26,13 +26,14 @@ def campaigns() -> dict[str, CampaignFn]:
     from .campaigns.conformance import run_conformance
     from .campaigns.fuzz import run_fuzz
     from .campaigns.replay import run_replay
+    from .campaigns.stateful import run_stateful
 
-    return {"conformance": run_conformance, "fuzz": run_fuzz, "replay": run_replay}
+    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay}
 
 
 def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
-    from .campaigns import conformance, fuzz  # noqa: F401
+    from .campaigns import conformance, fuzz, stateful  # noqa: F401
 
 
 def selector(only: list[str] | None, skip: list[str]) -> Callable[[str], bool]:

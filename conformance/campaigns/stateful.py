@@ -1,0 +1,259 @@
+"""The stateful campaign: a Hypothesis RuleBasedStateMachine over one session.
+
+Rules call tools with generated valid inputs and feed values returned by one tool (ids, names,
+URIs: a Bundle) into string arguments of others, list tools again, read resources, get prompts,
+ping, and cancel in-flight calls; invariants run after every step. A failing sequence shrinks to
+the shortest one and is saved to corpus/ like any other failure (mode "stateful").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule, run_state_machine_as_test
+
+from ..checks import tools as TC
+from ..corpus import CorpusEntry, save_entry
+from ..findings import Violation, register, run_check
+from ..report.model import TargetResult
+from ..safety import may_call
+from .context import CampaignContext
+from .fuzz import FuzzSettings, _Fail, _list_tools, _Runner
+
+LISTING_STABLE = register(
+    "stateful.listing_stable",
+    "security.rug_pull",
+    "medium",
+    "tools/list does not change during a session without notifications/tools/list_changed",
+    rule="T7/T14",
+    level="MUST NOT",
+    campaign="stateful",
+)
+SEQUENCE_OK = register(
+    "stateful.sequence",
+    "protocol.crash",
+    "high",
+    "Any sequence of valid calls keeps the server alive and answering",
+    rule="T11",
+    level="MUST",
+    campaign="stateful",
+)
+CANCEL = register(
+    "stateful.cancel",
+    "protocol.cancellation",
+    "low",
+    "A cancelled in-flight request gets no response and the server stays healthy",
+    rule="CN1/CN2",
+    level="SHOULD/MUST",
+    campaign="stateful",
+)
+
+ID_KEYS = ("id", "uri", "name", "key", "handle", "token", "slug", "path")
+
+
+def harvest(result: Any, limit: int = 8) -> list[str]:
+    """Strings worth feeding forward: values of id-like keys in structured or JSON text output."""
+    found: list[str] = []
+
+    def walk(node: Any, key: str = "") -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, str(k))
+        elif isinstance(node, list):
+            for v in node[:20]:
+                walk(v, key)
+        elif isinstance(node, str) and 0 < len(node) <= 200:
+            k = key.lower()
+            if k in ID_KEYS or k.endswith("id") or k.endswith("_uri") or k.endswith("name"):
+                found.append(node)
+
+    if isinstance(result, dict):
+        walk(result.get("structuredContent"))
+        for block in result.get("content") or []:
+            if isinstance(block, dict) and isinstance(block.get("text"), str) and block["text"][:1] in "{[":
+                try:
+                    walk(json.loads(block["text"]))
+                except ValueError:
+                    pass
+            if isinstance(block, dict) and isinstance(block.get("uri"), str):
+                found.append(block["uri"])
+    return list(dict.fromkeys(found))[:limit]
+
+
+def _string_slots(node: Any, path: tuple = ()) -> list[tuple]:
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _string_slots(v, path + (k,))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _string_slots(v, path + (i,))]
+    return [path] if isinstance(node, str) else []
+
+
+def _replace(node: Any, path: tuple, value: Any) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {**node, head: _replace(node[head], rest, value)}
+    out = list(node)
+    out[head] = _replace(out[head], rest, value)
+    return out
+
+
+async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
+    import strategies
+    from ..connect import detect
+
+    cfg = cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings()
+    probe, session = await detect(ctx.target)
+    ctx.revision, ctx.session = probe.eras()[0], session
+    listed = await _list_tools(session)
+    callable_tools = []
+    for t in listed:
+        if may_call(t, ctx.target.safety) is None and isinstance(t.get("inputSchema"), dict):
+            try:
+                plan = strategies.plan_valid(t["inputSchema"], revision=ctx.revision)
+            except Exception as exc:
+                ctx.notes.append(f"stateful: {t.get('name')}: no valid inputs: {exc}")
+                continue
+            callable_tools.append((t, plan.strategy))
+    resources = []
+    if "resources" in session.server_capabilities:
+        ex = await session.request("resources/list", {})
+        if ex.ok and isinstance(ex.result, dict):
+            resources = [r["uri"] for r in ex.result.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("uri"), str)]
+    runner = _Runner(ctx, session, {}, [])
+    try:
+        if not callable_tools:
+            ctx.skip(SEQUENCE_OK, "no tool is safe to call")
+            return
+        await asyncio.to_thread(_run_machine, runner, ctx, callable_tools, resources, listed, cfg)
+    finally:
+        await runner.session.close()
+
+
+def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
+    names = [t["name"] for t, _ in tools]
+    baseline = sorted(json.dumps(t, sort_keys=True) for t in listed)
+    steps_log: list[dict[str, Any]] = []
+    stateless = runner.session.stateless
+
+    class MCPSession(RuleBasedStateMachine):
+        values = Bundle("values")
+
+        def __init__(self) -> None:
+            super().__init__()
+            steps_log.clear()
+            self.notes_seen = len(runner.session.notifications)
+
+        def _call(self, i: int, args: Any) -> list[str]:
+            name = names[i]
+            steps_log.append({"call": name, "arguments": args})
+            ex = runner.call(name, args)
+            runner.judge(ex, name, args, lambda e: [(TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, e, name, args))])
+            return harvest(ex.result) if ex.ok else []
+
+        @rule(target=values, i=st.integers(0, len(tools) - 1), data=st.data())
+        def call_tool(self, i: int, data: st.DataObject):
+            args = data.draw(tools[i][1], label=f"{names[i]} arguments")
+            return multiple(*self._call(i, args))
+
+        @rule(target=values, i=st.integers(0, len(tools) - 1), value=values, data=st.data())
+        def call_with_earlier_value(self, i: int, value: str, data: st.DataObject):
+            args = data.draw(tools[i][1], label=f"{names[i]} arguments")
+            slots = _string_slots(args)
+            if slots:
+                slot = data.draw(st.sampled_from(slots), label="slot")
+                candidate = _replace(args, slot, value)
+                import strategies
+
+                if strategies.is_valid(tools[i][0]["inputSchema"], candidate, ctx.revision):
+                    args = candidate
+            return multiple(*self._call(i, args))
+
+        @rule()
+        def list_again(self) -> None:
+            steps_log.append({"list": "tools"})
+            now = sorted(json.dumps(t, sort_keys=True) for t in _sync_list(runner))
+            changed_note = any(
+                isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed"
+                for n in runner.session.notifications
+            )
+            if now != baseline and not changed_note:
+                ctx.fail(LISTING_STABLE, Violation("tools/list changed during the session without notifications/tools/list_changed", runner.session.wirelog.entries[-2:], key="changed"))
+
+        @precondition(lambda self: bool(resources))
+        @rule(i=st.integers(0, max(0, len(resources) - 1)))
+        def read_resource(self, i: int) -> None:
+            steps_log.append({"read": resources[i]})
+            ex = runner._await(runner.session.request("resources/read", {"uri": resources[i]}))
+            if ex.timed_out:
+                raise _Fail(TC.FUZZ_NO_HANG, Violation(f"resources/read {resources[i]!r} got no answer", ex.evidence()))
+
+        @precondition(lambda self: not stateless)
+        @rule()
+        def ping(self) -> None:
+            steps_log.append({"ping": True})
+            ex = runner._await(runner.session.request("ping"))
+            if ex.timed_out:
+                raise _Fail(TC.FUZZ_NO_HANG, Violation("ping got no answer mid-sequence", ex.evidence()))
+
+        @precondition(lambda self: ctx.target.transport == "stdio")
+        @rule(i=st.integers(0, len(tools) - 1), data=st.data())
+        def cancel_in_flight(self, i: int, data: st.DataObject) -> None:
+            args = data.draw(tools[i][1], label=f"{names[i]} arguments")
+            steps_log.append({"cancel": names[i], "arguments": args})
+            ex = runner._await(_call_and_cancel(runner.session, names[i], args))
+            if ex.response is not None and stateless and ctx.target.transport == "stdio":
+                ctx.fail(CANCEL, Violation(f"a cancelled {names[i]!r} call was still answered (2026-07-28 stdio: MUST NOT)", ex.evidence(), key="answered"))
+            else:
+                ctx.passed(CANCEL)
+
+        @invariant()
+        def alive(self) -> None:
+            if not runner.session.alive:
+                raise _Fail(SEQUENCE_OK, Violation(f"the server died after {len(steps_log)} steps: {runner.session.transport.closed_reason}", runner.session.wirelog.entries[-4:], key="died"))
+
+    ctx.passed(SEQUENCE_OK)
+    ctx.passed(LISTING_STABLE)
+    try:
+        run_state_machine_as_test(
+            MCPSession,
+            settings=settings(
+                max_examples=max(2, cfg.max_examples // 3),
+                stateful_step_count=12,
+                deadline=None,
+                database=None,
+                derandomize=cfg.seed is None,
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            ),
+        )
+    except _Fail as fail:
+        v = fail.violation
+        v.input = {"steps": list(steps_log)}
+        findings = ctx.record(fail.spec, [v])
+        if cfg.write_corpus and findings:
+            save_entry(
+                CorpusEntry(target=ctx.target.name, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful", check=fail.spec.id, revision=ctx.revision, detail=v.detail),
+                cfg.corpus_dir,
+            )
+        if not runner.session.alive:
+            runner.restart()
+
+
+def _sync_list(runner: _Runner) -> list[dict[str, Any]]:
+    return runner._await(_list_tools(runner.session))
+
+
+async def _call_and_cancel(session, name: str, args: Any):
+    msg = session.build_request("tools/call", {"name": name, "arguments": args})
+    task = asyncio.create_task(session.request("tools/call", message=msg, timeout=1.0, malformed=True))
+    await asyncio.sleep(0)
+    await session.notify("notifications/cancelled", {"requestId": msg["id"], "reason": "mcpcheck stateful cancel"})
+    return await task
