@@ -67,7 +67,7 @@ async def run_target(
     if unknown:
         raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(available)})")
     result = TargetResult(name=target.name, transport=target.transport, description=target.describe())
-    ctx = CampaignContext(target=target, selected=selector(only, skip or []), progress=progress)
+    ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=progress)
     t0 = time.monotonic()
     for name in names:
         ctx.campaign = name

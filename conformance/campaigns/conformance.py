@@ -71,10 +71,13 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
             result.server_info = info if isinstance(info, dict) else None
             result.capabilities = state.capabilities
         try:
-            for name, fn in PROBES:
+            everything = ctx.selects_all
+            for name, fn, feeds in PROBES:
                 if fn.__name__ in ("probe_version_negotiation", "probe_ping") and ctx.s.stateless:
                     continue
                 if fn.__name__ in STATELESS_ONLY and not ctx.s.stateless:
+                    continue
+                if not everything and not any(ctx.wants(spec) for spec in feeds):
                     continue
                 ctx.progress(f"{target.name} [{era}]: {name}")
                 try:
@@ -444,17 +447,23 @@ async def probe_burst(ctx: CampaignContext, state: EraState) -> None:
 
 STATELESS_ONLY = {"probe_stateless_envelope"}
 
+# Which checks each probe feeds: a probe none of whose checks is selected is not run at all,
+# so `--check list.pagination` costs one listing walk, not a whole campaign.
 PROBES = [
-    ("version negotiation", probe_version_negotiation),
-    ("ping", probe_ping),
-    ("stateless envelope", probe_stateless_envelope),
-    ("listings", probe_listings),
-    ("tools", probe_tools),
-    ("resources", probe_resources),
-    ("prompts", probe_prompts),
-    ("completion", probe_completion),
-    ("error codes", probe_error_codes),
-    ("notifications", probe_notifications),
-    ("malformed messages", probe_malformed),
-    ("concurrency burst", probe_burst),
+    ("version negotiation", probe_version_negotiation, [L.VERSION_NEGOTIATION]),
+    ("ping", probe_ping, [L.PING]),
+    ("stateless envelope", probe_stateless_envelope, [L.UNSUPPORTED_VERSION, L.MISSING_META, L.CLIENT_INFO_OPTIONAL, L.DISCOVER]),
+    ("listings", probe_listings, [T.PAGINATION, L.CAPS_TRUTHFUL, L.CAPS_UNADVERTISED, T.TOOL_NAMES, T.INPUT_SCHEMA, T.OUTPUT_SCHEMA, T.ANNOTATIONS, T.RESOURCE_READ, T.PROMPT_GET, T.PROMPT_MISSING_ARG, T.UNKNOWN_PROMPT, T.COMPLETION, T.BAD_CURSOR, T.UNKNOWN_TOOL, T.BAD_ARGUMENTS_SHAPE, T.UNKNOWN_RESOURCE]),
+    ("tools", probe_tools, [T.TOOL_NAMES, T.INPUT_SCHEMA, T.OUTPUT_SCHEMA, T.ANNOTATIONS, T.BAD_CURSOR, T.UNKNOWN_TOOL, T.BAD_ARGUMENTS_SHAPE]),
+    ("resources", probe_resources, [T.RESOURCE_READ, T.UNKNOWN_RESOURCE]),
+    ("prompts", probe_prompts, [T.PROMPT_GET, T.PROMPT_MISSING_ARG, T.UNKNOWN_PROMPT]),
+    ("completion", probe_completion, [T.COMPLETION, L.CAPS_UNADVERTISED]),
+    ("error codes", probe_error_codes, [T.UNKNOWN_METHOD]),
+    ("notifications", probe_notifications, [J.NOTIFICATION_NO_REPLY]),
+    ("malformed messages", probe_malformed, [J.NULL_ID, J.INVALID_REQUEST, J.GARBAGE, J.BATCH, J.CRASH]),
+    ("concurrency burst", probe_burst, [T.CONCURRENCY, J.ID_ECHO]),
 ]
+# Checks judged over everything a session recorded: every probe feeds them; when only they are
+# selected, the listings probe (the widest variety of messages) is the one that runs.
+EVERY_PROBE = [J.RESPONSE_SHAPE, J.ID_ECHO, J.NO_HANG, J.UNSOLICITED, J.STDOUT, J.CRASH, S.RESULT_SCHEMA, S.NOTIFICATION_SCHEMA, S.META_KEYS, L.SERVER_REQUESTS, L.NOTIFICATION_DISCIPLINE, L.SERVER_INFO_META, T.RESERVED_CODES]
+PROBES[3][2].extend(EVERY_PROBE)

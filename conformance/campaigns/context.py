@@ -33,6 +33,7 @@ class CampaignContext:
     session: Session | None = None
     revision: str | None = None
     selected: Callable[[str], bool] = lambda _id: True
+    selects_all: bool = True  # False when the user picked checks with --check
     findings: list[Finding] = field(default_factory=list)
     ledger: dict[tuple[str, str | None], CheckRun] = field(default_factory=dict)
     campaign: str = "conformance"
