@@ -102,7 +102,8 @@ async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> 
     kept: Session | None = None
     if forced is None or is_stateless(forced):
         s = await start_session(target, extra_env=extra_env)
-        probe.stateless = await s.discover(forced or LATEST)
+        # A handshake-only server may ignore a pre-initialize request: don't wait the full timeout.
+        probe.stateless = await s.discover(forced or LATEST, timeout=min(target.timeout, 5.0))
         if probe.speaks_stateless:
             kept = s  # already a ready stateless session: reuse it
         else:

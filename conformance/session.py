@@ -350,10 +350,10 @@ class Session:
                 await self.notify("notifications/initialized", meta=False)
         return ex
 
-    async def discover(self, version: str = LATEST) -> Exchange:
+    async def discover(self, version: str = LATEST, *, timeout: float | None = None) -> Exchange:
         """Stateless era (2026-07-28): server/discover with the per-request envelope (V2)."""
         self.set_revision(version)
-        ex = await self.request("server/discover", {}, meta=True)
+        ex = await self.request("server/discover", {}, meta=True, timeout=timeout)
         if ex.ok and isinstance(ex.result, dict):
             self.discover_result = ex.result
         return ex
