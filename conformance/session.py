@@ -109,6 +109,8 @@ class Session:
         self.notifications: list[WireEntry] = []
         self.server_requests: list[WireEntry] = []
         self.exchanges: list[Exchange] = []
+        if hasattr(transport, "on_unanswered"):  # HTTP: a POST came back without its response
+            transport.on_unanswered = self._unanswered
 
     # ----------------------------------------------------------------- lifecycle
     @property
@@ -309,6 +311,21 @@ class Session:
             ex.http = entry.http
         if not fut.done():
             fut.set_result(msg)
+
+    def _unanswered(self, request_id: Any, reason: str, entry: WireEntry | None) -> None:
+        """Transport hook: the request's own HTTP exchange ended without its response (error
+        page, 202, id-less error). End the wait now, as a transport error, instead of at the
+        timeout; the entry (if any) becomes the exchange's evidence and HTTP status."""
+        item = self._pending.pop(id_key(request_id), None)
+        if item is None:
+            return
+        fut, ex = item
+        if entry is not None:
+            ex.response_entry = entry
+            if entry.http:
+                ex.http = entry.http
+        if not fut.done():
+            fut.set_exception(TransportError(reason))
 
     async def _answer_server_request(self, msg: dict[str, Any]) -> None:
         method = msg.get("method")

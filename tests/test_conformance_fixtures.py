@@ -1,0 +1,68 @@
+"""Every deliberately broken fixture is caught by the check meant for it; the clean one is clean.
+
+The broken fixtures are the official SDK's MCPServer behind a stdio proxy that breaks exactly one
+rule on the wire (tests/fixtures/broken_proxy.py). Each test runs only the checks it needs on the
+handshake era, so the whole matrix stays fast.
+"""
+
+import pytest
+
+from conformance import runner
+from conformance.config import make_target
+from conformance.findings import Severity
+
+from servers import broken_stdio_cmd, clean_stdio_cmd
+
+# defect -> the check that must fire (and nothing else is asserted about the run)
+DEFECTS = {
+    "banner": "stdio.stdout_pollution",
+    "string_ids": "jsonrpc.id_echo",
+    "result_and_error": "jsonrpc.response_shape",
+    "string_error_codes": "jsonrpc.response_shape",
+    "reply_to_notifications": "jsonrpc.notification_no_reply",
+    "unknown_method_ok": "errors.unknown_method",
+    "echo_unknown_version": "lifecycle.version_negotiation",
+    "bad_tool_schema": "tools.input_schema",
+    "duplicate_tools": "tools.names",
+    "cursor_loop": "list.pagination",
+    "hang_on_ping": "robustness.no_hang",
+    "crash_on_garbage": "stdio.survives_garbage",
+    "accept_null_id": "jsonrpc.null_id_rejected",
+    "missing_server_version": "schema.results",
+    "swap_ids_under_load": "concurrency.burst",
+    "phantom_resources": "capabilities.advertised_work",
+}
+
+# checks that need a particular probe to run alongside them
+COMPANIONS = {
+    "robustness.no_hang": ["lifecycle.ping"],
+    "stdio.survives_garbage": ["robustness.no_crash"],
+}
+
+
+def _run(command, checks, protocol="2025-11-25", timeout=3.0):
+    target = make_target(name="fixture", command=command, timeout=timeout, protocol=protocol)
+    return runner.run([target], ["conformance"], only=checks)[0]
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_each_broken_fixture_is_caught_by_its_check(defect):
+    check = DEFECTS[defect]
+    outcome = _run(broken_stdio_cmd(defect), [check, *COMPANIONS.get(check, [])])
+    assert outcome.result.error is None, outcome.result.error
+    hits = [f for f in outcome.findings if f.check == check and f.severity > Severity.info]
+    assert hits, f"{defect}: expected a {check} finding, got {[(f.check, f.severity.value, f.detail) for f in outcome.findings]}"
+    finding = hits[0]
+    assert finding.evidence, "a finding must carry wire evidence"
+    assert finding.reproduce and "mcpcheck run" in finding.reproduce and check in finding.reproduce
+
+
+def test_clean_fixture_has_no_findings_in_any_era():
+    target = make_target(name="clean", command=clean_stdio_cmd(), timeout=5.0)
+    outcome = runner.run([target], ["conformance"])[0]
+    assert outcome.result.error is None
+    assert set(outcome.result.eras) == {"2026-07-28", "2025-11-25"}, "the SDK server is dual-era: both eras are tested"
+    real = [f for f in outcome.findings if f.severity > Severity.info]
+    assert real == [], "\n".join(f"{f.check} [{f.revision}] {f.detail}" for f in real)
+    ran = {c.id for c in outcome.checks if c.status != "skipped"}
+    assert {"jsonrpc.response_shape", "list.pagination", "tools.input_schema", "concurrency.burst", "stdio.stdout_pollution"} <= ran
