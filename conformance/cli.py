@@ -106,15 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
-    tgt = run.add_argument_group("target")
-    tgt.add_argument("--url", help="Streamable HTTP (or legacy SSE) endpoint of the server")
-    tgt.add_argument("--transport", choices=["http", "sse"], help="HTTP transport for --url (default: http)")
-    tgt.add_argument("--header", action="append", default=[], type=_key_value(":", "K:V"), metavar="K:V", help="HTTP header sent with every request (repeatable)")
-    tgt.add_argument("--bearer-env", metavar="VAR", help="environment variable holding a bearer token for --url")
-    tgt.add_argument("--env", action="append", default=[], type=_key_value("=", "K=V"), metavar="K=V", help="environment variable for the stdio server (repeatable)")
-    tgt.add_argument("--target", action="append", default=[], metavar="NAME", help="a target from the config (repeatable; default: all configured targets)")
-    tgt.add_argument("--name", help="name of the command/--url target in the report (default: derived from it)")
-    tgt.add_argument("--config", metavar="PATH", help="config file (default: ./mcpcheck.toml, then [tool.mcpcheck] in ./pyproject.toml)")
+    _add_target_options(run)
     what = run.add_argument_group("what to run")
     what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run: conformance, fuzz, stateful, replay (repeatable; default: conformance)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
@@ -126,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = run.add_argument_group("results")
     out.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run: " + ", ".join(severities) + " (default: config, else high)")
     out.add_argument("--report-dir", metavar="DIR", help="where to write the reports (default: config, else mcpcheck-report)")
-    out.add_argument("--format", action="append", default=[], metavar="LIST", help="report formats, comma-separated: json, markdown, junit (default: all three)")
+    out.add_argument("--format", action="append", default=[], metavar="LIST", help="report formats, comma-separated: json, markdown, junit, sarif, html (default: json, markdown, junit)")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress output; only the verdict line on stdout")
+    _add_gate_options(run)
 
     lc = sub.add_parser("list-checks", help="list every registered check", description="List every registered check: id, category, severity, spec rule, level, revisions.")
     lc.add_argument("--format", choices=["table", "json"], default="table")
@@ -136,11 +129,96 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print the JSON Schema of report.json", description="Print the canonical report JSON Schema (or the docs/report-schema.md document).")
     sc.add_argument("--format", choices=["json", "markdown"], default="json", help="json: the schema (default); markdown: the generated docs/report-schema.md")
 
+    from .load import cli as load_cli
+    from .monitor import cli as monitor_cli
+    from .workflow import cli as workflow_cli
+
+    ld = sub.add_parser(
+        "load", help="load-test servers (constant, ramp-up, spike, burst, stress, soak)",
+        description="Load-test MCP servers with inputs drawn from the fuzz strategies; latency percentiles, throughput, "
+        "error rate, degradation, SLOs and baselines (docs/load.md).",
+        usage="%(prog)s [options] -- COMMAND ARGS...  |  --url URL  |  --target NAME",
+        epilog="Exit codes: 0 = " + EXIT_MEANING[0] + "; 1 = " + EXIT_MEANING[1] + "; 2 = " + EXIT_MEANING[2] + ".",
+    )
+    ld.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
+    _add_target_options(ld, session_options=True)
+    load_cli.add_arguments(ld)
+    lo = ld.add_argument_group("results")
+    lo.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run (default medium)")
+    lo.add_argument("--report-dir", metavar="DIR", help="where to write the reports and charts (default: config, else mcpcheck-report)")
+    lo.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+    wf = sub.add_parser(
+        "workflow", help="run multi-server workflow files (YAML)",
+        description="Run workflow files: steps across named targets, passing results forward, with assertions (docs/workflows.md).",
+    )
+    workflow_cli.add_arguments(wf)
+    wf.add_argument("--config", metavar="PATH", help="config whose [targets] the workflows may name")
+    wf.add_argument("--report-dir", metavar="DIR", help="write workflows.json here")
+
+    mo = sub.add_parser(
+        "monitor", help="health-monitor servers at an interval (live table, JSON lines, Prometheus)",
+        description="Check each target at an interval: liveness, latency, availability; exits 1 when a threshold breaks (docs/monitor.md).",
+        usage="%(prog)s [options] -- COMMAND ARGS...  |  --url URL  |  --target NAME",
+    )
+    mo.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
+    _add_target_options(mo, session_options=True)
+    monitor_cli.add_arguments(mo)
+
+    _add_diff_commands(sub)
+
     rp = sub.add_parser("report", help="re-render a view from a saved report.json", description="Re-render a view (Markdown, JUnit XML) from a saved canonical report.json.")
     rp.add_argument("report", metavar="REPORT.json")
-    rp.add_argument("--format", default="markdown", metavar="FORMAT", help="markdown (default), junit or json")
+    rp.add_argument("--format", default="markdown", metavar="FORMAT", help="markdown (default), junit, json, sarif or html")
     rp.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     return parser
+
+
+
+def _add_target_options(p: argparse.ArgumentParser, *, session_options: bool = False) -> None:
+    """The target options shared by `run`, `load` and `monitor`."""
+    tgt = p.add_argument_group("target")
+    tgt.add_argument("--url", help="Streamable HTTP (or legacy SSE) endpoint of the server")
+    tgt.add_argument("--transport", choices=["http", "sse"], help="HTTP transport for --url (default: http)")
+    tgt.add_argument("--header", action="append", default=[], type=_key_value(":", "K:V"), metavar="K:V", help="HTTP header sent with every request (repeatable)")
+    tgt.add_argument("--bearer-env", metavar="VAR", help="environment variable holding a bearer token for --url")
+    tgt.add_argument("--env", action="append", default=[], type=_key_value("=", "K=V"), metavar="K=V", help="environment variable for the stdio server (repeatable)")
+    tgt.add_argument("--target", action="append", default=[], metavar="NAME", help="a target from the config (repeatable; default: all configured targets)")
+    tgt.add_argument("--name", help="name of the command/--url target in the report (default: derived from it)")
+    tgt.add_argument("--config", metavar="PATH", help="config file (default: ./mcpcheck.toml, then [tool.mcpcheck] in ./pyproject.toml)")
+    if session_options:
+        tgt.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision")
+        tgt.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="seconds allowed per request (default: the target's, else 10)")
+        tgt.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
+
+
+def _add_gate_options(p: argparse.ArgumentParser) -> None:
+    from .cli_gate import add_gate_options
+
+    add_gate_options(p)
+
+
+def _add_diff_commands(sub) -> None:
+    from .cli_gate import add_diff_commands
+
+    add_diff_commands(sub)
+
+
+def _gate_plan(args: argparse.Namespace, settings: Settings):
+    """Load the baseline and the --fail-on-new report before the run (a bad file: exit 2 now)."""
+    from .cli_gate import gate_plan
+
+    try:
+        return gate_plan(args, settings)
+    except ValueError as exc:  # BaselineError: unreadable baseline / old report
+        raise UsageError(str(exc)) from exc
+
+
+def _apply_gate(report, plan):
+    """Baseline suppressions, --fail-on-new and the readiness gate (conformance/cli_gate.py)."""
+    from .cli_gate import apply_gate
+
+    return apply_gate(report, plan)
 
 
 def _version() -> str:
@@ -376,6 +454,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         if t.bearer_env and not os.environ.get(t.bearer_env):
             raise UsageError(f"--bearer-env {t.bearer_env}: that environment variable is not set (target {t.name!r})")
     fail_on = Severity(args.fail_on or settings.fail_on)
+    gate_plan = _gate_plan(args, settings)
     seed = args.seed if args.seed is not None else settings.seed
     report_dir = args.report_dir or settings.report_dir
     extra, seed_forwarded = _run_kwargs(seed)
@@ -412,6 +491,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         seed=seed,
     )
     try:
+        report = _apply_gate(report, gate_plan)
         written = write_reports(report, report_dir, formats)
     except OSError as exc:
         raise UsageError(f"cannot write the reports to {report_dir}: {exc.strerror or exc}") from exc
@@ -425,6 +505,31 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         if o.result.error:
             print(f"{PROG}: error: {_target_error_line(t, o.result.error, many)}", file=sys.stderr)
     return report.exit_code
+
+
+def cmd_load(args: argparse.Namespace, argv: list[str], command: list[str]) -> int:
+    from .load import cli as load_cli
+
+    settings, _source = load_settings(args.config)
+    targets = resolve_targets(args, settings, command)
+    fail_on = Severity(args.fail_on or "medium")
+    if args.report_dir is None:
+        args.report_dir = settings.report_dir
+    return load_cli.cmd_load(args, targets, argv=redact(argv[1:]), fail_on=fail_on, quiet=args.quiet)
+
+
+def cmd_monitor(args: argparse.Namespace, command: list[str]) -> int:
+    from .monitor import cli as monitor_cli
+
+    settings, _source = load_settings(args.config)
+    return monitor_cli.cmd_monitor(args, resolve_targets(args, settings, command))
+
+
+def cmd_workflow(args: argparse.Namespace) -> int:
+    from .workflow import cli as workflow_cli
+
+    settings, _source = load_settings(args.config)
+    return workflow_cli.cmd_workflow(args, dict(settings.targets), report_dir=args.report_dir)
 
 
 def cmd_list_checks(args: argparse.Namespace) -> int:
@@ -520,14 +625,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             if command is not None and not command:
                 raise UsageError("nothing after `--`: give the server command to run")
             return cmd_run(args, argv, cmd)
+        if args.cmd in ("load", "monitor"):
+            cmd = list(args.command) + list(command or [])
+            if command is not None and not command:
+                raise UsageError("nothing after `--`: give the server command to run")
+            return cmd_load(args, argv, cmd) if args.cmd == "load" else cmd_monitor(args, cmd)
         if command is not None:
-            raise UsageError("`--` is only used by `mcpcheck run` (to pass the server command)")
+            raise UsageError("`--` is only used by `mcpcheck run`, `load` and `monitor` (to pass the server command)")
+        if args.cmd == "workflow":
+            return cmd_workflow(args)
         if args.cmd == "list-checks":
             return cmd_list_checks(args)
         if args.cmd == "schema":
             return cmd_schema(args)
         if args.cmd == "report":
             return cmd_report(args)
+        if args.cmd in ("diff", "baseline"):
+            from .cli_gate import cmd_baseline, cmd_diff
+
+            return cmd_diff(args) if args.cmd == "diff" else cmd_baseline(args)
         raise UsageError(f"unknown command {args.cmd!r}")
     except UsageError as exc:
         msg = str(exc)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .findings import Severity
+from .gate import GateSettings
 
 
 class ConfigError(Exception):
@@ -93,6 +94,8 @@ class Settings(BaseModel):
     checks: list[str] | None = Field(None, description="only run these check ids (prefixes allowed)")
     skip_checks: list[str] = Field(default_factory=list)
     targets: dict[str, Target] = Field(default_factory=dict)
+    gate: GateSettings = Field(default_factory=GateSettings, description="deployment-readiness gate (docs/gate.md)")
+    baseline: str | None = Field(None, description="baseline (suppressions) file (default: ./mcpcheck-baseline.toml when present)")
 
     @model_validator(mode="before")
     @classmethod

@@ -52,6 +52,9 @@ CATEGORIES: tuple[str, ...] = (
     "performance.latency",
     "performance.degradation",
     "performance.errors_under_load",
+    "performance.slo",
+    "workflow.step",
+    "workflow.consistency",
 )
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 

@@ -10,12 +10,12 @@ import asyncio
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from .campaigns.context import CampaignContext
 from .config import Target
 from .findings import REGISTRY, Finding, Severity
-from .report.model import CheckResult, RunReport, TargetResult, split, summarize
+from .report.model import CheckResult, CorpusRef, RunReport, TargetResult, ToolConstraints, split, summarize
 from .transport.base import TransportError
 
 CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
@@ -24,16 +24,19 @@ CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
 def campaigns() -> dict[str, CampaignFn]:
     """Campaigns by name (imported lazily so `mcpcheck list-checks` stays fast)."""
     from .campaigns.conformance import run_conformance
+    from .campaigns.envelope_fuzz import run_envelope
     from .campaigns.fuzz import run_fuzz
     from .campaigns.replay import run_replay
     from .campaigns.stateful import run_stateful
 
-    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay}
+    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay, "envelope": run_envelope}
 
 
 def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
-    from .campaigns import conformance, fuzz, stateful  # noqa: F401
+    from .campaigns import conformance, envelope_fuzz, fuzz, http_rules, stateful  # noqa: F401
+    from .load import checks as _load_checks  # noqa: F401
+    from .workflow import campaign as _workflow_checks  # noqa: F401
 
 
 def selector(only: list[str] | None, skip: list[str]) -> Callable[[str], bool]:
@@ -61,13 +64,36 @@ async def run_target(
     only: list[str] | None = None,
     skip: list[str] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
+    seed: int | None = None,
+    fuzz_settings: Any = None,
+    corpus_dir: str | None = None,
 ) -> TargetOutcome:
+    """Run the named campaigns against one target.
+
+    seed: Hypothesis seed for every generating campaign (fuzz, stateful, envelope); None keeps
+    them derandomized (the same inputs on every run). fuzz_settings: a campaigns.fuzz.FuzzSettings
+    (example counts, corpus writing); corpus_dir: where fuzz writes and replay reads corpus
+    entries (default: MCPCHECK_CORPUS, else ./corpus).
+    """
     available = campaigns()
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(available)})")
     result = TargetResult(name=target.name, transport=target.transport, description=target.describe())
     ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=progress)
+    if seed is not None or fuzz_settings is not None or corpus_dir is not None:
+        import dataclasses
+
+        from .campaigns.fuzz import FuzzSettings
+
+        cfg = fuzz_settings if fuzz_settings is not None else FuzzSettings()
+        changes: dict[str, Any] = {}
+        if seed is not None:
+            changes["seed"] = seed
+        if corpus_dir is not None:
+            changes["corpus_dir"] = str(corpus_dir)
+        ctx.fuzz_settings = dataclasses.replace(cfg, **changes)  # type: ignore[attr-defined]
+        ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
     for name in names:
         ctx.campaign = name
@@ -78,6 +104,9 @@ async def run_target(
             break
     result.duration_s = round(time.monotonic() - t0, 3)
     result.notes.extend(ctx.notes)
+    result.constraints = constraint_table(getattr(ctx, "fuzz_reports", None) or [])
+    if {"fuzz", "stateful", "replay"} & set(names):
+        result.corpus = corpus_refs(target.name, getattr(ctx, "corpus_dir", "corpus"), result.notes)
     checks = []
     for (check_id, revision), run in sorted(ctx.ledger.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         spec = REGISTRY[check_id]
@@ -96,6 +125,37 @@ async def run_target(
             )
         )
     return TargetOutcome(result=result, findings=ctx.findings, checks=checks)
+
+
+def constraint_table(reports: list) -> list[ToolConstraints]:
+    """The fuzz campaign's per-tool ToolReports as the report's structured constraint table."""
+    return [
+        ToolConstraints(
+            tool=str(r.tool), engine=str(getattr(r, "engine", "") or ""), calls=int(getattr(r, "calls", 0) or 0),
+            skipped=getattr(r, "skipped", None), enforced=dict(getattr(r, "enforced", {}) or {}),
+        )
+        for r in reports
+    ]
+
+
+def corpus_refs(target: str, root: str, notes: list[str]) -> list[CorpusRef]:
+    """The target's corpus/ entries, with the replay verdict from the notes when replayed."""
+    from .corpus import load_entries
+
+    try:
+        entries = load_entries(root, target)
+    except Exception:  # noqa: BLE001 - a broken corpus file must not cost the run its report
+        return []
+    verdicts = {}
+    for n in notes:
+        m = n.removeprefix("replay: ")
+        name, sep, verdict = m.rpartition(": ")
+        if n.startswith("replay: ") and sep and verdict in ("STILL FAILING", "fixed"):
+            verdicts[name] = "still failing" if verdict == "STILL FAILING" else "fixed"
+    return [
+        CorpusRef(file=str(path), check=e.check, tool=e.tool, mode=e.mode, first_seen=e.first_seen, status=verdicts.get(path.name, "stored"))
+        for path, e in entries
+    ]
 
 
 def exit_code_for(findings: list[Finding], targets: list[TargetResult], fail_on: Severity) -> int:
@@ -117,6 +177,8 @@ def build_report(
     targets = [o.result for o in outcomes]
     checks = [c for o in outcomes for c in o.checks]
     findings, observations = split([f for o in outcomes for f in o.findings])
+    from .gate import evaluate  # the gate's score and verdict are in every report (disabled unless --gate)
+
     return RunReport(
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3),
@@ -130,6 +192,7 @@ def build_report(
         findings=findings,
         observations=observations,
         summary=summarize(targets, checks, findings, observations),
+        gate=evaluate(findings, checks, targets),
     )
 
 

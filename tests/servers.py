@@ -145,6 +145,17 @@ def broken_http_cmd(defect: str, port: int, *, stateless: bool = False) -> list[
     return cmd + (["--stateless"] if stateless else [])
 
 
+AUTH_HTTP_DEFECTS = ("accept_bogus_token", "no_www_authenticate", "sequential_session_ids", "server_error")
+AUTH_FIXTURE_TOKEN = "mcpcheck-fixture-token"
+
+
+def auth_http_cmd(port: int, defect: str = "none", token: str = AUTH_FIXTURE_TOKEN) -> list[str]:
+    """tests/fixtures/auth_http.py: the SDK behind bearer-token auth (RFC 9728 metadata), one defect or none."""
+    if defect not in AUTH_HTTP_DEFECTS and defect != "none":
+        raise ValueError(f"unknown auth defect {defect!r}; one of {AUTH_HTTP_DEFECTS}")
+    return [sys.executable, str(FIXTURES / "auth_http.py"), "--port", str(port), "--defect", defect, "--token", token]
+
+
 def everything_http_cmd() -> list[str]:
     """server-everything in streamableHttp mode; the port comes from the PORT environment variable."""
     ensure_npm_servers()
@@ -316,6 +327,11 @@ def broken_http(defect: str, stateless: bool = False) -> contextlib.AbstractCont
     return _serve_on_free_port(lambda port: broken_http_cmd(defect, port, stateless=stateless))
 
 
+def auth_http(defect: str = "none", token: str = AUTH_FIXTURE_TOKEN) -> contextlib.AbstractContextManager[ServedURL]:
+    """The SDK server that requires `Authorization: Bearer <token>`: yields http://127.0.0.1:PORT/mcp."""
+    return _serve_on_free_port(lambda port: auth_http_cmd(port, defect, token))
+
+
 def everything_http() -> contextlib.AbstractContextManager[ServedURL]:
     """server-everything, Streamable HTTP (POST/GET/DELETE /mcp): yields http://127.0.0.1:PORT/mcp."""
     cmd = everything_http_cmd()
@@ -410,7 +426,11 @@ def npm_available() -> bool:
 
 
 __all__ = [
+    "AUTH_FIXTURE_TOKEN",
+    "AUTH_HTTP_DEFECTS",
     "BROKEN_HTTP_DEFECTS",
+    "auth_http",
+    "auth_http_cmd",
     "BROKEN_STDIO_DEFECTS",
     "FIXTURES",
     "NpmUnavailable",

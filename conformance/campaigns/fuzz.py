@@ -14,13 +14,14 @@ transport meanwhile, so timeouts, crashes and stray notifications are still seen
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets as _secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Flaky, Unsatisfiable
 
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
@@ -41,7 +42,10 @@ class FuzzSettings:
     seed: int | None = None
     modes: tuple[str, ...] = ("valid", "invalid")
     write_corpus: bool = True
-    corpus_dir: str = "corpus"
+    # where shrunk failures are written: MCPCHECK_CORPUS, else ./corpus
+    corpus_dir: str = field(default_factory=lambda: os.environ.get("MCPCHECK_CORPUS") or "corpus")
+    # called as observe(tool, mode, arguments) for every generated input (seed reproducibility tests)
+    observe: Callable[[str, str, Any], None] | None = None
 
 
 @dataclass
@@ -95,7 +99,8 @@ async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings
                 await asyncio.to_thread(runner.idempotency, tool, cfg, rep)
     finally:
         await runner.session.close()
-        if ctx.target.transport == "stdio":
+        if ctx.target.transport == "stdio" and not any(f.check == TC.FUZZ_STDOUT.id for f in ctx.findings):
+            # stdout junk outside any call (banners, late prints); per-call junk was judged and shrunk already
             ctx.check(TC.FUZZ_STDOUT, J.check_stdout_lines, [e for s in runner.sessions for e in s.wirelog.entries])
     result.tools = sorted({r.tool for r in reports} | set(result.tools))
     ctx.fuzz_reports = reports  # type: ignore[attr-defined]
@@ -161,13 +166,65 @@ class _Runner:
             raise _Fail(TC.FUZZ_NO_CRASH, Violation(detail, ex.evidence(), tool=name, input=args, key=f"{name}/crash"))
         if ex.timed_out:
             raise _Fail(TC.FUZZ_NO_HANG, Violation(f"tools/call {name!r} got no answer within {self.ctx.target.timeout:g}s", ex.evidence(), tool=name, input=args, key=f"{name}/hang"))
+        self._judge_stdout(ex, name, args)
         for spec, violations in extra(ex):
             for v in violations:
                 if v.severity is not None and v.severity.value == "info":
                     self.ctx.record(spec, [v])  # an observation: record, don't shrink
                     continue
                 raise _Fail(spec, v)
-        self.ctx.check(TC.NO_LEAK, TC.check_no_leak, ex, name, args, self.secrets)
+        for v in run_check(TC.check_no_leak, ex, name, args, self.secrets):
+            raise _Fail(TC.NO_LEAK, v)  # shrunk like any other failure
+        self.ctx.passed(TC.NO_LEAK)
+
+    def _judge_stdout(self, ex: Exchange, name: str, args: Any) -> None:
+        """S1 per call: a non-protocol stdout line between the request and its answer is this call's."""
+        if self.ctx.target.transport != "stdio" or ex.request_entry is None:
+            return
+        log = self.session.wirelog
+        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
+        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
+        for v in run_check(J.check_stdout_lines, lines):
+            raise _Fail(TC.FUZZ_STDOUT, Violation(f"tools/call {name!r} polluted stdout: {v.detail}", [ex.request_entry, *v.evidence], tool=name, input=args, key=f"{name}/stdout"))
+
+    def record_failure(self, fail: _Fail, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
+        """A shrunk failure becomes a Finding and (once per finding) a corpus/ entry."""
+        v = fail.violation
+        if note:
+            v.detail += note
+        findings = self.ctx.record(fail.spec, [v])
+        if cfg.write_corpus and findings and v.tool:
+            save_entry(
+                CorpusEntry(
+                    target=self.ctx.target.name,
+                    tool=v.tool,
+                    arguments=v.input,
+                    mode=mode,
+                    check=fail.spec.id,
+                    revision=self.ctx.revision,
+                    detail=v.detail,
+                    constraint=constraint,
+                    seed=cfg.seed,
+                    evidence=[e.to_dict(500) for e in v.evidence][:4],
+                ),
+                cfg.corpus_dir,
+            )
+
+    def run_property(self, prop: Callable[[], None], mode: str, cfg: FuzzSettings, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
+        """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
+        try:
+            prop()
+        except _Fail as fail:
+            self.record_failure(fail, mode, cfg, constraint_of())
+        except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
+            inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
+            if inner:
+                self.record_failure(inner[0], mode, cfg, constraint_of(), note=" (flaky: did not reproduce on every replay)")
+            else:
+                return f"{mode}: flaky ({exc})"
+        except Unsatisfiable as exc:
+            return f"{mode}: could not generate inputs ({exc})"
+        return None
 
     def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
         import strategies
@@ -214,6 +271,8 @@ class _Runner:
         def property_(data: st.DataObject) -> None:
             args, case = data.draw(strat, label="arguments")
             last["args"], last["case"] = args, case
+            if cfg.observe is not None:
+                cfg.observe(name, mode, args)
             ex = self.call(name, args)
             rep.calls += 1
             self.judge(ex, name, args, lambda e: extra(e, args, case))
@@ -226,29 +285,10 @@ class _Runner:
             self.ctx.passed(spec)
         if mode == "valid":
             self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
-        try:
-            property_()
-        except _Fail as fail:
-            v = fail.violation
-            findings = self.ctx.record(fail.spec, [v])
-            if cfg.write_corpus and findings:
-                case = last.get("case")
-                save_entry(
-                    CorpusEntry(
-                        target=self.ctx.target.name,
-                        tool=name,
-                        arguments=v.input,
-                        mode=mode,
-                        check=fail.spec.id,
-                        revision=rev,
-                        detail=v.detail,
-                        constraint=getattr(case, "constraint", None),
-                    ),
-                    cfg.corpus_dir,
-                )
-        except Unsatisfiable as exc:
-            rep.note = (rep.note + "; " if rep.note else "") + f"{mode}: could not generate inputs ({exc})"
-            self.ctx.notes.append(f"fuzz: {name}: could not generate {mode} inputs: {exc}")
+        problem = self.run_property(property_, mode, cfg, lambda: getattr(last.get("case"), "constraint", None))
+        if problem:
+            rep.note = (rep.note + "; " if rep.note else "") + problem
+            self.ctx.notes.append(f"fuzz: {name}: {problem}")
 
     def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
         import strategies
@@ -260,15 +300,36 @@ class _Runner:
         except Exception:
             return
 
-        @settings(max_examples=max(3, cfg.max_examples // 5), deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=max(3, cfg.max_examples // 5),
+            deadline=None,
+            database=None,
+            derandomize=cfg.seed is None,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
         @given(plan.strategy)
         def twice(args: Any) -> None:
+            if cfg.observe is not None:
+                cfg.observe(name, "idempotency", args)
             a = self.call(name, args)
             b = self.call(name, args)
             rep.calls += 2
-            self.ctx.check(TC.IDEMPOTENT, TC.check_idempotent, a, b, name, args)
+            for ex in (a, b):
+                if ex.transport_error is not None or ex.timed_out:
+                    return  # judged by the crash / hang properties, not here
+            for v in run_check(TC.check_idempotent, a, b, name, args):
+                raise _Fail(TC.IDEMPOTENT, v)  # shrink to the smallest arguments that show it
+            self.ctx.passed(TC.IDEMPOTENT)
 
+        if cfg.seed is not None:
+            from hypothesis import seed as _seed
+
+            twice = _seed(cfg.seed)(twice)
         try:
-            twice()
+            problem = self.run_property(twice, "valid", cfg)
         except Exception as exc:  # pragma: no cover - generation trouble only
-            self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {exc}")
+            problem = str(exc)
+        if problem:
+            self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {problem}")

@@ -37,13 +37,8 @@ META_KEYS = register(
 
 
 def _validate():
-    try:  # TEMP until conformance/protocol lands
-        from ..protocol import validate
-    except ImportError:
-        class _Null:
-            def __getattr__(self, name):
-                return lambda *a, **k: []
-        return _Null()
+    from ..protocol import validate
+
     return validate
 
 

@@ -174,5 +174,10 @@ def check_idempotent(first: Exchange, second: Exchange, tool: str, args: Any) ->
         if first.ok != second.ok and first.answered and second.answered:
             yield Violation(f"tool {tool!r} (annotated idempotent/read-only) succeeded once and failed once for identical arguments", [*first.evidence(), *second.evidence()], tool=tool, input=args, key=f"{tool}/okerr")
         return
+    e1 = isinstance(first.result, dict) and first.result.get("isError") is True
+    e2 = isinstance(second.result, dict) and second.result.get("isError") is True
+    if e1 != e2:
+        yield Violation(f"tool {tool!r} (annotated idempotent/read-only) {'failed' if e1 else 'succeeded'} on the first call and {'failed' if e2 else 'succeeded'} on the second, for identical arguments: the first call changed state", [*first.evidence(), *second.evidence()], tool=tool, input=args, key=f"{tool}/iserror")
+        return
     if _comparable(first.result) != _comparable(second.result):
         yield Violation(f"tool {tool!r} (annotated idempotent/read-only) gave different results for identical arguments (fine for time- or randomness-dependent tools; a side effect otherwise)", [*first.evidence(), *second.evidence()], tool=tool, input=args, severity=Severity.info, key=f"{tool}/diff")

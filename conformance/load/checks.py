@@ -36,7 +36,7 @@ DEGRADATION = register(
     "Latency does not grow across a steady run", campaign="load",
 )
 SLO = register(
-    "load.slo", "performance.latency", "high", "Service-level objectives are met", campaign="load",
+    "load.slo", "performance.slo", "high", "Service-level objectives are met", campaign="load",
 )
 BASELINE = register(
     "load.baseline", "performance.degradation", "high",

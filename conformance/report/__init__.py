@@ -6,6 +6,7 @@ Each view is one entry in WRITERS: (file name, render function path). A new view
 
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 from pathlib import Path
 from typing import Callable
@@ -17,8 +18,10 @@ WRITERS: dict[str, tuple[str, str]] = {
     "json": ("report.json", "json_report:render_json"),
     "markdown": ("report.md", "markdown:render_markdown"),
     "junit": ("junit.xml", "junit:render_junit"),
+    "sarif": ("mcpcheck.sarif", "sarif:render_sarif"),
+    "html": ("report.html", "html:render_html"),
 }
-ALIASES = {"md": "markdown", "xml": "junit", "junit-xml": "junit"}
+ALIASES = {"md": "markdown", "xml": "junit", "junit-xml": "junit", "sarif-2.1.0": "sarif", "htm": "html"}
 DEFAULT_FORMATS = ["json", "markdown", "junit"]
 
 
@@ -63,6 +66,9 @@ def write_reports(report: RunReport, directory: str | Path, formats: list[str] |
     written = []
     for name in parse_formats(formats):
         path = out / WRITERS[name][0]
-        path.write_text(render(report, name), encoding="utf-8")
+        fn = renderer(name)
+        # a view that embeds files of the report directory (HTML: load charts) takes `directory`
+        text = fn(report, directory=out) if "directory" in inspect.signature(fn).parameters else fn(report)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written

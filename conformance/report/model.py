@@ -15,6 +15,36 @@ from ..findings import SEVERITY_ORDER, Finding, Severity
 SCHEMA_VERSION = "1"
 
 
+class ToolConstraints(BaseModel):
+    """Per tool, from the fuzz campaign: which schema constraints the server enforces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = Field(description="tool name")
+    engine: str = Field("", description="input generator used (hypothesis-jsonschema, schemathesis, ...)")
+    calls: int = Field(0, description="tools/call requests sent for this tool")
+    skipped: str | None = Field(None, description="why the tool was not called (safety policy)")
+    enforced: dict[str, bool] = Field(
+        default_factory=dict,
+        description="constraint (e.g. `required:name`, `type:/count`) -> true when every input violating it was rejected",
+    )
+
+
+class CorpusRef(BaseModel):
+    """A corpus/ entry (a stored minimal failing input) of this target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="path of the corpus JSON file")
+    check: str = Field(description="check that failed")
+    tool: str = Field(description="tool called")
+    mode: str = Field(description="input kind: valid, invalid, injected, stateful")
+    first_seen: str = Field("", description="date the failure was first stored")
+    status: Literal["stored", "still failing", "fixed"] = Field(
+        "stored", description="`stored` (not replayed in this run), or the replay verdict"
+    )
+
+
 class TargetResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +61,12 @@ class TargetResult(BaseModel):
     duration_s: float = 0.0
     stderr_tail: str = ""
     notes: list[str] = Field(default_factory=list)
+    constraints: list[ToolConstraints] = Field(
+        default_factory=list, description="per-tool constraint-enforcement table from the fuzz campaign"
+    )
+    corpus: list[CorpusRef] = Field(
+        default_factory=list, description="corpus/ entries of this target (after a fuzz, stateful or replay campaign)"
+    )
 
 
 class CheckResult(BaseModel):
@@ -61,6 +97,61 @@ class Summary(BaseModel):
     targets_unreachable: int
 
 
+class GateResult(BaseModel):
+    """The deployment-readiness gate (docs/gate.md): a quality score and READY / NOT READY."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="true when the gate decided the exit code (`--gate` or `[gate] enabled`)")
+    status: Literal["READY", "NOT READY"] = Field(description="the verdict")
+    score: float = Field(description="quality score 0..100: weighted mean of the group scores")
+    threshold: float = Field(description="lowest score that can be READY")
+    reasons: list[str] = Field(default_factory=list, description="why NOT READY (empty when READY)")
+    groups: dict[str, float] = Field(
+        default_factory=dict, description="score 0..100 per category group tested (security, protocol, tool, ...)"
+    )
+    weights: dict[str, float] = Field(default_factory=dict, description="weight of each group in the score")
+    fix_first: list[str] = Field(
+        default_factory=list, description="finding ids in the order to fix them (blockers first, then by score impact)"
+    )
+    scope: Literal["all", "new"] = Field("all", description="`new` when only findings new against `--fail-on-new` gated")
+
+
+class Suppressed(BaseModel):
+    """A finding accepted by the baseline file: kept out of the exit code and the gate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    finding: Finding = Field(description="the finding as it was found")
+    reason: str = Field(description="why it was accepted (from the baseline entry)")
+    expires: str | None = Field(None, description="date (YYYY-MM-DD) after which the entry stops suppressing")
+    entry: str = Field(description="which baseline entry matched: `id=...` or `check=... target=... tool=...`")
+
+
+class BaselineStatus(BaseModel):
+    """What the baseline (suppressions) file did in this run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="the baseline file used")
+    suppressed: int = Field(0, description="findings and observations it suppressed")
+    expired: list[str] = Field(
+        default_factory=list, description="entries past their expiry date: they no longer suppress (one line each)"
+    )
+    unused: list[str] = Field(default_factory=list, description="entries that matched nothing in this run")
+
+
+class DiffSummary(BaseModel):
+    """Findings compared by stable id with an earlier report (`--fail-on-new OLD.json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    against: str = Field(description="the earlier report.json")
+    new: list[str] = Field(default_factory=list, description="finding ids not in the earlier report")
+    fixed: list[str] = Field(default_factory=list, description="finding ids of the earlier report no longer found")
+    unchanged: list[str] = Field(default_factory=list, description="finding ids in both")
+
+
 def _tool_info() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -87,6 +178,12 @@ class RunReport(BaseModel):
     findings: list[Finding] = Field(description="severity low and above")
     observations: list[Finding] = Field(description="severity info: worth knowing, not a violation")
     summary: Summary
+    gate: GateResult | None = Field(None, description="quality score and deployment-readiness verdict (docs/gate.md)")
+    suppressed: list[Suppressed] = Field(
+        default_factory=list, description="findings accepted by the baseline file; they do not count toward the exit code or gate"
+    )
+    baseline: BaselineStatus | None = Field(None, description="the baseline file used, with expired and unused entries")
+    diff: DiffSummary | None = Field(None, description="new / fixed / unchanged findings against `--fail-on-new OLD.json`")
 
 
 def split(findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
