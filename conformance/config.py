@@ -6,6 +6,8 @@ naming the key instead of being silently ignored.
 
 from __future__ import annotations
 
+import re
+
 import shlex
 import tomllib
 from pathlib import Path
@@ -74,11 +76,14 @@ class Target(BaseModel):
         if self.transport == "stdio":
             return ["--", *(self.command or [])]
         args = ["--url", self.url or "", "--transport", self.transport]
-        for k, v in self.headers.items():
-            args += ["--header", f"{k}:{v}"]
+        for k, v in self.headers.items():  # secrets never go into a report: the user re-supplies them
+            args += ["--header", f"{k}:{'***' if SECRET_HEADER.search(k) else v}"]
         if self.bearer_env:
             args += ["--bearer-env", self.bearer_env]
         return args
+
+
+SECRET_HEADER = re.compile(r"auth|token|key|secret|cookie|pass|session", re.I)
 
 
 class Settings(BaseModel):

@@ -27,14 +27,15 @@ def campaigns() -> dict[str, CampaignFn]:
     from .campaigns.envelope_fuzz import run_envelope
     from .campaigns.fuzz import run_fuzz
     from .campaigns.replay import run_replay
+    from .campaigns.security import run_security
     from .campaigns.stateful import run_stateful
 
-    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay, "envelope": run_envelope}
+    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay, "envelope": run_envelope, "security": run_security}
 
 
 def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
-    from .campaigns import conformance, envelope_fuzz, fuzz, http_rules, stateful  # noqa: F401
+    from .campaigns import conformance, envelope_fuzz, fuzz, http_rules, security, stateful  # noqa: F401
     from .load import checks as _load_checks  # noqa: F401
     from .workflow import campaign as _workflow_checks  # noqa: F401
 
@@ -102,6 +103,10 @@ async def run_target(
         except TransportError as exc:
             result.error = str(exc)
             break
+        finally:
+            tail = _stderr_tail(ctx)
+            if tail:
+                result.stderr_tail = tail
     result.duration_s = round(time.monotonic() - t0, 3)
     result.notes.extend(ctx.notes)
     result.constraints = constraint_table(getattr(ctx, "fuzz_reports", None) or [])
@@ -158,6 +163,18 @@ def corpus_refs(target: str, root: str, notes: list[str]) -> list[CorpusRef]:
     ]
 
 
+def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
+    """The last lines the (most recent) stdio server process wrote to stderr."""
+    session = ctx.session
+    if session is None:
+        return ""
+    try:
+        text = "".join(e.raw for e in session.wirelog.entries if e.channel == "stderr")
+    except AttributeError:
+        return ""
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+
+
 def exit_code_for(findings: list[Finding], targets: list[TargetResult], fail_on: Severity) -> int:
     if any(t.error for t in targets):
         return 2
@@ -200,6 +217,11 @@ def run(targets: list[Target], names: list[str], **kw) -> list[TargetOutcome]:
     """Synchronous entry point (CLI, pytest plugin)."""
 
     async def go() -> list[TargetOutcome]:
-        return [await run_target(t, names, **kw) for t in targets]
+        outcomes = [await run_target(t, names, **kw) for t in targets]
+        if "security" in names:  # checks that need every target's listing (tool shadowing)
+            from .campaigns.security import cross_target
+
+            cross_target(outcomes, selector(kw.get("only"), kw.get("skip") or []))
+        return outcomes
 
     return asyncio.run(go())

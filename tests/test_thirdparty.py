@@ -60,5 +60,12 @@ def test_server_everything_streamable_http():
     assert outcome.result.error is None
     assert outcome.result.eras == ["2025-11-25"]
     assert "echo" in outcome.result.tools
+    # Verified by hand with curl against the same server: a hostile Origin is served (H-origin,
+    # MUST 403: DNS-rebinding exposure), an unknown session id gets 400 where the spec says 404
+    # (SHOULD), and a session id used after DELETE gets 400 where the spec says MUST 404.
+    assert _real(outcome) == [
+        ("http.origin_rejected", "2025-11-25"),
+        ("http.session_terminated", "2025-11-25"),
+        ("http.session_unknown", "2025-11-25"),
+    ]
     assert took < 60
-    return outcome

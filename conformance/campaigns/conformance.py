@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,7 +280,7 @@ async def probe_tools(ctx: CampaignContext, state: EraState) -> None:
     s = ctx.s
     ex = await s.request("tools/list", {"cursor": "mcpcheck-invalid-cursor-\u00ff%"})
     ctx.check(T.BAD_CURSOR, T.check_bad_cursor, ex)
-    name = f"mcpcheck_no_such_tool_{secrets.token_hex(3)}"
+    name = "mcpcheck_no_such_tool_4f1c"  # fixed: finding ids must be stable run to run
     ex = await s.request("tools/call", {"name": name, "arguments": {}})
     ctx.check(T.UNKNOWN_TOOL, T.check_expected_error, ex, f"tools/call of unknown tool {name!r}", -32602, success_severity=None)
     safe = _safe_tool(ctx, state)
@@ -313,7 +312,7 @@ async def probe_resources(ctx: CampaignContext, state: EraState) -> None:
     first = next((r.get("uri") for r in state.resources if isinstance(r.get("uri"), str)), None)
     if first and "://" in first:
         scheme = first.split("://", 1)[0]
-    uri = f"{scheme}://mcpcheck-no-such-resource-{secrets.token_hex(4)}"
+    uri = f"{scheme}://mcpcheck-no-such-resource-4f1c"  # fixed: stable finding ids
     ex = await s.request("resources/read", {"uri": uri})
     ctx.check(T.UNKNOWN_RESOURCE, T.check_unknown_resource, ex, uri, s.stateless)
 
@@ -344,7 +343,7 @@ async def probe_prompts(ctx: CampaignContext, state: EraState) -> None:
         ctx.check(T.PROMPT_MISSING_ARG, T.check_expected_error, ex, f"prompts/get {name!r} without its required argument(s) {required}", -32602)
     else:
         ctx.skip(T.PROMPT_MISSING_ARG, "no prompt has a required argument")
-    bogus = f"mcpcheck_no_such_prompt_{secrets.token_hex(3)}"
+    bogus = "mcpcheck_no_such_prompt_4f1c"  # fixed: stable finding ids
     ex = await s.request("prompts/get", {"name": bogus, "arguments": {}})
     ctx.check(T.UNKNOWN_PROMPT, T.check_expected_error, ex, f"prompts/get of unknown prompt {bogus!r}", -32602)
 
