@@ -50,14 +50,16 @@ class _Runs:
         self.names = names
         self.outcomes: dict[str, Any] = {}
 
-    def get(self, target: Target):
+    def get(self, target: Target, wanted: list[str]):
+        """Run once per target, only the checks whose items survived `-k` / `-m` selection."""
         if target.name not in self.outcomes:
             from .runner import run
 
-            self.outcomes[target.name] = run([target], self.names)[0]
+            self.outcomes[target.name] = run([target], self.names, only=sorted(set(wanted)))[0]
         return self.outcomes[target.name]
 
 
+@pytest.hookimpl(tryfirst=True)  # add the items before -k / -m deselect among them
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--mcpcheck"):
         return
@@ -74,16 +76,29 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     fail_on = Severity(config.getoption("--mcpcheck-fail-on") or settings.fail_on)
     runs = _Runs(names)
     parent = McpcheckCollector.from_parent(session, name="mcpcheck")
-    for target in targets:
-        for spec in sorted(REGISTRY.values(), key=lambda s: s.id):
-            if spec.campaign not in names:
-                continue
-            items.append(McpcheckItem.from_parent(parent, name=f"{target.name}::{spec.id}", target=target, check=spec.id, runs=runs, fail_on=fail_on))
+    parent.specs = [
+        (target, spec.id)
+        for target in targets
+        for spec in sorted(REGISTRY.values(), key=lambda s: s.id)
+        if spec.campaign in names
+    ]
+    parent.runs, parent.fail_on = runs, fail_on
+    from _pytest.runner import collect_one_node
+
+    report = collect_one_node(parent)  # reported like any collector: "collected N items" counts them
+    items.extend(i for i in report.result or [] if isinstance(i, McpcheckItem))
 
 
 class McpcheckCollector(pytest.Collector):
-    def collect(self):  # items are added directly by the hook above
-        return []
+    specs: list = []
+    runs: "_Runs"
+    fail_on: Severity
+
+    def collect(self):
+        return [
+            McpcheckItem.from_parent(self, name=f"{target.name}::{check}", target=target, check=check, runs=self.runs, fail_on=self.fail_on)
+            for target, check in self.specs
+        ]
 
 
 class McpcheckFailure(Exception):
@@ -96,7 +111,8 @@ class McpcheckItem(pytest.Item):
         self.target, self.check, self.runs, self.fail_on = target, check, runs, fail_on
 
     def runtest(self) -> None:
-        outcome = self.runs.get(self.target)
+        wanted = [i.check for i in self.session.items if isinstance(i, McpcheckItem) and i.target.name == self.target.name]
+        outcome = self.runs.get(self.target, wanted or [self.check])
         if outcome.result.error:
             raise McpcheckFailure(f"target {self.target.name} could not be tested: {outcome.result.error}")
         mine = [c for c in outcome.checks if c.id == self.check]

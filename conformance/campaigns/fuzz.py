@@ -38,7 +38,8 @@ CANARY_ENV = "MCPCHECK_CANARY_SECRET"
 
 @dataclass
 class FuzzSettings:
-    max_examples: int = 25
+    # per tool and mode; `tox -e fuzz` raises it through MCPCHECK_MAX_EXAMPLES
+    max_examples: int = field(default_factory=lambda: int(os.environ.get("MCPCHECK_MAX_EXAMPLES") or 25))
     seed: int | None = None
     modes: tuple[str, ...] = ("valid", "invalid")
     write_corpus: bool = True
