@@ -5,11 +5,15 @@
     mcpcheck run [options] [--target NAME ...]     targets from mcpcheck.toml / [tool.mcpcheck]
     mcpcheck list-checks [--format table|json]
     mcpcheck schema [--format json|markdown]
-    mcpcheck report REPORT.json --format markdown|junit|json
+    mcpcheck report REPORT.json --format markdown|junit|json|sarif|html
+    mcpcheck diff OLD.json NEW.json                new / fixed / unchanged findings (exit 1 if new)
+    mcpcheck baseline REPORT.json -o mcpcheck-baseline.toml
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage error, bad
 configuration, or a target that could not be started or reached (one line on stderr says why;
-never a traceback for a user error).
+never a traceback for a user error). With the readiness gate (`--gate`, docs/gate.md) the exit
+code is 0 READY / 1 NOT READY; baseline-suppressed findings never count; `--fail-on-new` counts
+only findings new against an earlier report.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
     _add_target_options(run)
     what = run.add_argument_group("what to run")
-    what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run: conformance, fuzz, stateful, replay (repeatable; default: conformance)")
+    what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run: conformance, fuzz, stateful, security, replay (repeatable; default: conformance)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
     what.add_argument("--skip-check", action="append", default=[], metavar="ID", help="skip checks with this id or id prefix (repeatable)")
     what.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision (" + ", ".join(_known_versions()) + "; default: detect every era the server speaks)")
@@ -167,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_diff_commands(sub)
 
-    rp = sub.add_parser("report", help="re-render a view from a saved report.json", description="Re-render a view (Markdown, JUnit XML) from a saved canonical report.json.")
+    rp = sub.add_parser("report", help="re-render a view from a saved report.json", description="Re-render a view (Markdown, JUnit XML, JSON, SARIF, HTML) from a saved canonical report.json.")
     rp.add_argument("report", metavar="REPORT.json")
     rp.add_argument("--format", default="markdown", metavar="FORMAT", help="markdown (default), junit, json, sarif or html")
     rp.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
@@ -587,7 +591,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         where = ".".join(str(p) for p in err["loc"]) or "document"
         raise UsageError(f"{args.report} is not a mcpcheck report.json: {where}: {err['msg']}") from exc
     try:
-        out = render(report, args.format)
+        out = render(report, args.format, directory=path.parent)
     except UnknownFormat as exc:
         raise UsageError(str(exc)) from exc
     if args.output:

@@ -14,6 +14,12 @@ from .config import ConfigError, Target
 from .session import HANDSHAKE_LATEST, LATEST, Exchange, Session, is_stateless
 from .transport.base import Transport, TransportError
 
+# The first answer of a freshly started server includes its start-up (interpreter, imports; an
+# SDK server takes 2 s on an idle machine, several under load). The opening handshake of a
+# session waits at least this long, so a slow start is not mistaken for a hang or a dead server
+# while --timeout stays a per-request bound (fuzzed hangs are judged with it).
+STARTUP_TIMEOUT = float(os.environ.get("MCPCHECK_STARTUP_TIMEOUT") or 20.0)
+
 
 def make_transport(target: Target, *, extra_env: dict[str, str] | None = None) -> Transport:
     if target.transport == "stdio":
@@ -85,7 +91,11 @@ async def open_session(
     if not handshake:
         session.set_revision(revision)
         return session
-    ex = await (session.discover(revision) if is_stateless(revision) else session.initialize(revision))
+    saved, session.timeout = session.timeout, max(session.timeout, STARTUP_TIMEOUT)
+    try:
+        ex = await (session.discover(revision) if is_stateless(revision) else session.initialize(revision))
+    finally:
+        session.timeout = saved
     if not ex.ok:
         what = "server/discover" if is_stateless(revision) else "initialize"
         why = ex.transport_error or ("timed out" if ex.timed_out else f"answered {ex.response}")
@@ -100,18 +110,28 @@ async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> 
     probe = Probe()
     forced = target.protocol
     kept: Session | None = None
+    # The handshake probe goes first with a start-up allowance (an `npx -y` download, a cold
+    # import on a busy CI machine): its answer tells how fast this server starts, which bounds
+    # the stateless probe. A handshake-only server may ignore a pre-initialize server/discover,
+    # so that probe must not wait the full start-up allowance when we know better.
+    discover_limit = min(target.timeout, 5.0)
+    if forced is None or not is_stateless(forced):
+        s = await start_session(target, extra_env=extra_env)
+        s.timeout = max(s.timeout, STARTUP_TIMEOUT)
+        probe.handshake = await s.initialize(forced or HANDSHAKE_LATEST)
+        await s.close()
+        hs = probe.handshake
+        if hs.timed_out or hs.transport_error:
+            discover_limit = max(target.timeout, STARTUP_TIMEOUT)  # nothing learned: allow start-up
+        else:
+            discover_limit = min(max(target.timeout, STARTUP_TIMEOUT), max(discover_limit, 3 * hs.elapsed))
     if forced is None or is_stateless(forced):
         s = await start_session(target, extra_env=extra_env)
-        # A handshake-only server may ignore a pre-initialize request: don't wait the full timeout.
-        probe.stateless = await s.discover(forced or LATEST, timeout=min(target.timeout, 5.0))
+        probe.stateless = await s.discover(forced or LATEST, timeout=discover_limit)
         if probe.speaks_stateless:
             kept = s  # already a ready stateless session: reuse it
         else:
             await s.close()
-    if forced is None or not is_stateless(forced):
-        s = await start_session(target, extra_env=extra_env)
-        probe.handshake = await s.initialize(forced or HANDSHAKE_LATEST)
-        await s.close()
     eras = probe.eras()
     if not eras:
         problems = []

@@ -30,6 +30,7 @@ class CorpusEntry(BaseModel):
     constraint: str | None = None
     seed: int | None = None
     evidence: list[dict[str, Any]] = Field(default_factory=list)
+    oracle: dict[str, Any] | None = Field(None, description="how replay re-judges a security hit (family, marker, baseline/control arguments, planted file, canary server)")
     first_seen: str = Field(default_factory=lambda: _dt.date.today().isoformat())
 
     def digest(self) -> str:

@@ -26,16 +26,18 @@ def campaigns() -> dict[str, CampaignFn]:
     from .campaigns.conformance import run_conformance
     from .campaigns.envelope_fuzz import run_envelope
     from .campaigns.fuzz import run_fuzz
+    from .campaigns.http_security import run_http_security
     from .campaigns.replay import run_replay
     from .campaigns.security import run_security
     from .campaigns.stateful import run_stateful
 
-    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay, "envelope": run_envelope, "security": run_security}
+    return {"conformance": run_conformance, "fuzz": run_fuzz, "stateful": run_stateful, "replay": run_replay, "envelope": run_envelope, "security": run_security, "http-security": run_http_security}
 
 
 def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
     from .campaigns import conformance, envelope_fuzz, fuzz, http_rules, security, stateful  # noqa: F401
+    from .campaigns import http_security  # noqa: F401
     from .load import checks as _load_checks  # noqa: F401
     from .workflow import campaign as _workflow_checks  # noqa: F401
 

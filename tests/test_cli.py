@@ -94,7 +94,7 @@ def free_port() -> int:
         (["run", "--protocol", "2024-01-01", "--", "true"], "argument --protocol: invalid choice: '2024-01-01'"),
         (["run", "--fail-on", "severe", "--", "true"], "argument --fail-on: invalid choice: 'severe'"),
         (["run", "--timeout", "0", "--", "true"], "argument --timeout: must be greater than 0"),
-        (["run", "--format", "json,sarif", "--", "true"], "unknown report format 'sarif' (supported: json, markdown, junit)"),
+        (["run", "--format", "json,pdf", "--", "true"], "unknown report format 'pdf' (supported: json, markdown, junit, sarif, html)"),
         (["run", "--check", "jsonrcp.id_echo", "--", "true"], "--check 'jsonrcp.id_echo' matches no registered check"),
         (["run", "--header", "nocolon", "--url", "http://127.0.0.1:9/mcp"], "argument --header: expected K:V, got 'nocolon'"),
         (["run", "--url", "ftp://example.org"], "--url must be an http:// or https:// URL"),

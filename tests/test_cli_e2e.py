@@ -62,12 +62,12 @@ def assert_views_agree(report: RunReport, md: str, junit: ET.Element) -> None:
 @needs_clean
 def test_clean_fixture_every_era_passes_at_fail_on_low(tmp_path):
     cmd = clean_cmd()
-    proc = mcpcheck("run", "--fail-on", "low", "--timeout", "5", "--", *cmd, cwd=tmp_path)
+    proc = mcpcheck("run", "--fail-on", "low", "--timeout", "15", "--", *cmd, cwd=tmp_path)
     assert "Traceback" not in proc.stderr
     report, md, junit = load(tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert report.exit_code == 0 and report.findings == []
-    assert report.command == ["mcpcheck", "run", "--fail-on", "low", "--timeout", "5", "--", *cmd]
+    assert report.command == ["mcpcheck", "run", "--fail-on", "low", "--timeout", "15", "--", *cmd]
     [target] = report.targets
     assert target.error is None and len(target.eras) >= 1
     assert {c.revision for c in report.checks} == set(target.eras)

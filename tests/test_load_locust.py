@@ -46,7 +46,7 @@ def run_locust(tmp: Path, server: list[str], *extra: str, seconds: int = 6) -> t
 def test_locust_user_reports_mixups_as_concurrency_failures(tmp_path):
     clean = [sys.executable, str(FIX / "load_fast_server.py")]
     broken = [sys.executable, str(FIX / "broken_proxy.py"), "--defect", "swap_ids_under_load", "--", *clean]
-    proc, prefix = run_locust(tmp_path, broken, "-u", "8", "-r", "8", seconds=7)  # the proxy adds start-up
+    proc, prefix = run_locust(tmp_path, broken, "-u", "4", "-r", "4", seconds=15)  # each user starts a proxy + server
     rows = stats(prefix)
     assert rows["Aggregated"]["Request Count"] > 50, proc.stderr[-2000:]
     assert {"echo", "add", "measure"} <= set(rows)  # one Locust request name per tool

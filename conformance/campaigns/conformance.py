@@ -16,7 +16,7 @@ from ..checks import jsonrpc as J
 from ..checks import lifecycle as L
 from ..checks import listing as T
 from ..checks import schema as S
-from ..connect import detect, open_session
+from ..connect import STARTUP_TIMEOUT, detect, open_session
 from ..findings import Violation
 from ..report.model import TargetResult
 from ..safety import may_call
@@ -165,6 +165,7 @@ async def probe_version_negotiation(ctx: CampaignContext, state: EraState) -> No
                 s = await open_session(ctx.target, version, handshake=False)
             except TransportError:
                 return version, None, None
+            s.timeout = max(s.timeout, STARTUP_TIMEOUT)  # a fresh process: allow for start-up
             ex = await s.initialize(version, send_initialized=False)
             return version, ex, s
 

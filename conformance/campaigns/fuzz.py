@@ -40,6 +40,8 @@ CANARY_ENV = "MCPCHECK_CANARY_SECRET"
 class FuzzSettings:
     # per tool and mode; `tox -e fuzz` raises it through MCPCHECK_MAX_EXAMPLES
     max_examples: int = field(default_factory=lambda: int(os.environ.get("MCPCHECK_MAX_EXAMPLES") or 25))
+    # examples per tool for invalid inputs (None: max_examples); mutants cost more to generate
+    invalid_examples: int | None = None
     seed: int | None = None
     modes: tuple[str, ...] = ("valid", "invalid")
     write_corpus: bool = True
@@ -259,7 +261,7 @@ class _Runner:
             return [(TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, name, args, case.constraint, case.path, getattr(case, "soft", False)))]
 
         @settings(
-            max_examples=cfg.max_examples,
+            max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
             deadline=None,
             database=None,
             derandomize=cfg.seed is None,

@@ -179,13 +179,17 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         @rule()
         def list_again(self) -> None:
             steps_log.append({"list": "tools"})
-            now = sorted(json.dumps(t, sort_keys=True) for t in _sync_list(runner))
+            now_tools = _sync_list(runner)
+            now = sorted(json.dumps(t, sort_keys=True) for t in now_tools)
             changed_note = any(
                 isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed"
                 for n in runner.session.notifications
             )
             if now != baseline and not changed_note:
-                ctx.fail(LISTING_STABLE, Violation("tools/list changed during the session without notifications/tools/list_changed", runner.session.wirelog.entries[-2:], key="changed"))
+                from ..security.poisoning import diff_listings  # same field-by-field diff as security.rug_pull
+
+                what = "; ".join(diff_listings(listed, now_tools)[:6]) or "only _meta differs"
+                ctx.fail(LISTING_STABLE, Violation(f"tools/list changed during the session without notifications/tools/list_changed: {what}", runner.session.wirelog.entries[-2:], key="changed"))
 
         @precondition(lambda self: bool(resources))
         @rule(i=st.integers(0, max(0, len(resources) - 1)))

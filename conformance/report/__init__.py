@@ -55,8 +55,12 @@ def renderer(name: str) -> Callable[[RunReport], str]:
     return getattr(import_module(f"{__name__}.{module}"), func)
 
 
-def render(report: RunReport, name: str) -> str:
-    return renderer(name)(report)
+def render(report: RunReport, name: str, directory: str | Path | None = None) -> str:
+    """The view `name` of `report`; `directory` (the report directory) for views that embed its files."""
+    fn = renderer(name)
+    if directory is not None and "directory" in inspect.signature(fn).parameters:
+        return fn(report, directory=Path(directory))
+    return fn(report)
 
 
 def write_reports(report: RunReport, directory: str | Path, formats: list[str] | None = None) -> list[Path]:
@@ -66,9 +70,7 @@ def write_reports(report: RunReport, directory: str | Path, formats: list[str] |
     written = []
     for name in parse_formats(formats):
         path = out / WRITERS[name][0]
-        fn = renderer(name)
-        # a view that embeds files of the report directory (HTML: load charts) takes `directory`
-        text = fn(report, directory=out) if "directory" in inspect.signature(fn).parameters else fn(report)
-        path.write_text(text, encoding="utf-8")
+        # a view that embeds files of the report directory (HTML: load charts) gets `directory`
+        path.write_text(render(report, name, directory=out), encoding="utf-8")
         written.append(path)
     return written

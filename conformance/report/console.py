@@ -100,7 +100,9 @@ def summary_lines(report: RunReport, written: Sequence[Path | str]) -> list[str]
 def print_summary(report: RunReport, written_paths: Sequence[Path | str], quiet: bool = False) -> None:
     """The run's summary on stdout, ending with the verdict line; only that line with quiet."""
     label, why = verdict(report)
-    lines = [] if quiet else summary_lines(report, written_paths)
+    from .executive import console_lines  # executive summary first: status, score, what to fix first
+
+    lines = [] if quiet else [*console_lines(report), *summary_lines(report, written_paths)]
     text = "\n".join([*lines, f"{label}: {why}"]) + "\n"
     out = sys.stdout
     encoding = getattr(out, "encoding", None) or "utf-8"

@@ -117,8 +117,44 @@ def markdown_lines(report: RunReport, code=lambda s: f"`{s}`", cell=lambda s: s)
 
 def console_lines(report: RunReport) -> list[str]:
     ex = executive(report)
-    out = [headline(ex)]
+    out = ["readiness: " + headline(ex)]
     out += [f"  why: {r}" for r in ex.reasons[:5]]
     out += [f"  expired suppression: {e}" for e in ex.expired[:5]]
     out += [f"  fix first {i}: {s}" for i, s in enumerate(ex.fix_first, 1)]
     return out
+
+
+def markdown_extra_lines(report: RunReport, code=lambda s: f"`{s}`", cell=lambda s: s, table=None) -> list[list[str]]:
+    """Markdown sections after the findings: baseline and changes, constraint enforcement, corpus."""
+    sections: list[list[str]] = []
+    b, d = report.baseline, report.diff
+    if report.suppressed or b is not None or d is not None:
+        out = ["## Baseline and changes"]
+        if b is not None:
+            out += ["", f"Baseline {code(b.file)}: {b.suppressed} suppressed, {len(b.expired)} expired entries, {len(b.unused)} unused entries."]
+            out += [f"- expired (no longer suppresses): {cell(e)}" for e in b.expired]
+            out += [f"- unused: {code(e)}" for e in b.unused]
+        if d is not None:
+            out += ["", f"Against {code(d.against)}: **{len(d.new)} new**, {len(d.fixed)} fixed, {len(d.unchanged)} unchanged."]
+            out += [f"- new: {code(i)}" for i in d.new]
+            out += [f"- fixed: {code(i)}" for i in d.fixed]
+        if report.suppressed:
+            out += ["", f"Suppressed findings ({len(report.suppressed)}):", ""]
+            for s in report.suppressed:
+                f = s.finding
+                until = f" until {s.expires}" if s.expires else ""
+                out.append(f"- {f.severity.value} {code(f.check)} on {cell(_where(f))} ({code(f.id)}): accepted{until}: {cell(s.reason)}")
+        sections.append(out)
+    rows = []
+    for t in report.targets:
+        for c in t.constraints:
+            if c.skipped:
+                rows.append([t.name, c.tool, "-", f"not called: {c.skipped}", ""])
+            for name, ok in sorted(c.enforced.items()):
+                rows.append([t.name, c.tool, name, "enforced" if ok else "NOT enforced", c.calls])
+    if rows and table is not None:
+        sections.append(["## Constraint enforcement (fuzz)", "", *table(["target", "tool", "constraint", "enforced", "calls"], rows)])
+    corpus = [[t.name, c.tool, c.check, c.mode, c.status, c.file] for t in report.targets for c in t.corpus]
+    if corpus and table is not None:
+        sections.append(["## Corpus entries", "", *table(["target", "tool", "check", "mode", "status", "file"], corpus)])
+    return sections

@@ -42,15 +42,24 @@ def verdict(report: RunReport, quote: str = "") -> tuple[str, str]:
     """(PASS | FAIL | ERROR, why), e.g. ("FAIL", "exit code 1: 1 finding at or above high").
     `quote` wraps the severity name (a backtick in Markdown)."""
     fail_on = f"{quote}{report.fail_on.value}{quote}"
-    over = sum(f.severity >= report.fail_on for f in report.findings)
-    why = f"{plural(over, 'finding')} at or above {fail_on}"
+    new = set(report.diff.new) if report.diff is not None else None  # --fail-on-new: only new ones gate
+    word = "new finding" if new is not None else "finding"
+    gating = [f for f in report.findings if new is None or f.id in new]
+    over = sum(f.severity >= report.fail_on for f in gating)
+    below = len(gating) - over
+    if over or report.exit_code == 2:
+        why = f"{plural(over, word)} at or above {fail_on}" if over else ""
+    else:
+        why = f"no {word} at or above {fail_on}" + (f" ({below} below it)" if below else "")
+    gate = report.gate if report.gate is not None and report.gate.enabled else None
+    if gate is not None:  # the readiness gate decides the exit code
+        why = f"{gate.status} (score {gate.score:g}, threshold {gate.threshold:g})" + (f": {gate.reasons[0]}" if gate.reasons else "")
+    if report.suppressed and why:
+        why += f" ({len(report.suppressed)} suppressed by the baseline)"
     if report.exit_code == 2:
         down = ", ".join(t.name for t in report.targets if t.error) or "every target"
-        return "ERROR", f"exit code 2: could not test {down}" + (f"; {why} on the rest" if over else "")
-    if report.exit_code == 1:
-        return "FAIL", f"exit code 1: {why}"
-    below = len(report.findings) - over
-    return "PASS", f"exit code {report.exit_code}: no finding at or above {fail_on}" + (f" ({below} below it)" if below else "")
+        return "ERROR", f"exit code 2: could not test {down}" + (f"; {why} on the rest" if why else "")
+    return ("FAIL" if report.exit_code else "PASS"), f"exit code {report.exit_code}: {why or 'see the findings'}"
 
 
 def server_name(target: TargetResult) -> str:
@@ -196,7 +205,12 @@ def _checks(report: RunReport) -> list[str]:
 
 
 def render_markdown(report: RunReport) -> str:
-    sections = [_header(report), _targets(report), _findings(report), _observations(report), _checks(report)]
+    from .executive import markdown_extra_lines, markdown_lines  # executive summary, baseline, constraints
+
+    sections = [
+        _header(report), markdown_lines(report, code=code, cell=cell), _targets(report), _findings(report),
+        *markdown_extra_lines(report, code=code, cell=cell, table=table), _observations(report), _checks(report),
+    ]
     return "\n\n".join("\n".join(s) for s in sections) + "\n"
 
 

@@ -108,8 +108,8 @@ def _rules(report: RunReport, findings: list[Finding]) -> list[dict[str, Any]]:
         if rule_id:
             props["specRule"] = rule_id
         if category.startswith("security."):
-            props["tags"].append("security")
             props["security-severity"] = SECURITY_SEVERITY[severity]
+        props["tags"] = list(dict.fromkeys(tags))  # SARIF: tags are unique
         rules.append(
             {
                 "id": check_id,

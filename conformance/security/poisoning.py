@@ -12,8 +12,8 @@ Poisoning rules (id: what it looks for):
                 .aws/credentials, .npmrc/.netrc/.pgpass, .git-credentials, /etc/shadow
   conceal       "do not tell/inform/mention ... the user", "without telling the user",
                 "keep this secret", "the user must not know"
-  tool_steering "instead of (using|calling) X", "you must (first) call/use X", "before using
-                any other tool": instructions aimed at the model about other tools
+  tool_steering "instead of (using|calling) X", "before using any other tool", "when the X tool
+                is called ... must/always/also": instructions aimed at the model about other tools
   invisible     zero-width, bidi controls, Unicode tag characters (ASCII smuggling)
   base64        a base64 run of >= 40 characters that decodes to readable text
 """
@@ -52,7 +52,8 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "conceal",
         re.compile(
-            r"\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|reveal|show|notify|alert|disclose)\b[^.\n]{0,40}\b(?:user|human|operator)"
+            r"\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention|notify|alert)\s+(?:this\s+|it\s+|anything\s+)?(?:to\s+)?(?:the\s+)?(?:user|human|operator)\b"
+            r"|\b(?:do\s+not|don'?t|never)\s+(?:mention|reveal|disclose|show)\s+(?:this|these|that|it)\b[^.\n]{0,30}\b(?:to|with)\s+the\s+(?:user|human)\b"
             r"|\bwithout\s+(?:telling|informing|notifying|alerting|asking)\s+(?:the\s+)?(?:user|human)"
             r"|\b(?:user|human)\s+(?:must|should)\s+(?:not|never)\s+(?:know|see|notice|be\s+told)"
             r"|\bkeep\s+this\s+(?:secret|hidden|confidential)\b",
@@ -63,7 +64,6 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "tool_steering",
         re.compile(
             r"\binstead\s+of\s+(?:using|calling|invoking)\s+(?:the\s+)?[`'\"]?[\w.-]+[`'\"]?(?:\s+tool)?"
-            r"|\byou\s+(?:must|have\s+to|need\s+to)\s+(?:first\s+|always\s+)?(?:call|use|invoke|run)\s+(?:the\s+)?[`'\"]?[\w.-]+[`'\"]?\s+tool"
             r"|\bbefore\s+(?:using|calling)\s+any\s+other\s+tool"
             r"|\bwhen(?:ever)?\s+(?:the\s+)?[`'\"]?[\w.-]+[`'\"]?\s+tool\s+is\s+(?:called|used|invoked)\b[^.\n]{0,60}\b(?:must|always|also)\b",
             _I,

@@ -1,0 +1,188 @@
+"""The envelope campaign: a session-level JSON-RPC fuzzer.
+
+For every era the server speaks, and for every kind of malformed message in
+strategies.jsonrpc.malformed_envelopes (not JSON, wrong "jsonrpc", missing method, bad id types,
+wrong params shape, huge and deeply nested messages, unknown methods and notifications, batches,
+stray responses), Hypothesis generates messages that go out through the transport's raw-send door.
+After each one the campaign sends a liveness probe (ping; server/discover in the stateless era) and
+judges everything that arrived in between with the pure checks in conformance/checks/envelope.py:
+the right error code or a silence the spec allows, never a crash, never a hang, never
+non-protocol stdout, and an answer to the probe.
+
+A failure stops that kind's run; Hypothesis shrinks the message to the smallest one that still
+fails, and a dead server is restarted so the next kind still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from ..checks import envelope as E
+from ..checks import jsonrpc as J
+from ..connect import detect, open_session
+from ..findings import Severity, Violation, run_check
+from ..report.model import TargetResult
+from ..session import Exchange, Session, id_key
+from .context import CampaignContext
+from .fuzz import FuzzSettings, _Fail, _Runner
+
+MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
+MAX_DEPTH = 1_500  # deep_nesting: past CPython's default recursion limit
+GRACE = 0.05
+SJ_STANDARD = frozenset({-32700, -32600, -32601, -32602, -32603})  # seconds to wait after the probe's answer for a late answer to the malformed message
+
+
+def examples_per_kind(cfg: FuzzSettings) -> int:
+    return max(2, min(12, cfg.max_examples // 5))
+
+
+async def run_envelope(ctx: CampaignContext, result: TargetResult) -> None:
+    import strategies.jsonrpc as SJ
+
+    cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
+    probe, session = await detect(ctx.target)
+    eras = probe.eras()
+    if not result.eras:
+        result.eras = eras
+    for i, era in enumerate(eras):
+        if i > 0:
+            session = await open_session(ctx.target, era)
+        ctx.revision, ctx.session = era, session
+        runner = _EnvelopeRunner(ctx, session, {}, [])
+        try:
+            for kind in SJ.KINDS:
+                strat = SJ.malformed_envelopes(revision=era, kinds=[kind], max_size=MAX_SIZE, max_depth=MAX_DEPTH)
+                ctx.progress(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})")
+                await asyncio.to_thread(runner.fuzz_kind, kind, strat, cfg)
+        finally:
+            for s in runner.sessions:
+                await s.close()
+        counts = ", ".join(f"{k}={n}" for k, n in sorted(runner.codes.items()))
+        ctx.notes.append(f"envelope [{era}]: {runner.sent} malformed messages; answers seen: {counts or 'none'}")
+
+
+class _EnvelopeRunner(_Runner):
+    def __init__(self, *a: Any) -> None:
+        super().__init__(*a)
+        self.sent = 0
+        self.codes: dict[str, int] = {}  # "kind -> code" tally for the notes
+
+    def fuzz_kind(self, kind: str, strat: Any, cfg: FuzzSettings) -> None:
+        ctx = self.ctx
+        spec = E.KIND_SPEC[kind]
+
+        @settings(
+            max_examples=examples_per_kind(cfg),
+            deadline=None,
+            database=None,
+            derandomize=cfg.seed is None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
+        @given(strat)
+        def property_(msg: Any) -> None:
+            self.one(msg)
+
+        if cfg.seed is not None:
+            from hypothesis import seed as _seed
+
+            property_ = _seed(cfg.seed)(property_)
+        for s in (spec, E.SURVIVES, E.RESPONSIVE, E.ERROR_SHAPE):
+            ctx.passed(s)
+        if ctx.target.transport == "stdio":
+            ctx.passed(E.STDOUT)
+        problem = self.run_property(property_, "envelope", cfg)
+        if problem:
+            ctx.notes.append(f"envelope: {kind}: {problem}")
+
+    def record_failure(self, fail: _Fail, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
+        v = fail.violation
+        if note:
+            v.detail += note
+        self.ctx.record(fail.spec, [v])  # no corpus entry: corpus/ holds tool calls (see docs/corpus.md)
+        if not self.session.alive:
+            self.restart()
+
+    # ------------------------------------------------------------------ one message
+    def one(self, msg: Any) -> None:
+        if not self.session.alive:
+            self.restart()
+        s = self.session
+        mark = s.wirelog.mark()
+        sent = self._await(s.send_raw(msg.data, note=f"envelope fuzz: {msg.kind}"))
+        self.sent += 1
+        shown = E._shown(msg.data)
+        if sent is None or not s.alive:
+            self._died(msg, shown, mark)
+        probe = self._await(self._probe(s))
+        if probe.transport_error is not None or not s.alive:
+            self._died(msg, shown, mark)
+        if probe.timed_out:
+            raise _Fail(E.RESPONSIVE, Violation(f"after the {msg.kind} message {shown!r} the server did not answer {probe.method} within {self.ctx.target.timeout:g}s", [*(x for x in (sent,) if x), *probe.evidence()], input=shown, key=msg.kind))
+        time.sleep(GRACE)
+        window = s.wirelog.since(mark)
+        if self.ctx.target.transport == "stdio":
+            for v in run_check(J.check_stdout_lines, [e for e in window if e.channel == "stdout"]):
+                raise _Fail(E.STDOUT, Violation(f"after the {msg.kind} message {shown!r}: {v.detail}", [*(x for x in (sent,) if x), *v.evidence], input=shown, key=msg.kind))
+        own = {id_key(probe.request.get("id"))} if isinstance(probe.request, dict) else set()
+        replies = E.replies_to(window, own)
+        self._tally(msg.kind, replies)
+        codes = msg.acceptable_codes
+        if msg.kind == "invalid_utf8" or (s.stateless and b'"method":"ping"' in msg.data):
+            # decoded leniently, the message is judged like any other (and 2026-07-28 has no ping)
+            codes = codes | SJ_STANDARD
+        for spec, v in E.check_reply(msg.kind, msg.expect, codes, msg.request_id, msg.data, sent, replies):
+            if (v.severity or spec.severity) == Severity.info:
+                self.ctx.record(spec, [v])  # an observation (e.g. silence where an answer is optional)
+                continue
+            raise _Fail(spec, v)
+
+    def _died(self, msg: Any, shown: str, mark: int) -> None:
+        s = self.session
+        window = s.wirelog.since(mark)
+        stderr = s.wirelog.stderr_text(1200).strip()
+        detail = f"the {msg.kind} message {shown!r} killed the server: {s.transport.closed_reason or 'connection lost'}"
+        if stderr:
+            detail += f"\nlast stderr:\n{stderr}"
+        ev = [e for e in window if e.channel not in ("stderr",)][:4]
+        raise _Fail(E.SURVIVES, Violation(detail, ev, input=shown, key=msg.kind))
+
+    async def _probe(self, s: Session) -> Exchange:
+        if s.stateless:
+            return await s.request("server/discover", {}, meta=True)
+        return await s.request("ping")
+
+    def _tally(self, kind: str, replies: list) -> None:
+        if not replies:
+            key = f"{kind}:silent"
+        else:
+            msg = replies[0].parsed
+            if isinstance(msg, list):
+                key = f"{kind}:batch-answer"
+            elif "error" in msg and isinstance(msg.get("error"), dict):
+                key = f"{kind}:{msg['error'].get('code')}"
+            else:
+                key = f"{kind}:result"
+        self.codes[key] = self.codes.get(key, 0) + 1
+
+
+def summarize_notes(notes: list[str]) -> dict[str, int]:
+    """The "answers seen" tally of an envelope note, parsed back (for tests and reports)."""
+    out: dict[str, int] = {}
+    for note in notes:
+        if note.startswith("envelope [") and "answers seen: " in note:
+            for part in note.split("answers seen: ", 1)[1].split(", "):
+                if "=" in part:
+                    k, n = part.rsplit("=", 1)
+                    out[k] = out.get(k, 0) + int(n)
+    return out
+
+
+__all__ = ["run_envelope", "summarize_notes", "examples_per_kind", "json"]
