@@ -138,8 +138,9 @@ def evaluate(
     for f in findings:
         if f.category.startswith("performance.") and f.severity >= settings.performance_block:
             block(f, "performance SLO breach")
-    if not groups and not any(t.error for t in targets) and scope == "all":
-        reasons.append("nothing was tested (no check ran)")
+    if not groups:  # no score to speak of: an unreachable target (said above) or nothing ran at all
+        if not any(t.error for t in targets) and scope == "all":
+            reasons.append("nothing was tested (no check ran)")
     elif score < settings.threshold:
         reasons.append(f"score {score:g} is below the threshold {settings.threshold:g}")
 

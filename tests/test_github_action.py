@@ -3,7 +3,6 @@ passed the way the runner passes them (environment variables), against the tiny 
 The `uses:` steps (setup-python, upload-sarif, upload-artifact) are GitHub's and are only checked
 for their wiring. docs/github-actions.md shows the same commands in a plain workflow."""
 
-import json
 import os
 import re
 import shutil

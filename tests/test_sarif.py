@@ -46,11 +46,16 @@ def test_real_run_sarif_is_valid_and_matches_the_report(validator):
     for r in results:
         assert driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
         assert r["level"] == "warning"  # both medium
-        assert all("physicalLocation" not in loc for loc in r["locations"])  # none invented
     by_rule = {r["ruleId"]: r for r in results}
     fuzz = by_rule["fuzz.invalid_input_rejected"]
     names = [l["fullyQualifiedName"] for l in fuzz["locations"][0]["logicalLocations"]]
     assert names == [f"{report.targets[0].name}/set_volume", report.targets[0].name]
+    # physical locations (GitHub needs one): real files of the run's directory, none invented
+    [corpus] = report.targets[0].corpus
+    assert fuzz["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == corpus.file  # the stored failing input
+    protocol = by_rule["errors.unknown_method"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert protocol == "tiny_tools_server.py"  # the server's entry point
+    assert all((run.workdir / r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).is_file() for r in results)
     assert "input" in fuzz["properties"] and fuzz["properties"]["tool"] == "set_volume"
     rule = driver["rules"][rule_ids.index("fuzz.invalid_input_rejected")]
     assert rule["defaultConfiguration"]["level"] == "warning" and "T10/T11" in rule["fullDescription"]["text"]
@@ -101,3 +106,21 @@ def test_empty_run_and_sarif_in_the_writers(tmp_path, validator):
     assert path.name == "mcpcheck.sarif"
     log = valid(validator, path.read_text(encoding="utf-8"))
     assert log["runs"][0]["results"] == [] and log["runs"][0]["invocations"][0]["exitCode"] == 0
+
+
+def test_no_file_no_physical_location_and_the_workflow_file_in_actions(tmp_path, monkeypatch, validator):
+    monkeypatch.delenv("GITHUB_WORKFLOW_REF", raising=False)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    report = rv.synthetic([rv.finding("errors.unknown_method", "medium", "x")])  # `python server.py`: no such file
+    [r] = valid(validator, render_sarif(report))["runs"][0]["results"]
+    assert "physicalLocation" not in r["locations"][0]
+    (tmp_path / "server.py").write_text("")  # now the entry point exists in the workspace
+    [r] = json.loads(render_sarif(report))["runs"][0]["results"]
+    assert r["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "server.py"}}
+    (tmp_path / "server.py").unlink()
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text("on: push\n")
+    monkeypatch.setenv("GITHUB_WORKFLOW_REF", "owner/repo/.github/workflows/ci.yml@refs/heads/main")
+    log = valid(validator, render_sarif(report))
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".github/workflows/ci.yml"

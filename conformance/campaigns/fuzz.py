@@ -4,7 +4,7 @@ For every tool mcpcheck may call (see conformance/safety.py) and every input cla
 invalid), Hypothesis generates arguments from the tool's inputSchema (strategies/), the call goes
 through the real session, and the pure checks in conformance/checks/tools.py judge the answer.
 A violation fails the Hypothesis example, Hypothesis shrinks it, and the minimal case becomes a
-Finding and a corpus/ entry that `mcpcheck replay` re-runs forever after.
+Finding and a corpus/ entry that `mcpcheck run --campaign replay` re-runs forever after.
 
 Hypothesis is synchronous and the session is asyncio, so each Hypothesis run happens on a worker
 thread that hands calls to the event loop (run_coroutine_threadsafe); the loop keeps reading the

@@ -7,8 +7,12 @@
 - `results`: one per finding (severity low and up), and one per suppressed finding carrying a
   SARIF `suppressions` entry (status accepted, the baseline's reason). `partialFingerprints`
   holds the stable finding id, so an alert keeps its identity across runs.
-- Locations are logical only (target, and tool when there is one): a finding is about a running
-  server, not a line of source, and no file location is invented.
+- Locations: always a logical location (the target, and the tool when there is one). GitHub code
+  scanning also needs a physical location, so a result is anchored to a real file of the
+  repository when there is one, in this order: the finding's corpus/ entry (the stored failing
+  input), the server's entry-point script from the stdio command, the GitHub workflow file that
+  ran mcpcheck (`GITHUB_WORKFLOW_REF`). Paths are relative to `GITHUB_WORKSPACE` (else the
+  current directory); a file that does not exist there is never named.
 - `invocations[0]` records the command line, exit code and start/end time; an unreachable
   target is a tool execution notification. The gate verdict and score are in `run.properties`.
 """
@@ -17,7 +21,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
+import shlex
+from pathlib import Path
 from typing import Any
 
 from ..findings import REGISTRY, Finding, Severity
@@ -131,16 +138,71 @@ def _rules(report: RunReport, findings: list[Finding]) -> list[dict[str, Any]]:
     return rules
 
 
-def _locations(f: Finding) -> list[dict[str, Any]]:
+def _workspace() -> Path:
+    """Where artifact URIs are relative to: the repository in GitHub Actions, else the cwd."""
+    return Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+
+
+def _in_workspace(path: str | Path, root: Path) -> str | None:
+    """`path` as a POSIX path relative to `root`, when it is an existing file inside it."""
+    p = Path(path)
+    full = p if p.is_absolute() else root / p
+    try:
+        if not full.is_file():
+            return None
+        rel = full.resolve().relative_to(root.resolve())
+    except (OSError, ValueError):
+        return None
+    return rel.as_posix()
+
+
+_SCRIPT = re.compile(r"\.(py|js|mjs|cjs|ts|sh|rb|go|java|php)$")
+
+
+def _anchors(report: RunReport) -> tuple[dict[tuple[str, str, str], str], dict[str, str], str | None]:
+    """Real files to anchor results to (GitHub code scanning needs a physical location):
+    (corpus file by (target, check, tool), server entry-point script by target, workflow file)."""
+    root = _workspace()
+    corpus: dict[tuple[str, str, str], str] = {}
+    scripts: dict[str, str] = {}
+    for t in report.targets:
+        for c in t.corpus:
+            rel = _in_workspace(c.file, root)
+            if rel:
+                corpus.setdefault((t.name, c.check, c.tool), rel)
+        if t.transport == "stdio":
+            try:
+                words = shlex.split(t.description)
+            except ValueError:
+                words = t.description.split()
+            for w in words[1:]:
+                rel = _in_workspace(w, root) if _SCRIPT.search(w) else None
+                if rel:
+                    scripts[t.name] = rel
+                    break
+    workflow = None
+    ref = os.environ.get("GITHUB_WORKFLOW_REF", "")  # owner/repo/.github/workflows/ci.yml@refs/...
+    m = re.match(r"^[^/]+/[^/]+/(.+?)@", ref)
+    if m:
+        workflow = _in_workspace(m.group(1), root)
+    return corpus, scripts, workflow
+
+
+def _locations(f: Finding, anchors: tuple[dict, dict, str | None]) -> list[dict[str, Any]]:
     target = _text(f.target or "target")
     logical = [{"name": target, "fullyQualifiedName": target, "kind": "module"}]
     if f.tool:
         tool = _text(f.tool)
         logical.insert(0, {"name": tool, "fullyQualifiedName": f"{target}/{tool}", "kind": "function"})
-    return [{"logicalLocations": logical}]
+    location: dict[str, Any] = {"logicalLocations": logical}
+    corpus, scripts, workflow = anchors
+    uri = corpus.get((f.target, f.check, f.tool or "")) or scripts.get(f.target) or workflow
+    if uri:  # a real file in the repository, never an invented one
+        location["physicalLocation"] = {"artifactLocation": {"uri": uri}}  # relative: to the repository root
+    return [location]
 
 
-def _result(f: Finding, index: dict[str, int], suppression: dict[str, Any] | None = None) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], anchors: tuple, suppression: dict[str, Any] | None = None) -> dict[str, Any]:
     message = f"{' '.join(f.title.split())}: {f.detail.strip()}"
     if f.reproduce:
         message += f"\nReproduce: {f.reproduce}"
@@ -161,7 +223,7 @@ def _result(f: Finding, index: dict[str, int], suppression: dict[str, Any] | Non
         "kind": "fail",
         "level": LEVEL[f.severity],
         "message": {"text": _text(message)},
-        "locations": _locations(f),
+        "locations": _locations(f, anchors),
         "partialFingerprints": {FINGERPRINT: f.id},
         "properties": props,
     }
@@ -175,10 +237,11 @@ def sarif_log(report: RunReport) -> dict[str, Any]:
     all_findings = [*report.findings, *(s.finding for s in suppressed)]
     rules = _rules(report, all_findings)
     index = {r["id"]: i for i, r in enumerate(rules)}
-    results = [_result(f, index) for f in report.findings]
+    anchors = _anchors(report)
+    results = [_result(f, index, anchors) for f in report.findings]
     for s in suppressed:
         justification = s.reason + (f" (until {s.expires})" if s.expires else "") + f" [{s.entry}]"
-        results.append(_result(s.finding, index, {"kind": "external", "status": "accepted", "justification": _text(justification)}))
+        results.append(_result(s.finding, index, anchors, {"kind": "external", "status": "accepted", "justification": _text(justification)}))
     started = _dt.datetime.fromisoformat(report.started_at) if report.started_at else None
     invocation: dict[str, Any] = {
         "executionSuccessful": report.exit_code != 2,
