@@ -225,6 +225,8 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
 
     ctx.passed(SEQUENCE_OK)
     ctx.passed(LISTING_STABLE)
+    if cfg.seed is not None:  # what @hypothesis.seed does for a test function
+        MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
     try:
         run_state_machine_as_test(
             MCPSession,
