@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision (" + ", ".join(_known_versions()) + "; default: detect every era the server speaks)")
     what.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="seconds allowed per request (default: the target's, else 10)")
     what.add_argument("--seed", type=int, metavar="N", help="random seed for generated inputs (fuzz, stateful)")
+    what.add_argument("--max-examples", type=int, metavar="N", help="generated inputs per tool and mode (fuzz; stateful and idempotency use a fraction; default 25, env MCPCHECK_MAX_EXAMPLES)")
     what.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
     out = run.add_argument_group("results")
     out.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run: " + ", ".join(severities) + " (default: config, else high)")
@@ -462,6 +463,12 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     seed = args.seed if args.seed is not None else settings.seed
     report_dir = args.report_dir or settings.report_dir
     extra, seed_forwarded = _run_kwargs(seed)
+    if args.max_examples is not None:
+        if args.max_examples < 1:
+            raise UsageError("--max-examples must be at least 1")
+        from .campaigns.fuzz import FuzzSettings
+
+        extra["fuzz_settings"] = FuzzSettings(max_examples=args.max_examples)
     try:  # find out now, not after the run, that the reports cannot be written
         Path(report_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
