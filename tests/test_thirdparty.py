@@ -69,3 +69,15 @@ def test_server_everything_streamable_http():
         ("http.session_unknown", "2025-11-25"),
     ]
     assert took < 60
+
+
+def test_server_everything_legacy_sse():
+    from servers import everything_sse
+
+    with everything_sse() as url:
+        outcome, took = _conformance(name="everything-sse", transport="sse", url=url + "/sse" if not url.endswith("/sse") else url)
+    assert outcome.result.error is None, outcome.result.error
+    assert outcome.result.eras == ["2025-11-25"]
+    assert {"echo", "get-sum"} <= set(outcome.result.tools)
+    assert _real(outcome) == []
+    assert took < 60
