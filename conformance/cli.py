@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Conformance and property-based fuzzing suite for MCP (Model Context Protocol) servers.",
-        epilog="Exit codes: 0 = " + EXIT_MEANING[0] + "; 1 = " + EXIT_MEANING[1] + "; 2 = " + EXIT_MEANING[2] + ".",
+        epilog="Shortcuts: `mcpcheck fuzz ...` = `mcpcheck run --campaign fuzz --campaign stateful ...`; "
+        "`mcpcheck replay [DIR] ...` = `mcpcheck run --campaign replay [--corpus DIR] ...`. "
+        "Exit codes: 0 = " + EXIT_MEANING[0] + "; 1 = " + EXIT_MEANING[1] + "; 2 = " + EXIT_MEANING[2] + ".",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="cmd", metavar="COMMAND", required=True, parser_class=_Parser)
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision (" + ", ".join(_known_versions()) + "; default: detect every era the server speaks)")
     what.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="seconds allowed per request (default: the target's, else 10)")
     what.add_argument("--seed", type=int, metavar="N", help="random seed for generated inputs (fuzz, stateful)")
+    what.add_argument("--corpus", metavar="DIR", help="where fuzz writes shrunk failures and replay reads them (default: env MCPCHECK_CORPUS, else ./corpus)")
     what.add_argument("--max-examples", type=int, metavar="N", help="generated inputs per tool and mode (fuzz; stateful and idempotency use a fraction; default 25, env MCPCHECK_MAX_EXAMPLES)")
     what.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
     out = run.add_argument_group("results")
@@ -463,6 +466,8 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     seed = args.seed if args.seed is not None else settings.seed
     report_dir = args.report_dir or settings.report_dir
     extra, seed_forwarded = _run_kwargs(seed)
+    if args.corpus:
+        extra["corpus_dir"] = args.corpus
     if args.max_examples is not None:
         if args.max_examples < 1:
             raise UsageError("--max-examples must be at least 1")
@@ -614,8 +619,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- entry point
 
 
+def expand_aliases(argv: list[str]) -> list[str]:
+    """`mcpcheck fuzz ...` = `run --campaign fuzz --campaign stateful ...`;
+    `mcpcheck replay [DIR] ...` = `run --campaign replay [--corpus DIR] ...`."""
+    if argv[:1] == ["fuzz"]:
+        return ["run", "--campaign", "fuzz", "--campaign", "stateful", *argv[1:]]
+    if argv[:1] == ["replay"]:
+        rest = argv[1:]
+        if rest and not rest[0].startswith("-"):
+            return ["run", "--campaign", "replay", "--corpus", rest[0], *rest[1:]]
+        return ["run", "--campaign", "replay", *rest]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = expand_aliases(list(sys.argv[1:] if argv is None else argv))
     from .report import UnknownFormat
     from .transport.base import TransportError
 

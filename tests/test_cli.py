@@ -407,3 +407,20 @@ def test_config_targets_keep_their_settings_unless_overridden():
     assert b2.headers == {"H": "1", "J": "2"}
     with pytest.raises(cli.UsageError, match="only apply to HTTP targets"):
         _targets(["run", "--target", "a", "--header", "J:2"], settings)
+
+
+def test_fuzz_and_replay_shortcuts_expand_to_run():
+    assert cli.expand_aliases(["fuzz", "--seed", "3", "--", "srv"]) == ["run", "--campaign", "fuzz", "--campaign", "stateful", "--seed", "3", "--", "srv"]
+    assert cli.expand_aliases(["replay", "corpus/srv", "--", "srv"]) == ["run", "--campaign", "replay", "--corpus", "corpus/srv", "--", "srv"]
+    assert cli.expand_aliases(["replay", "--quiet", "--", "srv"]) == ["run", "--campaign", "replay", "--quiet", "--", "srv"]
+    assert cli.expand_aliases(["run", "--", "fuzz"]) == ["run", "--", "fuzz"]
+
+
+def test_replay_shortcut_against_a_real_server_with_a_corpus_dir(capsys, server, tmp_path):
+    corpus = tmp_path / "my-corpus"
+    code, out, err = run_cli(capsys, "replay", str(corpus), "--quiet", "--protocol", "2025-11-25", "--timeout", "5", "--", *server)
+    assert code == 0, err
+    report = RunReport.model_validate_json(Path("mcpcheck-report/report.json").read_text())
+    assert report.campaigns == ["replay"]
+    assert report.command[:6] == ["mcpcheck", "run", "--campaign", "replay", "--corpus", str(corpus)]  # recorded expanded
+    assert report.targets[0].notes == ["replay: no corpus entries for target 'tiny_server'"]

@@ -39,3 +39,16 @@ def test_private_api_hypothesis_jsonschema_relies_on_exists() -> None:
 def test_hypothesis_jsonschema_draws_an_array_containing_object(value: Any) -> None:
     assert isinstance(value["xs"], list) and value["xs"]
     assert strategies.is_valid(ARRAY_OBJECT, value)
+
+
+def test_the_shrink_bound_hypothesis_reads_still_exists():
+    """conformance.campaigns.fuzz.shrink_budget lowers Hypothesis' only bound on shrinking."""
+    from hypothesis.internal.conjecture import engine
+
+    from conformance.campaigns.fuzz import shrink_budget
+
+    before = engine.MAX_SHRINKING_SECONDS
+    assert isinstance(before, (int, float)) and before > 0
+    with shrink_budget(7):
+        assert engine.MAX_SHRINKING_SECONDS == 7
+    assert engine.MAX_SHRINKING_SECONDS == before

@@ -14,6 +14,7 @@ transport meanwhile, so timeouts, crashes and stray notifications are still seen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets as _secrets
 from dataclasses import dataclass, field
@@ -49,6 +50,50 @@ class FuzzSettings:
     corpus_dir: str = field(default_factory=lambda: os.environ.get("MCPCHECK_CORPUS") or "corpus")
     # called as observe(tool, mode, arguments) for every generated input (seed reproducibility tests)
     observe: Callable[[str, str, Any], None] | None = None
+    # wall-clock bound on shrinking one failure (Hypothesis' own bound is 300 s)
+    shrink_seconds: float = field(default_factory=lambda: float(os.environ.get("MCPCHECK_SHRINK_SECONDS") or 60))
+
+
+def example_database():
+    """The Hypothesis example database for campaigns: none by default (the corpus/ JSON files are
+    the durable record; Hypothesis' choice sequences go stale when a schema changes). For nightly
+    campaigns on several machines, MCPCHECK_HYPOTHESIS_DB shares one as a cache:
+    `dir:/shared/path` (DirectoryBasedExampleDatabase, e.g. on a network share) or
+    `redis://host:6379` (hypothesis.extra.redis.RedisExampleDatabase; `pip install redis`)."""
+    spec = os.environ.get("MCPCHECK_HYPOTHESIS_DB", "").strip()
+    if not spec:
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    if spec.startswith("dir:"):
+        return DirectoryBasedExampleDatabase(spec[4:])
+    if spec.startswith(("redis://", "rediss://")):
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+
+        return RedisExampleDatabase(redis.Redis.from_url(spec))
+    raise ValueError(f"MCPCHECK_HYPOTHESIS_DB={spec!r}: expected dir:PATH or redis://HOST:PORT")
+
+
+def campaign_phases(*phases: Phase) -> list[Phase]:
+    """The given phases, plus `reuse` (replay the database's examples first) when one is set."""
+    return [Phase.reuse, *phases] if os.environ.get("MCPCHECK_HYPOTHESIS_DB") else list(phases)
+
+
+@contextlib.contextmanager
+def shrink_budget(seconds: float):
+    """Bound Hypothesis' shrink phase. Loose schemas against a slow server can shrink for many
+    minutes; Hypothesis stops shrinking after `engine.MAX_SHRINKING_SECONDS` (300 s, read when a
+    shrink starts), which is the only bound it has, so it is lowered for the campaign's duration.
+    tests/test_strategies_pins.py fails if Hypothesis renames it."""
+    from hypothesis.internal.conjecture import engine
+
+    saved = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
 
 
 @dataclass
@@ -216,7 +261,8 @@ class _Runner:
     def run_property(self, prop: Callable[[], None], mode: str, cfg: FuzzSettings, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
         try:
-            prop()
+            with shrink_budget(cfg.shrink_seconds):
+                prop()
         except _Fail as fail:
             self.record_failure(fail, mode, cfg, constraint_of())
         except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
@@ -263,9 +309,9 @@ class _Runner:
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
             deadline=None,
-            database=None,
+            database=example_database(),
             derandomize=cfg.seed is None,
-            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            phases=campaign_phases(Phase.explicit, Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             print_blob=False,
@@ -306,7 +352,7 @@ class _Runner:
         @settings(
             max_examples=max(3, cfg.max_examples // 5),
             deadline=None,
-            database=None,
+            database=example_database(),
             derandomize=cfg.seed is None,
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,

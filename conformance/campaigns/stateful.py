@@ -234,7 +234,7 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
                 max_examples=max(2, cfg.max_examples // 3),
                 stateful_step_count=12,
                 deadline=None,
-                database=None,
+                database=example_database(),
                 derandomize=cfg.seed is None,
                 suppress_health_check=list(HealthCheck),
                 report_multiple_bugs=False,
