@@ -72,7 +72,16 @@ def example_database():
         from hypothesis.extra.redis import RedisExampleDatabase
 
         return RedisExampleDatabase(redis.Redis.from_url(spec))
-    raise ValueError(f"MCPCHECK_HYPOTHESIS_DB={spec!r}: expected dir:PATH or redis://HOST:PORT")
+    from ..config import ConfigError
+
+    raise ConfigError(f"MCPCHECK_HYPOTHESIS_DB={spec!r}: expected dir:PATH or redis://HOST:PORT")
+
+
+def randomness(cfg: "FuzzSettings") -> dict[str, Any]:
+    """Hypothesis settings for where inputs come from: derandomized (the same inputs every run)
+    unless a seed is given, or a shared database is set (Hypothesis needs randomness for one)."""
+    db = example_database()
+    return {"database": db, "derandomize": cfg.seed is None and db is None}
 
 
 def campaign_phases(*phases: Phase) -> list[Phase]:
@@ -309,8 +318,7 @@ class _Runner:
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
             deadline=None,
-            database=example_database(),
-            derandomize=cfg.seed is None,
+            **randomness(cfg),
             phases=campaign_phases(Phase.explicit, Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
@@ -352,8 +360,7 @@ class _Runner:
         @settings(
             max_examples=max(3, cfg.max_examples // 5),
             deadline=None,
-            database=example_database(),
-            derandomize=cfg.seed is None,
+            **randomness(cfg),
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             print_blob=False,

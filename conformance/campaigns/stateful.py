@@ -12,7 +12,8 @@ import asyncio
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule, run_state_machine_as_test
 
@@ -22,7 +23,7 @@ from ..findings import Violation, register, run_check
 from ..report.model import TargetResult
 from ..safety import may_call
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _list_tools, _Runner
+from .fuzz import FuzzSettings, _Fail, _list_tools, _Runner, randomness
 
 LISTING_STABLE = register(
     "stateful.listing_stable",
@@ -233,24 +234,37 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             settings=settings(
                 max_examples=max(2, cfg.max_examples // 3),
                 stateful_step_count=12,
+                verbosity=Verbosity.quiet,  # the steps go into the finding, not onto our stdout
                 deadline=None,
-                database=example_database(),
-                derandomize=cfg.seed is None,
+                **randomness(cfg),
                 suppress_health_check=list(HealthCheck),
                 report_multiple_bugs=False,
             ),
         )
     except _Fail as fail:
-        v = fail.violation
-        v.input = {"steps": list(steps_log)}
-        findings = ctx.record(fail.spec, [v])
-        if cfg.write_corpus and findings:
-            save_entry(
-                CorpusEntry(target=ctx.target.name, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful", check=fail.spec.id, revision=ctx.revision, detail=v.detail),
-                cfg.corpus_dir,
-            )
-        if not runner.session.alive:
-            runner.restart()
+        _record_sequence(ctx, cfg, fail, steps_log)
+    except (Flaky, FlakyStrategyDefinition) as exc:
+        # The server's answers feed the sequence (bundles, listings): when they change between
+        # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
+        inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
+        if inner:
+            inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
+            _record_sequence(ctx, cfg, inner[0], steps_log)
+        else:
+            ctx.notes.append(f"stateful: stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
+    if not runner.session.alive:
+        runner.restart()
+
+
+def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: _Fail, steps_log: list) -> None:
+    v = fail.violation
+    v.input = {"steps": list(steps_log)}
+    findings = ctx.record(fail.spec, [v])
+    if cfg.write_corpus and findings:
+        save_entry(
+            CorpusEntry(target=ctx.target.name, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful", check=fail.spec.id, revision=ctx.revision, detail=v.detail),
+            cfg.corpus_dir,
+        )
 
 
 def _sync_list(runner: _Runner) -> list[dict[str, Any]]:

@@ -1,0 +1,34 @@
+"""MCPCHECK_HYPOTHESIS_DB: nightly machines share Hypothesis' example database as a cache. A real
+fuzz run against the seeded-bug server writes into it and a second run replays from it, without
+the randomness a database needs (derandomize must be off) escaping as a traceback."""
+
+import sys
+from pathlib import Path
+
+from conformance import cli
+from conformance.report.model import RunReport
+
+BUGGY = [sys.executable, str(Path(__file__).resolve().parent / "fixtures" / "buggy_tools_server.py")]
+
+
+def test_fuzz_runs_fill_and_reuse_a_shared_directory_database(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "hypothesis-db"
+    monkeypatch.setenv("MCPCHECK_HYPOTHESIS_DB", f"dir:{db}")
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--campaign", "fuzz", "--quiet", "--max-examples", "3", "--protocol", "2025-11-25", "--timeout", "5", "--corpus", str(tmp_path / "corpus"), "--", *BUGGY]
+    assert cli.main(argv) == 1
+    stored = {p for p in db.rglob("*") if p.is_file()}
+    assert stored, "the campaign wrote nothing into the shared database"
+    assert cli.main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    report = RunReport.model_validate_json((tmp_path / "mcpcheck-report" / "report.json").read_text())
+    assert report.findings and report.targets[0].error is None
+
+
+def test_a_bad_database_setting_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MCPCHECK_HYPOTHESIS_DB", "ftp://nowhere")
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["fuzz", "--quiet", "--max-examples", "2", "--protocol", "2025-11-25", "--", *BUGGY])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.startswith("mcpcheck: error: MCPCHECK_HYPOTHESIS_DB='ftp://nowhere'") and err.count("\n") == 1
