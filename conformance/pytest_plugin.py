@@ -160,3 +160,27 @@ def mcpcheck_run():
         return build_report(outcomes, command=["pytest"], names=names, fail_on=Severity(fail_on), started=started, duration=time.monotonic() - t0)
 
     return run_it
+
+
+@pytest.fixture(scope="module")
+def mcp_target(request: pytest.FixtureRequest) -> Target:
+    """The server your own tests talk to: the first `--mcpcheck-target` / `--mcpcheck-url`, else
+    the first target in the config. Override this fixture to choose another."""
+    try:
+        targets, _ = _targets(request.config)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"mcpcheck: {exc}") from exc
+    if not targets:
+        pytest.skip("no MCP target: pass --mcpcheck-target / --mcpcheck-url or configure [tool.mcpcheck.targets]")
+    return targets[0]
+
+
+@pytest.fixture(scope="module")
+def mcp_client(mcp_target: Target):
+    """A connected synchronous client (conformance.client.McpClient) for your own tests, e.g.
+    `@given(strategies.valid(mcp_client.tool("echo")["inputSchema"]))`. Module-scoped, so
+    Hypothesis' examples share one server process."""
+    from .client import McpClient
+
+    with McpClient(mcp_target) as client:
+        yield client

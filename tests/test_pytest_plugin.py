@@ -48,3 +48,37 @@ def test_clean_server_passes_and_the_fixture_returns_the_report(tmp_path):
 def test_no_targets_is_a_usage_error(tmp_path):
     proc = pytest_run(tmp_path, "--mcpcheck")
     assert proc.returncode == 4 and "mcpcheck: no targets" in proc.stderr
+
+
+def test_own_given_tests_with_our_strategies_through_the_client_fixture(tmp_path):
+    cmd = shlex.join(clean_stdio_cmd())
+    proc = pytest_run(tmp_path, "-q", "--mcpcheck-target", cmd, files={"test_props.py": """
+        from hypothesis import given, settings
+        import strategies
+
+        def test_add_is_commutative(mcp_client):
+            schema = mcp_client.tool("add")["inputSchema"]
+
+            @settings(max_examples=15, deadline=None)
+            @given(strategies.valid(schema))
+            def check(args):
+                forward = mcp_client.call_tool("add", args)
+                backward = mcp_client.call_tool("add", {**args, "a": args["b"], "b": args["a"]})
+                assert forward.ok and not forward.result.get("isError"), forward.result
+                assert forward.result["content"] == backward.result["content"]
+
+            check()
+
+        def test_invalid_inputs_are_refused(mcp_client):
+            schema = mcp_client.tool("add")["inputSchema"]
+
+            @settings(max_examples=10, deadline=None)
+            @given(strategies.invalid(schema))
+            def check(case):
+                ex = mcp_client.call_tool("add", case.value)
+                assert not ex.ok or ex.result.get("isError"), (case.constraint, case.value)
+
+            check()
+    """})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
