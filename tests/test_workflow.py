@@ -22,7 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"
 MEMORY_BIN = ROOT / "tests" / "thirdparty" / "node_modules" / ".bin" / "mcp-server-memory"
 
-needs_memory = pytest.mark.skipif(not MEMORY_BIN.exists(), reason="npm server-memory is not installed")
+@pytest.fixture
+def npm_servers():
+    """Install the pinned npm servers on first use (a fresh clone has none yet); skip only when
+    npm itself is missing."""
+    from servers import NpmUnavailable, ensure_npm_servers
+
+    try:
+        ensure_npm_servers()
+    except NpmUnavailable as exc:
+        pytest.skip(str(exc))
+    assert MEMORY_BIN.exists(), MEMORY_BIN
+
+
+needs_memory = pytest.mark.usefixtures("npm_servers")
 
 
 def workflow_doc(tmp: Path, kv_flags: list[str] | None = None, memory_file: str = "memory.jsonl") -> dict:
