@@ -58,6 +58,15 @@ def test_suppressed_findings_leave_the_exit_code_and_the_gate():
     assert done.summary.findings_by_severity["medium"] == 0
     again = RunReport.model_validate_json(done.model_dump_json())  # round-trips
     assert again.suppressed[0].finding.id == fs[0].id
+    # JUnit: no failure, but the accepted findings are shown with the baseline's reason
+    import xml.etree.ElementTree as ET
+
+    from conformance.report.junit import render_junit
+
+    root = ET.fromstring(render_junit(done).encode())
+    assert root.get("failures") == "0"
+    shown = " ".join(e.text or "" for e in root.iter("system-out"))
+    assert shown.count("[suppressed by the baseline: all accepted]") == 2
 
 
 def test_baseline_files_toml_json_and_errors(tmp_path):

@@ -5,7 +5,7 @@
         <testcase name="CHECK [REVISION]" classname=TARGET>
           <failure type=SEVERITY>  the check produced findings (severity low and up)
           <skipped message=REASON> the check was skipped
-          <system-out>             observations (severity info): reported, never a failure
+          <system-out>             observations (severity info) and findings the baseline suppressed: never a failure
         <testcase name="reachable"><error type="TargetUnreachable">   the target could not be tested
 
 Every text goes through `visible(controls=True)`: server output with NUL bytes, escape codes or
@@ -103,7 +103,9 @@ def _by_key(findings: list[Finding]) -> dict[Key, list[Finding]]:
 
 def render_junit(report: RunReport) -> str:
     root = _set(ET.Element("testsuites"), name="mcpcheck", time=report.duration_s)
-    findings, observations = _by_key(report.findings), _by_key(report.observations)
+    # findings the baseline accepted are shown beside the observations (system-out), with the reason
+    accepted = [s.finding.model_copy(update={"detail": f"[suppressed by the baseline: {s.reason}] {s.finding.detail}"}) for s in report.suppressed]
+    findings, observations = _by_key(report.findings), _by_key([*report.observations, *accepted])
     for target in report.targets:
         _suite(root, report, target, findings, observations)
     _count(root, root.iter("testcase"))

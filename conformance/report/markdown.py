@@ -58,7 +58,7 @@ def verdict(report: RunReport, quote: str = "") -> tuple[str, str]:
         why += f" ({len(report.suppressed)} suppressed by the baseline)"
     if report.exit_code == 2:
         down = ", ".join(t.name for t in report.targets if t.error) or "every target"
-        return "ERROR", f"exit code 2: could not test {down}" + (f"; {why} on the rest" if why else "")
+        return "ERROR", f"exit code 2: could not test {down}" + (f"; the other targets: {why}" if why else "")
     return ("FAIL" if report.exit_code else "PASS"), f"exit code {report.exit_code}: {why or 'see the findings'}"
 
 
