@@ -48,7 +48,10 @@ def _where(f: Finding) -> str:
 
 def fix_sentence(f: Finding) -> str:
     rule = f" (spec rule {f.rule}{', ' + f.spec_level if f.spec_level else ''})" if f.rule else ""
-    text = f"{f.severity.value}: {' '.join(f.title.split())} [{f.check}] on {_where(f)}{rule}"
+    what = " ".join(f.detail.split())
+    what = what if len(what) <= 200 else what[:199] + "…"
+    # what was wrong (the finding), then what is required (the check's title)
+    text = f"{f.severity.value}: {what} [{f.check}] on {_where(f)}; required: {' '.join(f.title.split())}{rule}"
     if f.reproduce:
         text += f"; reproduce: {f.reproduce}"
     return text
