@@ -42,6 +42,8 @@ EXIT_MEANING = {
 SECRET_NAME = re.compile(r"authorization|token|secret|password|passwd|api[-_]?key|cookie|credential", re.I)
 LAUNCHERS = {"node", "npx", "uv", "uvx", "deno", "bun", "pipx", "sh", "bash", "npm", "pnpm", "yarn", "env", "java", "ruby", "go"}
 LAUNCHER_WORDS = {"run", "exec", "x", "dlx", "tool", "--"}
+# launcher options whose value is not the server (node, python, uv, npx)
+VALUE_OPTIONS = {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "-W", "-X", "--from", "--with", "-p", "--package"}
 
 
 class UsageError(Exception):
@@ -287,7 +289,14 @@ def _command_name(command: list[str]) -> str:
         if "-m" in rest and rest.index("-m") + 1 < len(rest):
             name = rest[rest.index("-m") + 1]
         else:
+            skip = False
             for arg in rest:
+                if skip:  # the value of an option such as `node --require preload.cjs`
+                    skip = False
+                    continue
+                if arg in VALUE_OPTIONS:
+                    skip = True
+                    continue
                 if not arg.startswith("-") and arg not in LAUNCHER_WORDS and "=" not in arg:
                     name = arg
                     break

@@ -329,6 +329,8 @@ def test_secrets_are_masked_in_the_recorded_command():
         (["uvx", "mcp-server-fetch"], "mcp-server-fetch"),
         (["/usr/local/bin/my-server", "--port", "1"], "my-server"),
         (["node", "dist/index.js"], "index"),
+        (["node", "--require", "loopback.cjs", "srv/server-everything.js", "stdio"], "server-everything"),
+        (["uvx", "--from", "mcp-server-git==1.0", "mcp-server-git"], "mcp-server-git"),
     ],
 )
 def test_target_names_derived_from_the_command(command, name):
