@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from jsonschema import validators  # noqa: E402
 
 from conformance import runner  # noqa: E402
-from conformance.campaigns.fuzz import FuzzSettings, _list_tools  # noqa: E402
+from conformance.campaigns.fuzz import FuzzSettings  # noqa: E402
+from conformance.connect import list_tools  # noqa: E402
 from conformance.config import make_target  # noqa: E402
 from conformance.connect import detect  # noqa: E402
 from servers import clean_stdio_cmd  # noqa: E402
@@ -38,7 +39,7 @@ TOOLS = ["echo", "add", "get_item", "list_items", "create_item", "place_order", 
 async def tool_schemas() -> dict[str, dict]:
     probe, session = await detect(make_target(name="bench", command=clean_stdio_cmd()))
     try:
-        return {t["name"]: t["inputSchema"] for t in await _list_tools(session) if t.get("name") in TOOLS}
+        return {t["name"]: t["inputSchema"] for t in await list_tools(session) if t.get("name") in TOOLS}
     finally:
         await session.close()
 

@@ -75,9 +75,9 @@ class McpClient:
     def tools(self) -> list[dict[str, Any]]:
         """Every tool the server lists (all pages), cached."""
         if self._tools is None:
-            from .campaigns.fuzz import _list_tools
+            from .connect import list_tools
 
-            self._tools = self._run(_list_tools(self._session))
+            self._tools = self._run(list_tools(self._session))
         return self._tools
 
     def tool(self, name: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from .config import ConfigError, Target
 from .session import HANDSHAKE_LATEST, LATEST, Exchange, Session, is_stateless
@@ -147,3 +148,19 @@ async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> 
         raise TransportError("the server speaks no MCP revision mcpcheck knows (" + "; ".join(problems) + ")")
     session = kept if kept is not None else await open_session(target, eras[0], extra_env=extra_env)
     return probe, session
+
+
+async def list_tools(session: Session) -> list[dict[str, Any]]:
+    """Every tool the server lists, following nextCursor (at most 50 pages; the conformance
+    campaign's pagination checks judge the cursors, this only collects)."""
+    tools: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(50):
+        ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
+        if not ex.ok or not isinstance(ex.result, dict):
+            break
+        tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
+        cursor = ex.result.get("nextCursor")
+        if not isinstance(cursor, str):
+            break
+    return tools

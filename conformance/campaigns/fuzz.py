@@ -26,7 +26,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
-from ..connect import detect, open_session
+from ..connect import detect, list_tools, open_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import Violation, run_check
 from ..report.model import TargetResult
@@ -136,7 +136,7 @@ async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings
         result.eras = probe.eras()
     era = probe.eras()[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
-    listed = await _list_tools(session)
+    listed = await list_tools(session)
     runner = _Runner(ctx, session, env, [secret])
     reports: list[ToolReport] = []
     try:
@@ -172,20 +172,6 @@ async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings
 def _is_idempotent(tool: dict) -> bool:
     ann = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
     return ann.get("idempotentHint") is True or ann.get("readOnlyHint") is True
-
-
-async def _list_tools(session: Session) -> list[dict[str, Any]]:
-    tools: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(50):
-        ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
-        cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str):
-            break
-    return tools
 
 
 class _Runner:

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule, run_state_machine_as_test
 
 from ..checks import tools as TC
+from ..connect import list_tools
 from ..corpus import CorpusEntry, save_entry
 from ..findings import Violation, register, run_check
 from ..report.model import TargetResult
 from ..safety import may_call
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _list_tools, _Runner, randomness
+from .fuzz import FuzzSettings, _Fail, _Runner, randomness
 
 LISTING_STABLE = register(
     "stateful.listing_stable",
@@ -114,7 +115,7 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
     cfg = cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings()
     probe, session = await detect(ctx.target)
     ctx.revision, ctx.session = probe.eras()[0], session
-    listed = await _list_tools(session)
+    listed = await list_tools(session)
     callable_tools = []
     for t in listed:
         if may_call(t, ctx.target.safety) is None and isinstance(t.get("inputSchema"), dict):
@@ -271,7 +272,7 @@ def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: _Fail, steps
 
 
 def _sync_list(runner: _Runner) -> list[dict[str, Any]]:
-    return runner._await(_list_tools(runner.session))
+    return runner._await(list_tools(runner.session))
 
 
 CANCEL_GRACE = 0.25  # seconds after the cancel within which an answer may be a race

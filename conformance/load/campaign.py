@@ -25,7 +25,7 @@ from typing import Any
 
 from ..campaigns.context import CampaignContext
 from ..config import Target
-from ..connect import detect
+from ..connect import detect, list_tools
 from ..findings import Severity, Violation
 from ..report.model import TargetResult
 from ..session import Session, id_key
@@ -69,20 +69,6 @@ def _validators(pool: Pool, revision: str | None) -> dict[str, Any]:
     return out
 
 
-async def _list_tools(session: Session) -> list[dict[str, Any]]:
-    tools: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(50):
-        ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
-        cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str):
-            break
-    return tools
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^\w.-]+", "-", text).strip("-.") or "target"
 
@@ -113,7 +99,7 @@ async def run_load(ctx: CampaignContext, result: TargetResult, cfg: LoadConfig |
         while len(sessions) < cfg.connections:
             sessions.append(await open_load_session(target, era))
         ctx.session = sessions[0]
-        tools = await _list_tools(sessions[0])
+        tools = await list_tools(sessions[0])
         result.tools = sorted({str(t.get("name")) for t in tools} | set(result.tools))
         ctx.progress(f"{target.name} [{era}]: drawing {cfg.pool_size} valid inputs per tool (before the clock starts)")
         pool = await asyncio.to_thread(
