@@ -6,6 +6,8 @@
    that the real validator (jsonschema, the schema's dialect) accepts.
 2. End-to-end fuzz calls/s: the real fuzz campaign (runner.run, campaign "fuzz", valid inputs only)
    against tests/fixtures/clean_server.py over stdio, slow_echo excluded (it sleeps on purpose).
+3. Steady-state fuzz calls/s on one tool beside a raw JSON-RPC loop on the same server, in each
+   protocol era (the server does more per request in the stateless one), and the ratio.
 
 Usage: python benchmarks/bench_fuzz.py [--draws 200] [--examples 100]   (tox -e bench)
 """
@@ -100,22 +102,23 @@ def main() -> None:
     real = [f for f in out.findings if f.severity.value != "info"]
     print(f"   findings: {len(real)} (expected 0 on the clean fixture); error: {out.result.error}")
 
-    print("\n3. fuzz calls/s beside a raw JSON-RPC loop, same server (clean_server), same tool (add)")
+    print("\n3. fuzz calls/s beside a raw JSON-RPC loop, same server (clean_server), same tool (add), same era")
     from bench_session import raw_loop
 
-    raw = max(raw_loop(1000) for _ in range(2))
-    target = make_target(name="clean_server", command=clean_stdio_cmd())
-    target.safety.only_tools = ["add"]
-    stamps: list[float] = []
-    cfg = FuzzSettings(max_examples=args.examples * 5, modes=("valid",), write_corpus=False,
-                       observe=lambda _tool, mode, _args: stamps.append(time.perf_counter()) if mode == "valid" else None)
-    runner.run([target], ["fuzz"], fuzz_settings=cfg)
-    # steady state: from the first generated call to the last (start-up, era detection and the
-    # strategy build are excluded; Hypothesis' generation and our checks per call are included)
-    fuzz = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-    print(f"   raw loop (blocking pipes, fixed arguments): {raw:.0f} calls/s")
-    print(f"   fuzz campaign (generate + call + judge):     {fuzz:.0f} calls/s over {len(stamps)} calls")
-    print(f"   fuzz / raw: {fuzz / raw:.0%} (target >= 50%)")
+    for era in ("2025-11-25", "2026-07-28"):
+        raw = max(raw_loop(1000, era) for _ in range(2))
+        target = make_target(name="clean_server", command=clean_stdio_cmd(), protocol=era)
+        target.safety.only_tools = ["add"]
+        stamps: list[float] = []
+        cfg = FuzzSettings(max_examples=args.examples * 5, modes=("valid",), write_corpus=False,
+                           observe=lambda _tool, mode, _args: stamps.append(time.perf_counter()) if mode == "valid" else None)
+        runner.run([target], ["fuzz"], fuzz_settings=cfg)
+        # steady state: from the first generated call to the last (start-up, era detection and
+        # the strategy build are excluded; Hypothesis' generation and our checks per call are in)
+        fuzz = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+        print(f"   [{era}] raw loop (blocking pipes, fixed arguments): {raw:.0f} calls/s")
+        print(f"   [{era}] fuzz campaign (generate + call + judge):     {fuzz:.0f} calls/s over {len(stamps)} calls")
+        print(f"   [{era}] fuzz / raw: {fuzz / raw:.0%} (target >= 50%)")
 
 
 if __name__ == "__main__":

@@ -30,9 +30,20 @@ INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"nam
 CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 
 
-def raw_loop(calls: int) -> float:
+STATELESS_META = {  # the per-request envelope of the stateless era (2026-07-28)
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
+}
+
+
+def raw_loop(calls: int, era: str = "2025-11-25") -> float:
+    """calls/s of blocking pipes, one request in flight, fixed arguments. `era` 2026-07-28: no
+    handshake, the `_meta` envelope on every request (as mcpcheck's Session sends it)."""
     proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
     rf, wf = proc.stdout, proc.stdin
+    stateless = era == "2026-07-28"
+    call = {**CALL, "_meta": STATELESS_META} if stateless else CALL
 
     def rpc(i: int, method: str, params: dict) -> dict:
         wf.write((json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}) + "\n").encode())
@@ -41,13 +52,14 @@ def raw_loop(calls: int) -> float:
             if msg.get("id") == i:
                 return msg
 
-    rpc(0, "initialize", INIT)
-    wf.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    if not stateless:
+        rpc(0, "initialize", {**INIT, "protocolVersion": era})
+        wf.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
     for i in range(1, 21):  # warm-up
-        rpc(i, "tools/call", CALL)
+        rpc(i, "tools/call", call)
     t0 = time.perf_counter()
     for i in range(100, 100 + calls):
-        assert "result" in rpc(i, "tools/call", CALL)
+        assert "result" in rpc(i, "tools/call", call)
     dt = time.perf_counter() - t0
     proc.stdin.close()
     proc.wait(5)

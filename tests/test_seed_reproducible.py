@@ -44,6 +44,11 @@ def test_cli_forwards_seed_to_the_campaigns(monkeypatch, tmp_path, capsys):
         calls[-1]["seen"] = seen
         return out
 
+    # Hypothesis also draws constants found in the source of local modules it has seen loaded, so
+    # inputs depend on which modules a process has imported. A first CLI run loads them all (the
+    # report writers too); the two compared runs then start from the same state, as two fresh
+    # `mcpcheck --seed 5` processes do.
+    cli.main(["run", "--campaign", "conformance", "--check", "jsonrpc.response_shape", "--quiet", "--report-dir", str(tmp_path / "warm"), "--", *clean_stdio_cmd()])
     monkeypatch.setattr(runner, "run", spy)
     code = cli.main(["run", "--campaign", "fuzz", "--seed", "5", "--quiet", "--report-dir", str(tmp_path), "--", *clean_stdio_cmd()])
     capsys.readouterr()

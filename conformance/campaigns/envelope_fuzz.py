@@ -15,7 +15,6 @@ fails, and a dead server is restarted so the next kind still runs.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -30,6 +29,7 @@ from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
 from .context import CampaignContext
 from .fuzz import FuzzSettings, _Fail, _Runner
+from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
 MAX_DEPTH = 1_500  # deep_nesting: past CPython's default recursion limit
@@ -42,26 +42,31 @@ def examples_per_kind(cfg: FuzzSettings) -> int:
 
 
 async def run_envelope(ctx: CampaignContext, result: TargetResult) -> None:
+    await run_on_own_loop(_envelope, ctx, result)
+
+
+def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
+    """The campaign body, on the thread that owns the sessions' loop (see own_loop.py)."""
     import strategies.jsonrpc as SJ
 
     cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
-    probe, session = await detect(ctx.target)
+    probe, session = run(detect(ctx.target))
     eras = probe.eras()
     if not result.eras:
         result.eras = eras
     for i, era in enumerate(eras):
         if i > 0:
-            session = await open_session(ctx.target, era)
+            session = run(open_session(ctx.target, era))
         ctx.revision, ctx.session = era, session
-        runner = _EnvelopeRunner(ctx, session, {}, [])
+        runner = _EnvelopeRunner(ctx, session, {}, [], run)
         try:
             for kind in SJ.KINDS:
                 strat = SJ.malformed_envelopes(revision=era, kinds=[kind], max_size=MAX_SIZE, max_depth=MAX_DEPTH)
                 ctx.progress(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})")
-                await asyncio.to_thread(runner.fuzz_kind, kind, strat, cfg)
+                runner.fuzz_kind(kind, strat, cfg)
         finally:
             for s in runner.sessions:
-                await s.close()
+                run(s.close())
         counts = ", ".join(f"{k}={n}" for k, n in sorted(runner.codes.items()))
         ctx.notes.append(f"envelope [{era}]: {runner.sent} malformed messages; answers seen: {counts or 'none'}")
 

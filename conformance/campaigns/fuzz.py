@@ -6,22 +6,23 @@ through the real session, and the pure checks in conformance/checks/tools.py jud
 A violation fails the Hypothesis example, Hypothesis shrinks it, and the minimal case becomes a
 Finding and a corpus/ entry that `mcpcheck run --campaign replay` re-runs forever after.
 
-Hypothesis is synchronous and the session is asyncio, so each Hypothesis run happens on a worker
-thread that hands calls to the event loop (run_coroutine_threadsafe); the loop keeps reading the
-transport meanwhile, so timeouts, crashes and stray notifications are still seen.
+Hypothesis is synchronous and the session is asyncio, so the campaign runs on a worker thread
+that owns the session's event loop and runs it for each call (own_loop.py): no thread hand-off
+per call. Every call keeps its timeout; crashes and stray output are read with the next call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets as _secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import seed as _seed
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from ..checks import jsonrpc as J
@@ -33,6 +34,7 @@ from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange, Session
 from .context import CampaignContext
+from .own_loop import Await, run_on_own_loop
 
 CANARY_ENV = "MCPCHECK_CANARY_SECRET"
 
@@ -128,18 +130,22 @@ def _checks_for(mode: str) -> list:
 
 
 async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
-    cfg = cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings()
+    await run_on_own_loop(_fuzz, ctx, result, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+
+
+def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
+    """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
     secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}"
     env = {CANARY_ENV: secret} if ctx.target.transport == "stdio" else {}
-    probe, session = await detect(ctx.target, extra_env=env)
+    probe, session = run(detect(ctx.target, extra_env=env))
     if not result.eras:
         result.eras = probe.eras()
     era = probe.eras()[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
-    listed = await list_tools(session)
-    runner = _Runner(ctx, session, env, [secret])
+    runner = _Runner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
     try:
+        listed = run(list_tools(session))
         for tool in listed:
             name = tool.get("name")
             rep = ToolReport(tool=str(name))
@@ -151,11 +157,11 @@ async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings
                 continue
             for mode in cfg.modes:
                 ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs)")
-                await asyncio.to_thread(runner.fuzz_tool, tool, mode, cfg, rep)
+                runner.fuzz_tool(tool, mode, cfg, rep)
             if _is_idempotent(tool):
-                await asyncio.to_thread(runner.idempotency, tool, cfg, rep)
+                runner.idempotency(tool, cfg, rep)
     finally:
-        await runner.session.close()
+        run(runner.session.close())
         if ctx.target.transport == "stdio" and not any(f.check == TC.FUZZ_STDOUT.id for f in ctx.findings):
             # stdout junk outside any call (banners, late prints); per-call junk was judged and shrunk already
             ctx.check(TC.FUZZ_STDOUT, J.check_stdout_lines, [e for s in runner.sessions for e in s.wirelog.entries])
@@ -175,20 +181,28 @@ def _is_idempotent(tool: dict) -> bool:
 
 
 class _Runner:
-    """Runs on a worker thread; talks to the event loop that owns the session."""
+    """Drives Hypothesis on the thread that owns the session's event loop (own_loop.py):
+    `self._await(coro)` runs the loop until the coroutine is done."""
 
-    def __init__(self, ctx: CampaignContext, session: Session, env: dict[str, str], secrets: list[str]) -> None:
+    def __init__(self, ctx: CampaignContext, session: Session, env: dict[str, str], secrets: list[str], run: Await) -> None:
         self.ctx, self.session, self.env, self.secrets = ctx, session, env, secrets
-        self.loop = asyncio.get_running_loop()
+        self._await = run
         self.sessions = [session]
-
-    def _await(self, coro, timeout: float | None = None):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def call(self, name: str, args: Any) -> Exchange:
         if not self.session.alive:
             self.restart()
         return self._await(self.session.request("tools/call", {"name": name, "arguments": args}))
+
+    def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
+        """Send a tools/call and return at once; `self._await(task)` collects the answer. One pass
+        of the loop writes the request to the server's stdin, so the server works on it while
+        the caller does something else (stdio only: other transports need the loop to send)."""
+        if not self.session.alive:
+            self.restart()
+        task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}))
+        self._await(asyncio.sleep(0))
+        return task
 
     def restart(self) -> None:
         async def go() -> Session:
@@ -280,9 +294,9 @@ class _Runner:
             if mode == "valid":
                 plan = strategies.plan_valid(schema, revision=rev)
                 rep.engine, rep.note = plan.engine, plan.note
-                strat = plan.strategy.map(lambda a: (a, None))
+                strat = plan.strategy  # drawn as the arguments themselves (a .map costs 0.2 ms per draw)
             else:
-                strat = strategies.invalid(schema, revision=rev).map(lambda c: (c.value, c))
+                strat = strategies.invalid(schema, revision=rev)  # drawn as a labelled InvalidCase
         except Exception as exc:  # never silently skip a tool: say why
             self.ctx.notes.append(f"fuzz: {name}: cannot generate {mode} inputs: {exc}")
             rep.note = (rep.note + "; " if rep.note else "") + f"no {mode} inputs: {exc}"
@@ -301,6 +315,9 @@ class _Runner:
             rep.enforced[key] = rep.enforced.get(key, True) and rejected
             return [(TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, name, args, case.constraint, case.path, getattr(case, "soft", False)))]
 
+        pipe = _Pipeline(self, name, lambda ex, args, case: self.judge(ex, name, args, lambda e: extra(e, args, case)))
+        pipe.enabled = self.ctx.target.transport == "stdio"
+
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
             deadline=None,
@@ -310,25 +327,42 @@ class _Runner:
             report_multiple_bugs=False,
             print_blob=False,
         )
-        @given(st.data())
-        def property_(data: st.DataObject) -> None:
-            args, case = data.draw(strat, label="arguments")
+        @given(strat)
+        def property_(drawn: Any) -> None:
+            args, case = (drawn, None) if mode == "valid" else (drawn.value, drawn)
             last["args"], last["case"] = args, case
+            if pipe.searching:
+                if pipe.feed(args, case) and cfg.observe is not None:
+                    cfg.observe(name, mode, args)
+                return
+            if pipe.known_good(args):
+                return  # stage 2 replaying the search: this input already passed
             if cfg.observe is not None:
                 cfg.observe(name, mode, args)
             ex = self.call(name, args)
             rep.calls += 1
-            self.judge(ex, name, args, lambda e: extra(e, args, case))
+            try:
+                self.judge(ex, name, args, lambda e: extra(e, args, case))
+            except _Fail:
+                pipe.reproduced = True
+                raise
 
-        if cfg.seed is not None:
-            from hypothesis import seed as _seed
-
-            property_ = _seed(cfg.seed)(property_)
+        property_ = _seed(_campaign_seed(cfg))(property_) if _campaign_seed(cfg) is not None else property_
         for spec in (*_checks_for(mode), TC.FUZZ_NO_CRASH, TC.FUZZ_NO_HANG):
             self.ctx.passed(spec)
         if mode == "valid":
             self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
-        problem = self.run_property(property_, mode, cfg, lambda: getattr(last.get("case"), "constraint", None))
+        problem = None
+        if pipe.enabled:
+            problem = pipe.search(property_)
+            rep.calls += pipe.calls
+        if problem is None and (not pipe.enabled or pipe.failure is not None):
+            # stage 2: the same property, sequential, reaches the failing input and shrinks it
+            pipe.searching = False
+            problem = self.run_property(property_, mode, cfg, lambda: getattr(last.get("case"), "constraint", None))
+            if pipe.failure is not None and not pipe.reproduced:
+                fail, _args, case = pipe.failure
+                self.record_failure(fail, mode, cfg, getattr(case, "constraint", None), note=" (not shrunk: it did not happen again when the search was replayed)")
         if problem:
             rep.note = (rep.note + "; " if rep.note else "") + problem
             self.ctx.notes.append(f"fuzz: {name}: {problem}")
@@ -366,8 +400,6 @@ class _Runner:
             self.ctx.passed(TC.IDEMPOTENT)
 
         if cfg.seed is not None:
-            from hypothesis import seed as _seed
-
             twice = _seed(cfg.seed)(twice)
         try:
             problem = self.run_property(twice, "valid", cfg)
@@ -375,3 +407,82 @@ class _Runner:
             problem = str(exc)
         if problem:
             self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {problem}")
+
+
+def _campaign_seed(cfg: FuzzSettings) -> int | None:
+    """The seed both stages of a property share: the user's, else none when derandomized (the
+    test's own hash seeds it), else one drawn per campaign (a shared example database needs
+    randomness, and stage 2 must still replay stage 1's inputs)."""
+    if cfg.seed is not None:
+        return cfg.seed
+    if randomness(cfg)["derandomize"]:
+        return None
+    if getattr(cfg, "_drawn_seed", None) is None:
+        cfg._drawn_seed = _secrets.randbits(64)  # type: ignore[attr-defined]
+    return cfg._drawn_seed  # type: ignore[attr-defined]
+
+
+def _input_key(args: Any) -> str:
+    return json.dumps(args, sort_keys=True, default=repr)
+
+
+class _Pipeline:
+    """Stage 1 of a fuzz property (stdio): search with the server working in parallel.
+
+    Hypothesis draws an input only after the previous example returns, and drawing costs about as
+    much as the server's round trip (bench_fuzz). So during the search each example sends its
+    call and returns at once; the next example first collects and judges the call in flight.
+    The server handles call k while Hypothesis draws input k+1, and never more than one call is
+    in flight, so crashes, hangs and stdout lines still belong to exactly one input.
+
+    Hypothesis cannot shrink a failure it learns of one example late. So a failure ends the
+    search (later examples only draw), and stage 2 runs the same property (same seed, so the same
+    inputs) sequentially: inputs that already passed are not called again, the failing one fails
+    for Hypothesis, and Hypothesis shrinks it with real calls. If it does not fail again, the
+    search's failure is recorded unshrunk, with a note.
+    """
+
+    def __init__(self, runner: "_Runner", tool: str, judge: Callable[[Exchange, Any, Any], None]) -> None:
+        self.runner, self.tool, self.judge = runner, tool, judge
+        self.enabled = True
+        self.searching = True
+        self.calls = 0
+        self.pending: tuple[Any, Any, Any] | None = None  # (task, args, case)
+        self.failure: tuple[_Fail, Any, Any] | None = None
+        self.passed: set[str] = set()
+        self.reproduced = False  # stage 2 failed too (and Hypothesis shrank it)
+
+    def feed(self, args: Any, case: Any) -> bool:
+        """One search example: judge the call in flight, then send this one. False once failed."""
+        self.settle()
+        if self.failure is not None:
+            return False
+        self.pending = (self.runner.start_call(self.tool, args), args, case)
+        return True
+
+    def settle(self) -> None:
+        if self.pending is None:
+            return
+        task, args, case = self.pending
+        self.pending = None
+        ex = self.runner._await(task)
+        self.calls += 1
+        try:
+            self.judge(ex, args, case)
+        except _Fail as fail:
+            self.failure = (fail, args, case)
+            return
+        self.passed.add(_input_key(args))
+
+    def search(self, prop: Callable[[], None]) -> str | None:
+        try:
+            prop()
+        except Unsatisfiable as exc:
+            return f"could not generate inputs ({exc})"
+        finally:
+            self.settle()
+        return None
+
+    def known_good(self, args: Any) -> bool:
+        return self.failure is not None and _input_key(args) in self.passed
+

@@ -26,6 +26,7 @@ from ..report.model import TargetResult
 from ..safety import may_call
 from .context import CampaignContext
 from .fuzz import FuzzSettings, _Fail, _Runner, randomness
+from .own_loop import Await, run_on_own_loop
 
 LISTING_STABLE = register(
     "stateful.listing_stable",
@@ -109,35 +110,39 @@ def _replace(node: Any, path: tuple, value: Any) -> Any:
 
 
 async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
+    await run_on_own_loop(_stateful, ctx, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+
+
+def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
+    """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
     import strategies
     from ..connect import detect
 
-    cfg = cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings()
-    probe, session = await detect(ctx.target)
+    probe, session = run(detect(ctx.target))
     ctx.revision, ctx.session = probe.eras()[0], session
-    listed = await list_tools(session)
-    callable_tools = []
-    for t in listed:
-        if may_call(t, ctx.target.safety) is None and isinstance(t.get("inputSchema"), dict):
-            try:
-                plan = strategies.plan_valid(t["inputSchema"], revision=ctx.revision)
-            except Exception as exc:
-                ctx.notes.append(f"stateful: {t.get('name')}: no valid inputs: {exc}")
-                continue
-            callable_tools.append((t, plan.strategy))
-    resources = []
-    if "resources" in session.server_capabilities:
-        ex = await session.request("resources/list", {})
-        if ex.ok and isinstance(ex.result, dict):
-            resources = [r["uri"] for r in ex.result.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("uri"), str)]
-    runner = _Runner(ctx, session, {}, [])
+    runner = _Runner(ctx, session, {}, [], run)
     try:
+        listed = run(list_tools(session))
+        callable_tools = []
+        for t in listed:
+            if may_call(t, ctx.target.safety) is None and isinstance(t.get("inputSchema"), dict):
+                try:
+                    plan = strategies.plan_valid(t["inputSchema"], revision=ctx.revision)
+                except Exception as exc:
+                    ctx.notes.append(f"stateful: {t.get('name')}: no valid inputs: {exc}")
+                    continue
+                callable_tools.append((t, plan.strategy))
+        resources = []
+        if "resources" in session.server_capabilities:
+            ex = run(session.request("resources/list", {}))
+            if ex.ok and isinstance(ex.result, dict):
+                resources = [r["uri"] for r in ex.result.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("uri"), str)]
         if not callable_tools:
             ctx.skip(SEQUENCE_OK, "no tool is safe to call")
             return
-        await asyncio.to_thread(_run_machine, runner, ctx, callable_tools, resources, listed, cfg)
+        _run_machine(runner, ctx, callable_tools, resources, listed, cfg)
     finally:
-        await runner.session.close()
+        run(runner.session.close())
 
 
 def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:

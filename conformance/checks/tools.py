@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Any, Iterator
 
@@ -135,15 +137,22 @@ def check_structured_output(ex: Exchange, tool: str, output_schema: Any, revisio
     if "structuredContent" not in ex.result:
         yield Violation(f"tool {tool!r} has an outputSchema but its result has no structuredContent", ex.evidence(), tool=tool, input=args, path="/result/structuredContent", key=f"{tool}/missing")
         return
-    cls = validators.validator_for(output_schema, default=validators.validator_for({"$schema": default_dialect(revision)}))
     try:
-        err = next(iter(cls(output_schema).iter_errors(ex.result["structuredContent"])), None)
+        err = next(iter(_output_validator(json.dumps(output_schema, sort_keys=True), revision).iter_errors(ex.result["structuredContent"])), None)
     except Exception as exc:  # an invalid outputSchema is judged by tools.output_schema
         err = None
         _ = exc
     if err is not None:
         where = "/" + "/".join(str(p) for p in err.absolute_path)
         yield Violation(f"tool {tool!r} structuredContent violates its outputSchema at {where}: {err.message}", ex.evidence(), tool=tool, input=args, path="/result/structuredContent" + (where if where != "/" else ""), key=f"{tool}/{err.validator}")
+
+
+@functools.lru_cache(maxsize=256)
+def _output_validator(schema_text: str, revision: str | None) -> Any:
+    """One validator per outputSchema (building one per call cost more than validating)."""
+    schema = json.loads(schema_text)
+    cls = validators.validator_for(schema, default=validators.validator_for({"$schema": default_dialect(revision)}))
+    return cls(schema)
 
 
 def check_no_leak(ex: Exchange, tool: str, args: Any, secrets: list[str]) -> Iterator[Violation]:
