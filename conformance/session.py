@@ -57,6 +57,22 @@ class Exchange:
     loose_id_match: bool = False  # response matched only after coercing the id type
     malformed: bool = False  # a deliberately malformed request: silence is allowed, not a hang
     extra: list[WireEntry] = field(default_factory=list)  # notifications seen while in flight
+    progress_token: Any = None  # sent as params._meta.progressToken (request(progress=True))
+    progress_capped: bool = False  # timed out at the progress cap while progress kept coming
+
+    @property
+    def progress(self) -> int:
+        """How many notifications/progress for this request's token arrived while it was in flight."""
+        if self.progress_token is None:
+            return 0
+        return sum(
+            1
+            for e in self.extra
+            if isinstance(e.parsed, dict)
+            and e.parsed.get("method") == "notifications/progress"
+            and isinstance(e.parsed.get("params"), dict)
+            and e.parsed["params"].get("progressToken") == self.progress_token
+        )
 
     @property
     def result(self) -> Any:
@@ -103,6 +119,8 @@ class Session:
         self.initialize_result: dict[str, Any] | None = None
         self.discover_result: dict[str, Any] | None = None
         self._ids = itertools.count(1)
+        self._progress_ids = itertools.count(1)
+        self.progress_factor = 3.0  # the progress cap: this many times the request timeout
         self._pending: dict[str, tuple[asyncio.Future, Exchange]] = {}
         self._reader: asyncio.Task | None = None
         self.unmatched: list[WireEntry] = []  # responses nobody asked for
@@ -152,6 +170,10 @@ class Session:
         self.transport.protocol_version = revision
         self.transport.stateless = self.stateless
 
+    def progress_cap(self, timeout: float) -> float:
+        """The longest a request that keeps reporting progress is waited for, in seconds."""
+        return timeout * self.progress_factor
+
     # ----------------------------------------------------------------- messages
     def next_id(self) -> int:
         return next(self._ids)
@@ -188,16 +210,27 @@ class Session:
         meta: bool | None = None,
         message: dict[str, Any] | None = None,
         malformed: bool = False,
+        progress: bool = False,
     ) -> Exchange:
         """Send a request and wait (bounded) for its response. `message` sends a hand-built
         envelope instead (used by checks that need odd ids or shapes); mark those `malformed`
-        so that the silence they may earn is not judged as a hang."""
-        msg = message if message is not None else self.build_request(method, params, id=id, meta=meta)
-        return await self._roundtrip(msg, timeout, malformed)
+        so that the silence they may earn is not judged as a hang.
 
-    async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False) -> Exchange:
+        `progress`: ask for progress (params._meta.progressToken). While notifications/progress
+        for that token keep coming, the timeout starts again after each, up to `progress_cap`
+        seconds in all (the spec lets a client reset its timeout on progress and says it SHOULD
+        still enforce a maximum)."""
+        token = None
+        if progress and message is None:
+            token = f"mcpcheck-progress-{next(self._progress_ids)}"
+            params = dict(params or {})
+            params["_meta"] = {**(params.get("_meta") or {}), "progressToken": token}
+        msg = message if message is not None else self.build_request(method, params, id=id, meta=meta)
+        return await self._roundtrip(msg, timeout, malformed, token)
+
+    async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False, token: Any = None) -> Exchange:
         method = msg.get("method") if isinstance(msg.get("method"), str) else "?"
-        ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision, malformed=malformed)
+        ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision, malformed=malformed, progress_token=token)
         self.exchanges.append(ex)
         key = id_key(msg.get("id"))
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -213,17 +246,29 @@ class Session:
             return ex
         if not has_id:
             return ex
-        try:
-            await asyncio.wait_for(asyncio.shield(fut), timeout or self.timeout)
-        except asyncio.TimeoutError:
-            ex.timed_out = True
-            self._pending.pop(key, None)
-            if self.alive:
-                self.wirelog.record(
-                    "in", "event", f"no response to {method} (id {msg.get('id')!r}) within {timeout or self.timeout:g}s"
-                )
-        except TransportError as exc:
-            ex.transport_error = str(exc)
+        wait = timeout or self.timeout
+        window, seen = wait, 0
+        while True:
+            try:
+                await asyncio.wait_for(asyncio.shield(fut), window)
+            except asyncio.TimeoutError:
+                now, left = ex.progress, self.progress_cap(wait) - (time.monotonic() - t0)
+                if now > seen and left > 0.01:
+                    # progress came in this window: the server is working, wait again
+                    window, seen = min(wait, left), now
+                    continue
+                ex.timed_out = True
+                ex.progress_capped = now > seen
+                self._pending.pop(key, None)
+                if self.alive:
+                    if ex.progress_capped:
+                        text = f"no response to {method} (id {msg.get('id')!r}) after {time.monotonic() - t0:.0f}s, though it kept reporting progress"
+                    else:
+                        text = f"no response to {method} (id {msg.get('id')!r}) within {wait:g}s"
+                    self.wirelog.record("in", "event", text)
+            except TransportError as exc:
+                ex.transport_error = str(exc)
+            break
         ex.elapsed = time.monotonic() - t0
         return ex
 

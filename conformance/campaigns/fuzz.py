@@ -29,7 +29,7 @@ from ..checks import jsonrpc as J
 from ..checks import tools as TC
 from ..connect import detect, list_tools, open_session
 from ..corpus import CorpusEntry, save_entry
-from ..findings import Violation, run_check
+from ..findings import Severity, Violation, run_check
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange, Session
@@ -192,7 +192,7 @@ class _Runner:
     def call(self, name: str, args: Any) -> Exchange:
         if not self.session.alive:
             self.restart()
-        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}))
+        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
 
     def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
         """Send a tools/call and return at once; `self._await(task)` collects the answer. One pass
@@ -200,9 +200,15 @@ class _Runner:
         the caller does something else (stdio only: other transports need the loop to send)."""
         if not self.session.alive:
             self.restart()
-        task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}))
+        task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
         self._await(asyncio.sleep(0))
         return task
+
+    def cancel(self, ex: Exchange) -> None:
+        """Tell the server to stop working on a request we gave up on (notifications/cancelled)."""
+        rid = ex.request.get("id") if isinstance(ex.request, dict) else None
+        if rid is not None and self.session.alive:
+            self._await(self.session.notify("notifications/cancelled", {"requestId": rid, "reason": "mcpcheck: timed out"}))
 
     def restart(self) -> None:
         async def go() -> Session:
@@ -222,6 +228,13 @@ class _Runner:
                 detail += f"\nlast stderr:\n{stderr}"
             raise _Fail(TC.FUZZ_NO_CRASH, Violation(detail, ex.evidence(), tool=name, input=args, key=f"{name}/crash"))
         if ex.timed_out:
+            self.cancel(ex)
+            if ex.progress_capped:  # working, not hung: an observation, not shrunk
+                self.ctx.record(TC.FUZZ_NO_HANG, [Violation(
+                    f"tools/call {name!r} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
+                    f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (not a hang)",
+                    ex.evidence(), tool=name, input=args, severity=Severity.info, key=f"{name}/long-running")])
+                return
             raise _Fail(TC.FUZZ_NO_HANG, Violation(f"tools/call {name!r} got no answer within {self.ctx.target.timeout:g}s", ex.evidence(), tool=name, input=args, key=f"{name}/hang"))
         self._judge_stdout(ex, name, args)
         for spec, violations in extra(ex):

@@ -1,0 +1,55 @@
+"""Progress-aware timeouts: a request sent with a progressToken is waited for as long as
+notifications/progress keep coming (up to a cap), and the fuzz campaign does not call a tool that
+is working and saying so a hang. Real server: tests/fixtures/progress_server.py (official SDK)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from conformance import runner
+from conformance.campaigns.fuzz import FuzzSettings
+from conformance.config import make_target
+from conformance.session import Session
+from conformance.transport.stdio import StdioTransport
+from servers import FIXTURES
+
+SERVER = [sys.executable, str(FIXTURES / "progress_server.py")]
+
+
+async def _calls(timeout: float, *calls: tuple[str, float, bool]):
+    async with Session(StdioTransport(SERVER), timeout=timeout) as s:
+        await s.initialize("2025-11-25")
+        out = []
+        for tool, seconds, progress in calls:
+            out.append(await s.request("tools/call", {"name": tool, "arguments": {"seconds": seconds}}, progress=progress))
+        return out, s.wirelog
+
+
+def test_progress_extends_the_timeout_silence_does_not():
+    (working, silent, unasked), log = asyncio.run(_calls(1.0, ("crunch", 2.0, True), ("stall", 2.0, True), ("crunch", 2.0, False)))
+    # 2 s of work with a 1 s timeout: answered, because progress kept coming
+    assert working.ok and not working.timed_out, working
+    assert working.progress >= 5
+    assert working.request["params"]["_meta"]["progressToken"] == working.progress_token
+    # the same 2 s in silence: timed out after 1 s
+    assert silent.timed_out and silent.progress == 0 and not silent.progress_capped
+    # without a token the server sends no progress: timed out too
+    assert unasked.timed_out and "_meta" not in unasked.request["params"]
+
+
+def test_progress_does_not_extend_past_the_cap():
+    (long,), log = asyncio.run(_calls(1.0, ("crunch", 8.0, True)))
+    assert long.timed_out and long.progress_capped
+    assert 2.9 <= long.elapsed <= 4.5  # the cap: 3 x the 1 s timeout
+    assert any("kept reporting progress" in e.raw for e in log.entries if e.channel == "event")
+
+
+def test_fuzz_reports_a_progressing_long_call_as_an_observation_and_a_silent_one_as_a_hang():
+    target = make_target(name="progress", command=SERVER, timeout=1.0)
+    cfg = FuzzSettings(max_examples=6, modes=("valid",), write_corpus=False, shrink_seconds=5)
+    out = runner.run([target], ["fuzz"], fuzz_settings=cfg)[0]
+    hangs = {(f.tool, f.severity.value) for f in out.findings if f.check == "fuzz.no_hang"}
+    assert ("stall", "info") not in hangs
+    assert any(tool == "stall" and sev != "info" for tool, sev in hangs), out.findings
+    assert not any(tool == "crunch" and sev != "info" for tool, sev in hangs), out.findings
