@@ -4,14 +4,21 @@ Two ways in:
 
 * `pytest --mcpcheck` turns every configured target (`[tool.mcpcheck.targets]` in pyproject.toml
   or mcpcheck.toml, or `--mcpcheck-target "COMMAND ARGS"` / `--mcpcheck-url URL`) into test
-  items, one per check: the campaign runs once per target, each item passes, fails with the
-  findings (evidence and reproduce command included) or is skipped with the check's reason.
+  items: `TARGET::CHECK` per check and, for the checks judged per tool call (`per_tool_checks()`:
+  the fuzz campaign's and the security campaign's probes), `TARGET::CHECK[TOOL]` per tool too.
+  The tools are listed once per target at collection; a tool mcpcheck may not call
+  (conformance/safety.py) gets items that are skipped with the reason. The campaign runs once
+  per target, only for the checks (and, when `-k` / `-m` kept only some tools' items, only the
+  tools) that survived selection; each item passes, fails with its findings (evidence and
+  reproduce command included; a `[TOOL]` item only that tool's, the `TARGET::CHECK` item of a
+  per-tool check those about no listed tool) or is skipped with the check's reason.
 * the `mcpcheck_run` fixture: `report = mcpcheck_run(target)` inside your own tests, returning the
   canonical RunReport, for assertions of your own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import shlex
 import time
@@ -43,6 +50,30 @@ def _targets(config: pytest.Config) -> tuple[list[Target], Settings]:
     return targets, settings
 
 
+def per_tool_checks() -> frozenset[str]:
+    """The checks judged per call of one tool, whose findings about a tool name it (Finding.tool):
+    every check of the fuzz campaign and the security campaign's active probes. They get one item
+    per (target, check, tool). The static listing checks (tool_poisoning, shadowing, ...) name
+    prompts and resources the same way and call nothing, so they stay one item per check."""
+    from .campaigns.security import ACTIVE
+
+    return frozenset({s.id for s in REGISTRY.values() if s.campaign == "fuzz"} | {s.id for s in ACTIVE})
+
+
+def _list_tools(target: Target) -> list[dict[str, Any]]:
+    """The target's tools, from a session opened (and closed) at collection time."""
+    from .connect import detect, list_tools
+
+    async def go() -> list[dict[str, Any]]:
+        _probe, session = await detect(target)
+        try:
+            return await list_tools(session)
+        finally:
+            await session.close()
+
+    return asyncio.run(go())
+
+
 class _Runs:
     """One campaign run per target, shared by that target's items."""
 
@@ -50,13 +81,24 @@ class _Runs:
         self.names = names
         self.outcomes: dict[str, Any] = {}
 
-    def get(self, target: Target, wanted: list[str]):
-        """Run once per target, only the checks whose items survived `-k` / `-m` selection."""
+    def get(self, target: Target, wanted: list[str], tools: list[str] | None = None):
+        """Run once per target, only the checks whose items survived `-k` / `-m` selection and,
+        when `tools` is given, calling only those tools (`safety.only_tools`)."""
         if target.name not in self.outcomes:
             from .runner import run
 
+            if tools is not None:
+                target = target.model_copy(update={"safety": target.safety.model_copy(update={"only_tools": tools})})
             self.outcomes[target.name] = run([target], self.names, only=sorted(set(wanted)))[0]
         return self.outcomes[target.name]
+
+
+def _tools_to_call(items: list["McpcheckItem"]) -> list[str] | None:
+    """The tools a target's run has to call for the items that survived selection; None for all
+    of them (some surviving item is of a check that is not per tool, or no [TOOL] item is left)."""
+    if any(not i.per_tool for i in items):
+        return None
+    return sorted({i.tool for i in items if i.tool and not i.not_called}) or None
 
 
 @pytest.hookimpl(tryfirst=True)  # add the items before -k / -m deselect among them
@@ -74,31 +116,45 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError("mcpcheck: no targets (configure [tool.mcpcheck.targets] or pass --mcpcheck-target / --mcpcheck-url)")
     names = config.getoption("--mcpcheck-campaign") or ["conformance"]
     fail_on = Severity(config.getoption("--mcpcheck-fail-on") or settings.fail_on)
-    runs = _Runs(names)
     parent = McpcheckCollector.from_parent(session, name="mcpcheck")
-    parent.specs = [
-        (target, spec.id)
-        for target in targets
-        for spec in sorted(REGISTRY.values(), key=lambda s: s.id)
-        if spec.campaign in names
-    ]
-    parent.runs, parent.fail_on = runs, fail_on
+    parent.targets, parent.checks = targets, sorted(spec.id for spec in REGISTRY.values() if spec.campaign in names)
+    parent.runs, parent.fail_on = _Runs(names), fail_on
     from _pytest.runner import collect_one_node
 
-    report = collect_one_node(parent)  # reported like any collector: "collected N items" counts them
+    report = collect_one_node(parent)
+    session.ihook.pytest_collectreport(report=report)  # reported like any collector: "collected N items" counts them
     items.extend(i for i in report.result or [] if isinstance(i, McpcheckItem))
 
 
 class McpcheckCollector(pytest.Collector):
-    specs: list = []
+    targets: list[Target] = []
+    checks: list[str] = []
     runs: "_Runs"
     fail_on: Severity
 
     def collect(self):
-        return [
-            McpcheckItem.from_parent(self, name=f"{target.name}::{check}", target=target, check=check, runs=self.runs, fail_on=self.fail_on)
-            for target, check in self.specs
-        ]
+        per_tool = per_tool_checks()
+        items = []
+        for target in self.targets:
+            tools = self._tools(target) if per_tool & set(self.checks) else {}
+            for check in self.checks:
+                kw = dict(target=target, check=check, per_tool=check in per_tool, runs=self.runs, fail_on=self.fail_on)
+                own = tools if check in per_tool else {}  # tools with an item of their own for this check
+                items.append(McpcheckItem.from_parent(self, name=f"{target.name}::{check}", covered=frozenset(own), **kw))
+                items += [McpcheckItem.from_parent(self, name=f"{target.name}::{check}[{tool}]", tool=tool, not_called=why, **kw) for tool, why in own.items()]
+        return items
+
+    def _tools(self, target: Target) -> dict[str, str | None]:
+        """Tool name -> why mcpcheck may not call it (None: it may). {} when the target cannot be
+        listed: its per-tool checks then get one item per check, and the run reports the error."""
+        from .safety import may_call
+
+        try:
+            listed = _list_tools(target)
+        except Exception as exc:  # a target that does not start must not break collection
+            self.warn(pytest.PytestWarning(f"mcpcheck: could not list the tools of {target.name} at collection ({exc}); one item per check"))
+            return {}
+        return {t["name"]: may_call(t, target.safety) for t in listed if isinstance(t.get("name"), str)}
 
 
 class McpcheckFailure(Exception):
@@ -106,21 +162,42 @@ class McpcheckFailure(Exception):
 
 
 class McpcheckItem(pytest.Item):
-    def __init__(self, *, target: Target, check: str, runs: _Runs, fail_on: Severity, **kw: Any) -> None:
+    def __init__(
+        self,
+        *,
+        target: Target,
+        check: str,
+        runs: _Runs,
+        fail_on: Severity,
+        per_tool: bool = False,
+        tool: str | None = None,
+        not_called: str | None = None,
+        covered: frozenset[str] = frozenset(),
+        **kw: Any,
+    ) -> None:
         super().__init__(**kw)
         self.target, self.check, self.runs, self.fail_on = target, check, runs, fail_on
+        self.per_tool = per_tool  # the check is judged per tool (per_tool_checks())
+        self.tool = tool  # this item's tool; None: the whole check
+        self.not_called = not_called  # why mcpcheck may not call this item's tool
+        self.covered = covered  # tools with items of their own (their findings are not this item's)
+
+    def owns(self, f: Finding) -> bool:
+        return f.check == self.check and (f.tool == self.tool if self.tool else f.tool not in self.covered)
 
     def runtest(self) -> None:
-        wanted = [i.check for i in self.session.items if isinstance(i, McpcheckItem) and i.target.name == self.target.name]
-        outcome = self.runs.get(self.target, wanted or [self.check])
+        if self.not_called:
+            pytest.skip(f"not called: {self.not_called}")
+        selected = [i for i in self.session.items if isinstance(i, McpcheckItem) and i.target.name == self.target.name]
+        outcome = self.runs.get(self.target, [i.check for i in selected] or [self.check], _tools_to_call(selected))
         if outcome.result.error:
             raise McpcheckFailure(f"target {self.target.name} could not be tested: {outcome.result.error}")
         mine = [c for c in outcome.checks if c.id == self.check]
         if not mine:
-            pytest.skip("not evaluated for this target")
+            pytest.skip("not evaluated in this run")
         if all(c.status == "skipped" for c in mine):
             pytest.skip("; ".join(sorted({c.reason or "skipped" for c in mine})))
-        failing = [f for f in outcome.findings if f.check == self.check and f.severity >= self.fail_on and f.severity > Severity.info]
+        failing = [f for f in outcome.findings if self.owns(f) and f.severity >= self.fail_on and f.severity > Severity.info]
         if failing:
             raise McpcheckFailure("\n\n".join(_describe(f) for f in failing))
 
@@ -130,7 +207,7 @@ class McpcheckItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"mcpcheck {self.target.name}: {self.check}"
+        return self.path, None, f"mcpcheck {self.target.name}: {self.check}" + (f" [{self.tool}]" if self.tool else "")
 
 
 def _describe(f: Finding) -> str:
