@@ -2,10 +2,13 @@
 
 Layout: corpus/<target>/<check>-<hash>.json. The file holds the realized JSON arguments (not a
 Hypothesis choice sequence), so it survives schema and library changes and reads like a bug report.
+Modes: a tool call (`valid`, `invalid`, `injected`), a call sequence (`stateful`:
+`{"steps": [...]}`) or one raw JSON-RPC line (`envelope`: see `envelope_arguments`).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -23,7 +26,7 @@ class CorpusEntry(BaseModel):
     target: str
     tool: str
     arguments: Any
-    mode: Literal["valid", "invalid", "injected", "stateful"]
+    mode: Literal["valid", "invalid", "injected", "stateful", "envelope"]
     check: str
     revision: str | None = None
     detail: str = ""
@@ -36,6 +39,31 @@ class CorpusEntry(BaseModel):
     def digest(self) -> str:
         key = json.dumps([self.target, self.tool, self.check, self.arguments], sort_keys=True, default=repr)
         return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def envelope_arguments(kind: str, data: bytes, expect: str, request_id: Any, codes: Any) -> dict[str, Any]:
+    """`arguments` of an `envelope` entry: the raw line and the answer it deserves. The line is
+    stored as text when it is valid UTF-8 (readable, like a bug report), else as base64; either
+    way `envelope_message` gives back the exact bytes that were sent."""
+    try:
+        message, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        message, encoding = base64.b64encode(data).decode("ascii"), "base64"
+    return {
+        "kind": kind,
+        "encoding": encoding,
+        "message": message,
+        "expect": expect,
+        "request_id": request_id,
+        "acceptable_codes": sorted(codes),
+    }
+
+
+def envelope_message(arguments: dict[str, Any]) -> bytes:
+    """The exact bytes of an `envelope` entry's line (the inverse of `envelope_arguments`)."""
+    if arguments.get("encoding") == "base64":
+        return base64.b64decode(arguments["message"])
+    return str(arguments["message"]).encode("utf-8")
 
 
 def _safe(name: str) -> str:

@@ -112,7 +112,7 @@ async def run_target(
     result.duration_s = round(time.monotonic() - t0, 3)
     result.notes.extend(ctx.notes)
     result.constraints = constraint_table(getattr(ctx, "fuzz_reports", None) or [])
-    if {"fuzz", "stateful", "replay"} & set(names):
+    if {"fuzz", "stateful", "replay", "envelope"} & set(names):
         result.corpus = corpus_refs(target.name, getattr(ctx, "corpus_dir", "corpus"), result.notes)
     checks = []
     for (check_id, revision), run in sorted(ctx.ledger.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):

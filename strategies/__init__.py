@@ -20,7 +20,7 @@ from __future__ import annotations
 from .dialect import default_dialect, errors, is_valid, make_validator, validator_for
 from .errors import UnresolvableRef, UnsupportedDialect, UnsupportedSchema
 from .injected import InjectedCase, Injection, InjectionPoint, injected, injection_points
-from .inputs import ValidPlan, plan_valid, valid
+from .inputs import ValidPlan, plan_valid, simplest, valid
 from .inputs import clear_cache as _clear_plans
 from .jsonrpc import RawMessage, malformed_envelopes
 from .mutations import KINDS as INVALID_KINDS
@@ -55,6 +55,7 @@ def clear_caches() -> None:
 
 
 __all__ = [
+    "simplest",
     "CANARY_RE",
     "DEFAULT_FAMILIES",
     "FAMILIES",

@@ -194,3 +194,15 @@ def clear_cache() -> None:
 
 
 __all__ = ["ValidPlan", "clear_cache", "plan_valid", "simplify", "strip_patterns", "valid"]
+
+
+def simplest(strategy: Any) -> Any:
+    """The simplest value Hypothesis can find for a strategy (derandomized and shrunk, so the same
+    every run): e.g. the simplest valid arguments of a tool, for probes that need one fixed call."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    return find(
+        strategy,
+        lambda _x: True,
+        settings=settings(database=None, derandomize=True, max_examples=20, suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink], deadline=None),
+    )

@@ -433,6 +433,7 @@ def invalid(
     kinds: set[str] | frozenset[str] | None = None,
     include_soft: bool = True,
     close_objects: bool = False,
+    target: MutationTarget | None = None,
 ) -> st.SearchStrategy[InvalidCase]:
     """Strategy of InvalidCase for ``schema``: every value is rejected by the real validator.
 
@@ -441,12 +442,14 @@ def invalid(
     violation is then the labelled one (no undeclared junk keys that a strict server might
     reject instead) and drawing is faster. Off by default: the brief reserves closing for the
     valid campaign. Targets and labels do not depend on it.
+    ``target`` (one of mutation_targets(schema)) breaks only that constraint: with
+    strategies.simplest, the smallest input that breaks it (the fuzz campaign's constraint sweep).
     Produces nothing (``st.nothing()``) when the schema has no breakable constraint.
     """
     targets, oracle_schema, _ = _prepare(schema, revision)
     cls = validator_for(schema, revision)
     legacy = is_legacy_dialect(cls)
-    chosen = [t for t in targets if (kinds is None or t.kind in kinds) and (include_soft or not t.soft)]
+    chosen = [t for t in targets if (kinds is None or t.kind in kinds) and (include_soft or not t.soft) and (target is None or t == target)]
     if not chosen:
         return st.nothing()
     hard = make_validator(oracle_schema, revision, formats=False)
@@ -455,16 +458,16 @@ def invalid(
 
     @st.composite
     def cases(draw: st.DrawFn) -> InvalidCase:
-        target = draw(st.sampled_from(chosen), label="mutation target")
+        picked = draw(st.sampled_from(chosen), label="mutation target")
         try:
-            mutant = _close(target.mutant)[0] if close_objects else target.mutant
+            mutant = _close(picked.mutant)[0] if close_objects else picked.mutant
             value = draw(_mutant_strategy(mutant, legacy), label="mutant instance")
         except errors_to_skip:
             # A mutant no generator can serve (e.g. unsatisfiable next to other keywords).
             # Rejected every time rather than remembered: remembering would make a replay
             # draw differently, which Hypothesis reports as flaky.
             reject()
-        case = label(target, value, soft if target.soft else hard)
+        case = label(picked, value, soft if picked.soft else hard)
         if case is None:
             reject()
         return case  # type: ignore[return-value]

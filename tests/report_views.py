@@ -4,8 +4,8 @@ test session, plus RunReports built through `runner.build_report` for the edge c
 
 The server handshakes, lists one tool whose schema says `level` is 0..10, and
 - answers an unknown method with a success result (errors.unknown_method, medium), and
-- never range-checks `level` (fuzz.invalid_input_rejected, medium; a corpus/ entry; the
-  constraint table shows `maximum` NOT enforced),
+- never checks the upper bound of `level` (fuzz.invalid_input_rejected, medium; a corpus/ entry;
+  the constraint table shows `maximum` NOT enforced; the lower bound is checked),
 so `--check errors.unknown_method --check fuzz.invalid_input_rejected` gives two deterministic
 findings in a few seconds.
 """
@@ -61,10 +61,10 @@ SERVER = textwrap.dedent(
             params = msg.get("params") or {}
             args = params.get("arguments")
             level = args.get("level") if isinstance(args, dict) else None
-            if params.get("name") != "set_volume" or not isinstance(level, int) or isinstance(level, bool) or set(args) != {"level"}:
+            if params.get("name") != "set_volume" or not isinstance(level, int) or isinstance(level, bool) or set(args) != {"level"} or level < 0:
                 send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "invalid arguments"}})
                 continue
-            result = {"content": [{"type": "text", "text": "volume %d" % level}], "isError": False}  # no range check
+            result = {"content": [{"type": "text", "text": "volume %d" % level}], "isError": False}  # no upper-bound check
         else:
             result = {}  # the defect: even an unknown method "succeeds"
         send({"jsonrpc": "2.0", "id": rid, "result": result})

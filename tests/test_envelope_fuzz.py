@@ -1,4 +1,5 @@
-"""The envelope campaign (session-level JSON-RPC fuzzer) against real servers, and its pure checks."""
+"""The envelope campaign (session-level JSON-RPC fuzzer) against real servers, its corpus entries
+and their replay, and its pure checks."""
 
 from __future__ import annotations
 
@@ -11,15 +12,25 @@ from conformance.campaigns.envelope_fuzz import summarize_notes
 from conformance.campaigns.fuzz import FuzzSettings
 from conformance.checks import envelope as E
 from conformance.config import make_target
+from conformance.corpus import CorpusEntry, envelope_arguments, envelope_message, load_entries, save_entry
 from conformance.findings import CATEGORIES, REGISTRY, Severity
 from servers import TESTS, clean_stdio_cmd, everything_stdio_cmd, npm_available
 
-CFG = FuzzSettings(max_examples=10)  # 2 messages per kind and era
+# 2 messages per kind and era; never into ./corpus (the corpus tests below write to tmp dirs)
+CFG = FuzzSettings(max_examples=10, write_corpus=False)
 FATAL = {"envelope.survives", "envelope.responsive", "envelope.stdout_clean", "envelope.notification_silent", "envelope.error_shape"}
+CRASH = [sys.executable, str(TESTS / "rawservers" / "envelope_crash.py")]
+SMALLEST_CRASH = '{"jsonrpc":"2.0","id":{},"method":"ping"}'
 
 
-def run_envelope(name: str, cmd: list[str]):
-    out = runner.run([make_target(name=name, command=cmd, timeout=5)], ["envelope"], fuzz_settings=CFG)[0]
+def run_envelope(name: str, cmd: list[str], cfg: FuzzSettings = CFG):
+    out = runner.run([make_target(name=name, command=cmd, timeout=5)], ["envelope"], fuzz_settings=cfg)[0]
+    assert out.result.error is None, out.result.error
+    return out
+
+
+def run_replay(name: str, cmd: list[str], corpus):
+    out = runner.run([make_target(name=name, command=cmd, timeout=5)], ["replay"], corpus_dir=str(corpus))[0]
     assert out.result.error is None, out.result.error
     return out
 
@@ -54,16 +65,69 @@ def test_clean_sdk_server_survives_everything():
     assert all(f.check == "envelope.invalid_params" for f in low), [f.detail for f in low]
 
 
-def test_raw_server_crash_is_found_shrunk_and_the_run_goes_on():
-    out = run_envelope("envelope_crash", [sys.executable, str(TESTS / "rawservers" / "envelope_crash.py")])
+def test_raw_server_crash_is_found_shrunk_and_the_run_goes_on(tmp_path):
+    out = run_envelope("envelope_crash", CRASH, FuzzSettings(max_examples=10, write_corpus=False, corpus_dir=str(tmp_path)))
+    assert not list(tmp_path.iterdir())  # write_corpus=False: no entry
     crash = [f for f in out.findings if f.check == "envelope.survives"]
     assert len(crash) == 1 and crash[0].severity == Severity.critical
-    assert crash[0].input == '{"jsonrpc":"2.0","id":{},"method":"ping"}'  # the smallest crashing message
+    assert crash[0].input == SMALLEST_CRASH  # the smallest crashing message
     assert "exited with code 1" in crash[0].detail and "TypeError" in crash[0].detail
     tally = summarize_notes(out.result.notes)
     # kinds after bad_id_type ran against the restarted server and were answered by the book
     assert tally.get("params_not_object:-32602") and tally.get("unknown_method:-32601") and tally.get("not_json:-32700")
     assert [f.check for f in out.findings if f.severity > Severity.info] == ["envelope.survives"]
+
+
+def test_crash_becomes_a_corpus_entry_that_replays(tmp_path):
+    """The shrunk crash is written as an `envelope` entry (one per non-info finding); replay sends the
+    raw line again: STILL FAILING on the crashing server, fixed on a well-behaved one stored under
+    the same target name (the corpus folder is the target's name)."""
+    corpus = tmp_path / "corpus"
+    out = run_envelope("envelope_target", CRASH, FuzzSettings(max_examples=10, seed=11, corpus_dir=str(corpus)))
+    failing = [f for f in out.findings if f.severity > Severity.info]
+    entries = load_entries(corpus, "envelope_target")
+    assert len(entries) == len(failing) == 1, [p.name for p, _ in entries]
+    path, entry = entries[0]
+    assert path.name.startswith("envelope.survives-") and path.parent.name == "envelope_target"
+    assert (entry.mode, entry.tool, entry.check, entry.seed) == ("envelope", "*", "envelope.survives", 11)
+    assert entry.revision in out.result.eras and entry.evidence
+    assert entry.arguments["kind"] == "bad_id_type" and entry.arguments["encoding"] == "utf-8"
+    assert envelope_message(entry.arguments) == SMALLEST_CRASH.encode()
+
+    again = run_replay("envelope_target", CRASH, corpus)
+    assert [n for n in again.result.notes if n.startswith("replay: ")] == [f"replay: {path.name}: STILL FAILING"]
+    crash = [f for f in again.findings if f.severity > Severity.info]
+    assert [f.check for f in crash] == ["envelope.survives"]
+    assert crash[0].detail.startswith(f"[replay {path.name}] the bad_id_type message") and "exited with code 1" in crash[0].detail
+
+    fixed = run_replay("envelope_target", clean_stdio_cmd(), corpus)
+    assert not [f for f in fixed.findings if f.severity > Severity.info], [f.detail for f in fixed.findings]
+    assert f"replay: {path.name}: fixed" in fixed.result.notes
+
+
+def test_invalid_utf8_entry_is_stored_as_base64_and_replays(tmp_path):
+    """A line that is not UTF-8 goes into the entry as base64 and comes back byte for byte; the raw
+    server answers it by the book (-32700), so the replay reports it fixed."""
+    data = b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{"mcpcheck":"a\xff\xed\xa0\x80z"}}'
+    args = envelope_arguments("invalid_utf8", data, "-32700", 5, frozenset({-32700}))
+    assert args["encoding"] == "base64" and envelope_message(args) == data
+    entry = CorpusEntry(target="raw", tool="*", arguments=args, mode="envelope", check="envelope.parse_error", revision="2025-11-25")
+    path = save_entry(entry, tmp_path)
+    (_, loaded), = load_entries(tmp_path, "raw")
+    assert envelope_message(loaded.arguments) == data and loaded == entry
+    out = run_replay("raw", CRASH, tmp_path)
+    assert f"replay: {path.name}: fixed" in out.result.notes, out.result.notes
+    assert not out.findings, [f.detail for f in out.findings]
+
+
+def test_envelope_arguments_keep_text_readable_and_a_mebibyte_exact(tmp_path):
+    text = '{"jsonrpc":"2.0","id":1,"method":"x","params":{"s":"é\u0000"}}'.encode()
+    assert envelope_arguments("not_json", text, "-32700", None, ())["message"] == text.decode()
+    big = b'{"jsonrpc":"2.0","id":1,"method":"mcpcheck/huge","params":{"blob":"' + b"A" * 1_048_000 + b'\x80"}}'
+    args = envelope_arguments("huge_message", big, "-32601", 1, {-32601, -32600, -32700})
+    assert args["acceptable_codes"] == [-32700, -32601, -32600]
+    path = save_entry(CorpusEntry(target="t", tool="*", arguments=args, mode="envelope", check="envelope.method_not_found"), tmp_path)
+    assert envelope_message(CorpusEntry.model_validate_json(path.read_text()).arguments) == big
 
 
 @pytest.mark.thirdparty

@@ -10,31 +10,37 @@ the right error code or a silence the spec allows, never a crash, never a hang, 
 non-protocol stdout, and an answer to the probe.
 
 A failure stops that kind's run; Hypothesis shrinks the message to the smallest one that still
-fails, and a dead server is restarted so the next kind still runs.
+fails, and a dead server is restarted so the next kind still runs. Each shrunk (non-info) failure
+is written to corpus/ as an `envelope` entry (the raw line and the answer it deserves), and
+`replay_envelope` sends it again and judges it with the same `send_and_judge` (no Hypothesis).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ..checks import envelope as E
 from ..checks import jsonrpc as J
+from ..config import Target
 from ..connect import detect, open_session
-from ..findings import Severity, Violation, run_check
+from ..corpus import CorpusEntry, envelope_arguments, envelope_message, save_entry
+from ..findings import CheckSpec, Severity, Violation, run_check
 from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
+from ..wirelog import WireEntry
 from .context import CampaignContext
 from .fuzz import FuzzSettings, _Fail, _Runner
 from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
 MAX_DEPTH = 1_500  # deep_nesting: past CPython's default recursion limit
-GRACE = 0.05
-SJ_STANDARD = frozenset({-32700, -32600, -32601, -32602, -32603})  # seconds to wait after the probe's answer for a late answer to the malformed message
+GRACE = 0.05  # seconds to wait after the probe's answer for a late answer to the malformed message
+SJ_STANDARD = frozenset({-32700, -32600, -32601, -32602, -32603})
 
 
 def examples_per_kind(cfg: FuzzSettings) -> int:
@@ -108,10 +114,27 @@ class _EnvelopeRunner(_Runner):
             ctx.notes.append(f"envelope: {kind}: {problem}")
 
     def record_failure(self, fail: _Fail, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
+        """A shrunk failure becomes a Finding and (once per finding) an `envelope` corpus entry."""
         v = fail.violation
         if note:
             v.detail += note
-        self.ctx.record(fail.spec, [v])  # no corpus entry: corpus/ holds tool calls (see docs/corpus.md)
+        findings = self.ctx.record(fail.spec, [v])
+        msg = getattr(fail, "message", None)
+        if cfg.write_corpus and findings and msg is not None:
+            save_entry(
+                CorpusEntry(
+                    target=self.ctx.target.name,
+                    tool="*",
+                    arguments=envelope_arguments(msg.kind, msg.data, msg.expect, msg.request_id, msg.acceptable_codes),
+                    mode="envelope",
+                    check=fail.spec.id,
+                    revision=self.ctx.revision,
+                    detail=v.detail,
+                    seed=cfg.seed,
+                    evidence=[e.to_dict(500) for e in v.evidence][:4],
+                ),
+                cfg.corpus_dir,
+            )
         if not self.session.alive:
             self.restart()
 
@@ -119,50 +142,17 @@ class _EnvelopeRunner(_Runner):
     def one(self, msg: Any) -> None:
         if not self.session.alive:
             self.restart()
-        s = self.session
-        mark = s.wirelog.mark()
-        sent = self._await(s.send_raw(msg.data, note=f"envelope fuzz: {msg.kind}"))
+        judged = self._await(send_and_judge(self.session, msg, self.ctx.target))
         self.sent += 1
-        shown = E._shown(msg.data)
-        if sent is None or not s.alive:
-            self._died(msg, shown, mark)
-        probe = self._await(self._probe(s))
-        if probe.transport_error is not None or not s.alive:
-            self._died(msg, shown, mark)
-        if probe.timed_out:
-            raise _Fail(E.RESPONSIVE, Violation(f"after the {msg.kind} message {shown!r} the server did not answer {probe.method} within {self.ctx.target.timeout:g}s", [*(x for x in (sent,) if x), *probe.evidence()], input=shown, key=msg.kind))
-        time.sleep(GRACE)
-        window = s.wirelog.since(mark)
-        if self.ctx.target.transport == "stdio":
-            for v in run_check(J.check_stdout_lines, [e for e in window if e.channel == "stdout"]):
-                raise _Fail(E.STDOUT, Violation(f"after the {msg.kind} message {shown!r}: {v.detail}", [*(x for x in (sent,) if x), *v.evidence], input=shown, key=msg.kind))
-        own = {id_key(probe.request.get("id"))} if isinstance(probe.request, dict) else set()
-        replies = E.replies_to(window, own)
-        self._tally(msg.kind, replies)
-        codes = msg.acceptable_codes
-        if msg.kind == "invalid_utf8" or (s.stateless and b'"method":"ping"' in msg.data):
-            # decoded leniently, the message is judged like any other (and 2026-07-28 has no ping)
-            codes = codes | SJ_STANDARD
-        for spec, v in E.check_reply(msg.kind, msg.expect, codes, msg.request_id, msg.data, sent, replies):
+        if judged.replies is not None:
+            self._tally(msg.kind, judged.replies)
+        for spec, v in judged.verdicts:
             if (v.severity or spec.severity) == Severity.info:
                 self.ctx.record(spec, [v])  # an observation (e.g. silence where an answer is optional)
                 continue
-            raise _Fail(spec, v)
-
-    def _died(self, msg: Any, shown: str, mark: int) -> None:
-        s = self.session
-        window = s.wirelog.since(mark)
-        stderr = s.wirelog.stderr_text(1200).strip()
-        detail = f"the {msg.kind} message {shown!r} killed the server: {s.transport.closed_reason or 'connection lost'}"
-        if stderr:
-            detail += f"\nlast stderr:\n{stderr}"
-        ev = [e for e in window if e.channel not in ("stderr",)][:4]
-        raise _Fail(E.SURVIVES, Violation(detail, ev, input=shown, key=msg.kind))
-
-    async def _probe(self, s: Session) -> Exchange:
-        if s.stateless:
-            return await s.request("server/discover", {}, meta=True)
-        return await s.request("ping")
+            fail = _Fail(spec, v)
+            fail.message = msg  # type: ignore[attr-defined]  # the raw line, for the corpus entry
+            raise fail
 
     def _tally(self, kind: str, replies: list) -> None:
         if not replies:
@@ -178,6 +168,88 @@ class _EnvelopeRunner(_Runner):
         self.codes[key] = self.codes.get(key, 0) + 1
 
 
+@dataclass
+class Judged:
+    """What one malformed message earned: the verdicts in the order the campaign raises them
+    (info ones are observations), and the replies seen (None when the server died, hung or
+    polluted stdout first: nothing else was judged)."""
+
+    sent: WireEntry | None
+    verdicts: list[tuple[CheckSpec, Violation]] = field(default_factory=list)
+    replies: list[WireEntry] | None = None
+
+
+async def send_and_judge(s: Session, msg: Any, target: Target) -> Judged:
+    """Send one raw line (`msg`: a strategies.jsonrpc.RawMessage) on a live session, probe the
+    server, and judge everything that arrived in between with the pure checks in checks/envelope.py.
+    The one judge of the campaign (under Hypothesis) and of the replay of `envelope` entries."""
+    mark = s.wirelog.mark()
+    sent = await s.send_raw(msg.data, note=f"envelope fuzz: {msg.kind}")
+    out = Judged(sent)
+    shown = E._shown(msg.data)
+    if sent is None or not s.alive:
+        out.verdicts.append(_died(s, msg, shown, mark))
+        return out
+    probe = await _probe(s)
+    if probe.transport_error is not None or not s.alive:
+        out.verdicts.append(_died(s, msg, shown, mark))
+        return out
+    if probe.timed_out:
+        v = Violation(f"after the {msg.kind} message {shown!r} the server did not answer {probe.method} within {target.timeout:g}s", [sent, *probe.evidence()], input=shown, key=msg.kind)
+        out.verdicts.append((E.RESPONSIVE, v))
+        return out
+    await asyncio.sleep(GRACE)  # the loop runs meanwhile: a late answer lands in this window, not the next one's
+    window = s.wirelog.since(mark)
+    if target.transport == "stdio":
+        for v in run_check(J.check_stdout_lines, [e for e in window if e.channel == "stdout"]):
+            out.verdicts.append((E.STDOUT, Violation(f"after the {msg.kind} message {shown!r}: {v.detail}", [sent, *v.evidence], input=shown, key=msg.kind)))
+            return out
+    own = {id_key(probe.request.get("id"))} if isinstance(probe.request, dict) else set()
+    out.replies = E.replies_to(window, own)
+    codes = msg.acceptable_codes
+    if msg.kind == "invalid_utf8" or (s.stateless and b'"method":"ping"' in msg.data):
+        # decoded leniently, the message is judged like any other (and 2026-07-28 has no ping)
+        codes = codes | SJ_STANDARD
+    out.verdicts += E.check_reply(msg.kind, msg.expect, codes, msg.request_id, msg.data, sent, out.replies)
+    return out
+
+
+def _died(s: Session, msg: Any, shown: str, mark: int) -> tuple[CheckSpec, Violation]:
+    window = s.wirelog.since(mark)
+    stderr = s.wirelog.stderr_text(1200).strip()
+    detail = f"the {msg.kind} message {shown!r} killed the server: {s.transport.closed_reason or 'connection lost'}"
+    if stderr:
+        detail += f"\nlast stderr:\n{stderr}"
+    ev = [e for e in window if e.channel not in ("stderr",)][:4]
+    return E.SURVIVES, Violation(detail, ev, input=shown, key=msg.kind)
+
+
+async def _probe(s: Session) -> Exchange:
+    if s.stateless:
+        return await s.request("server/discover", {}, meta=True)
+    return await s.request("ping")
+
+
+def stored_message(entry: CorpusEntry) -> Any:
+    """The RawMessage an `envelope` corpus entry stores (see corpus.envelope_arguments)."""
+    from strategies.jsonrpc import RawMessage
+
+    a = entry.arguments
+    return RawMessage(a["kind"], envelope_message(a), a["expect"], a.get("request_id"), "corpus replay", frozenset(a.get("acceptable_codes") or ()))
+
+
+async def replay_envelope(ctx: CampaignContext, entry: CorpusEntry) -> list[tuple[CheckSpec, list[Violation]]]:
+    """Send an `envelope` entry's line again on ctx's live session and judge it like the campaign:
+    one (check, violations) pair per check the campaign runs for that kind (empty: passed)."""
+    msg = stored_message(entry)
+    judged = await send_and_judge(ctx.s, msg, ctx.target)
+    specs = [E.KIND_SPEC[msg.kind], E.SURVIVES, E.RESPONSIVE, E.ERROR_SHAPE] + ([E.STDOUT] if ctx.target.transport == "stdio" else [])
+    for spec, _ in judged.verdicts:
+        if spec not in specs:
+            specs.append(spec)
+    return [(spec, [v for s, v in judged.verdicts if s is spec]) for spec in specs]
+
+
 def summarize_notes(notes: list[str]) -> dict[str, int]:
     """The "answers seen" tally of an envelope note, parsed back (for tests and reports)."""
     out: dict[str, int] = {}
@@ -190,4 +262,4 @@ def summarize_notes(notes: list[str]) -> dict[str, int]:
     return out
 
 
-__all__ = ["run_envelope", "summarize_notes", "examples_per_kind", "json"]
+__all__ = ["run_envelope", "replay_envelope", "send_and_judge", "summarize_notes", "examples_per_kind", "json"]

@@ -120,9 +120,10 @@ class ToolReport:
 
 
 class _Fail(AssertionError):
-    def __init__(self, spec, violation: Violation) -> None:
+    def __init__(self, spec, violation: Violation, oracle: dict[str, Any] | None = None) -> None:
         super().__init__(violation.detail)
         self.spec, self.violation = spec, violation
+        self.oracle = oracle  # what replay needs beyond the arguments (CorpusEntry.oracle)
 
 
 def _checks_for(mode: str) -> list:
@@ -160,6 +161,12 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
                 runner.fuzz_tool(tool, mode, cfg, rep)
             if _is_idempotent(tool):
                 runner.idempotency(tool, cfg, rep)
+        read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
+        if len(read_only) > 1:
+            ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(read_only)} tools)")
+            runner.read_only(read_only, cfg, {r.tool: r for r in reports})
+        else:
+            ctx.skip(TC.READ_ONLY, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
     finally:
         run(runner.session.close())
         if ctx.target.transport == "stdio" and not any(f.check == TC.FUZZ_STDOUT.id for f in ctx.findings):
@@ -173,6 +180,11 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
             ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
         elif not rep.skipped:
             ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+
+
+def _is_read_only(tool: dict) -> bool:
+    ann = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
+    return ann.get("readOnlyHint") is True
 
 
 def _is_idempotent(tool: dict) -> bool:
@@ -276,6 +288,7 @@ class _Runner:
                     constraint=constraint,
                     seed=cfg.seed,
                     evidence=[e.to_dict(500) for e in v.evidence][:4],
+                    oracle=fail.oracle,
                 ),
                 cfg.corpus_dir,
             )
@@ -326,10 +339,14 @@ class _Runner:
             rejected = not ex.ok or (isinstance(ex.result, dict) and ex.result.get("isError") is True)
             key = case.constraint
             rep.enforced[key] = rep.enforced.get(key, True) and rejected
+            if key in unenforced:
+                return []  # the sweep already reported it with its smallest input; look for other failures
             return [(TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, name, args, case.constraint, case.path, getattr(case, "soft", False)))]
 
+        unenforced: set[str] = set()
+
         pipe = _Pipeline(self, name, lambda ex, args, case: self.judge(ex, name, args, lambda e: extra(e, args, case)))
-        pipe.enabled = self.ctx.target.transport == "stdio"
+        pipe.enabled = _can_pipeline(cfg, self.ctx.target.transport)
 
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
@@ -360,11 +377,13 @@ class _Runner:
                 pipe.reproduced = True
                 raise
 
-        property_ = _seed(_campaign_seed(cfg))(property_) if _campaign_seed(cfg) is not None else property_
+        property_ = self._keyed(property_, name, mode, cfg)
         for spec in (*_checks_for(mode), TC.FUZZ_NO_CRASH, TC.FUZZ_NO_HANG):
             self.ctx.passed(spec)
         if mode == "valid":
             self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
+        if mode == "invalid":
+            unenforced |= self.sweep_constraints(name, schema, cfg, lambda ex, args, case: self.judge(ex, name, args, lambda e: extra(e, args, case)), rep)
         problem = None
         if pipe.enabled:
             problem = pipe.search(property_)
@@ -379,6 +398,115 @@ class _Runner:
         if problem:
             rep.note = (rep.note + "; " if rep.note else "") + problem
             self.ctx.notes.append(f"fuzz: {name}: {problem}")
+
+    MAX_SWEEP = 40  # constraints swept per tool (a huge schema has hundreds; the search covers the rest)
+
+    def sweep_constraints(self, name: str, schema: dict[str, Any], cfg: FuzzSettings, judge: Callable[[Exchange, Any, Any], None], rep: ToolReport) -> set[str]:
+        """Before the random search, break each constraint of the inputSchema once, with the
+        smallest input that breaks it (strategies.simplest: already shrunk), so that every row of
+        the constraint-enforcement table is tried whatever the example budget, and every
+        constraint the server does not enforce is its own finding. Returns those constraints."""
+        import strategies
+        from hypothesis.errors import NoSuchExample
+
+        failed: set[str] = set()
+        try:
+            targets = strategies.mutation_targets(schema, self.ctx.revision)
+        except Exception:
+            return failed
+        if len(targets) > self.MAX_SWEEP:
+            self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {self.MAX_SWEEP}, the random search the rest")
+        for target in targets[: self.MAX_SWEEP]:
+            try:
+                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target))
+            except (NoSuchExample, Unsatisfiable):
+                continue
+            if cfg.observe is not None:
+                cfg.observe(name, "invalid", case.value)
+            ex = self.call(name, case.value)
+            rep.calls += 1
+            try:
+                judge(ex, case.value, case)
+            except _Fail as fail:
+                self.record_failure(fail, "invalid", cfg, case.constraint)
+                if fail.spec is TC.INVALID_REJECTED:
+                    failed.add(case.constraint)
+                else:
+                    break  # a crash or a hang: the search and its shrinking take it from here
+        return failed
+
+    def _keyed(self, prop: Any, tool: str, what: str, cfg: FuzzSettings) -> Any:
+        """One Hypothesis identity per (target, tool, property): the properties of every tool are
+        built by the same function, so without this they share one example-database key (a
+        failure saved for one tool was replayed on another and deleted as passing) and, when
+        derandomized, one sequence of random choices. Then the --seed, if any."""
+        prop.hypothesis.inner_test._hypothesis_internal_add_digest = f"mcpcheck:{self.ctx.target.name}:{tool}:{what}".encode()
+        return _seed(cfg.seed)(prop) if cfg.seed is not None else prop
+
+    MAX_OBSERVERS = 4
+
+    def read_only(self, tools: list[dict[str, Any]], cfg: FuzzSettings, reports: dict[str, ToolReport]) -> None:
+        """Read-only tools change nothing observable through other read-only tools (T13 heuristic).
+
+        Each other read-only tool is an observer with its simplest valid arguments, kept only if
+        it answers the same twice in a row (time or randomness would be mistaken for a change).
+        Then, per tool, a Hypothesis property calls observer / tool / observer and shrinks any
+        difference to the smallest arguments that cause it. Observers are called one at a time
+        around the tool, so a change is the tool's doing, not another observer's."""
+        import strategies
+
+        observers: list[tuple[str, Any]] = []
+        for t in tools:
+            try:
+                args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy)
+            except Exception:
+                continue
+            a, b = (self.call(t["name"], args) for _ in range(2))
+            if a.answered and b.answered and (a.result if a.ok else a.error) == (b.result if b.ok else b.error):
+                observers.append((str(t["name"]), args))
+            elif a.answered and b.answered:
+                self.ctx.notes.append(f"fuzz: {t['name']} answers differently twice in a row (time or randomness): not used to observe read-only tools")
+        if not observers:
+            self.ctx.skip(TC.READ_ONLY, "no read-only tool answers the same twice in a row: nothing to observe through")
+        for tool in tools:
+            name = str(tool["name"])
+            mine = [o for o in observers if o[0] != name][: self.MAX_OBSERVERS]
+            if not mine:
+                continue
+            try:
+                plan = strategies.plan_valid(_schema(tool), revision=self.ctx.revision)
+            except Exception:
+                continue
+            problem = self.run_property(self._read_only_property(name, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
+            if problem:
+                self.ctx.notes.append(f"fuzz: {name}: read-only probe stopped: {problem}")
+
+    def _read_only_property(self, name: str, strategy: Any, observers: list[tuple[str, Any]], cfg: FuzzSettings, rep: ToolReport | None) -> Callable[[], None]:
+        @settings(
+            max_examples=max(3, cfg.max_examples // 5),
+            deadline=None,
+            **randomness(cfg),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
+        @given(strategy)
+        def unchanged(args: Any) -> None:
+            if cfg.observe is not None:
+                cfg.observe(name, "read-only", args)
+            for observer, o_args in observers:
+                before = self.call(observer, o_args)
+                ex = self.call(name, args)
+                after = self.call(observer, o_args)
+                if rep is not None:
+                    rep.calls += 3
+                if any(e.transport_error is not None or e.timed_out for e in (before, ex, after)):
+                    return  # judged by the crash / hang properties, not here
+                for v in run_check(TC.check_read_only, before, after, name, args, observer, o_args):
+                    raise _Fail(TC.READ_ONLY, v, oracle={"observer": observer, "observer_arguments": o_args})
+            self.ctx.passed(TC.READ_ONLY)
+
+        return self._keyed(unchanged, name, "read-only", cfg)
 
     def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
         import strategies
@@ -412,8 +540,7 @@ class _Runner:
                 raise _Fail(TC.IDEMPOTENT, v)  # shrink to the smallest arguments that show it
             self.ctx.passed(TC.IDEMPOTENT)
 
-        if cfg.seed is not None:
-            twice = _seed(cfg.seed)(twice)
+        twice = self._keyed(twice, name, "idempotency", cfg)
         try:
             problem = self.run_property(twice, "valid", cfg)
         except Exception as exc:  # pragma: no cover - generation trouble only
@@ -422,17 +549,12 @@ class _Runner:
             self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {problem}")
 
 
-def _campaign_seed(cfg: FuzzSettings) -> int | None:
-    """The seed both stages of a property share: the user's, else none when derandomized (the
-    test's own hash seeds it), else one drawn per campaign (a shared example database needs
-    randomness, and stage 2 must still replay stage 1's inputs)."""
-    if cfg.seed is not None:
-        return cfg.seed
-    if randomness(cfg)["derandomize"]:
-        return None
-    if getattr(cfg, "_drawn_seed", None) is None:
-        cfg._drawn_seed = _secrets.randbits(64)  # type: ignore[attr-defined]
-    return cfg._drawn_seed  # type: ignore[attr-defined]
+def _can_pipeline(cfg: FuzzSettings, transport: str) -> bool:
+    """Stage 2 must draw stage 1's inputs again: true when the run is seeded or derandomized. An
+    unseeded run with a shared example database draws fresh randomness each time (and @seed would
+    stop Hypothesis from saving to the database), so it searches sequentially. Other transports
+    than stdio need the loop running to send a request."""
+    return transport == "stdio" and (cfg.seed is not None or randomness(cfg)["derandomize"])
 
 
 def _input_key(args: Any) -> str:
@@ -499,3 +621,7 @@ class _Pipeline:
     def known_good(self, args: Any) -> bool:
         return self.failure is not None and _input_key(args) in self.passed
 
+
+
+def _schema(tool: dict[str, Any]) -> dict[str, Any]:
+    return tool["inputSchema"] if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}

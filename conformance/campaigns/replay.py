@@ -1,12 +1,17 @@
-"""Replay corpus/ entries: each stored minimal failure is called again and judged again.
+"""Replay corpus/ entries: each stored minimal failure is run again and judged again.
 
-A failure that still reproduces is a finding again (same check, same evidence shape); one that
-no longer does is reported as fixed in the target's notes. Nothing new is generated.
+A tool-call entry is called again with its stored arguments; a `stateful` entry's steps run again,
+in order, on a freshly started server (stateful.replay_sequence); an `envelope` entry's raw line is
+sent again (envelope_fuzz.replay_envelope); an `injected` entry is re-judged by the security oracle
+that found it. A failure that still reproduces is a finding again (same check, same evidence shape);
+one that no longer does is reported as fixed in the target's notes. Nothing new is generated.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
@@ -25,71 +30,119 @@ async def run_replay(ctx: CampaignContext, result: TargetResult) -> None:
         ctx.notes.append(f"replay: no corpus entries for target {ctx.target.name!r}")
         return
     probe, session = await detect(ctx.target)
-    ctx.revision, ctx.session = probe.eras()[0], session
+    eras = probe.eras()
+    ctx.revision, ctx.session = eras[0], session
     tools = {}
     ex = await session.request("tools/list", {})
     if ex.ok and isinstance(ex.result, dict):
         tools = {t.get("name"): t for t in ex.result.get("tools") or [] if isinstance(t, dict)}
     try:
         for path, entry in entries:
-            spec = REGISTRY.get(entry.check)
-            if spec is None:
+            if REGISTRY.get(entry.check) is None:
                 ctx.notes.append(f"replay: {path.name}: unknown check {entry.check!r}")
                 continue
-            if not ctx.s.alive:  # an earlier entry killed the server: every entry gets a live one
-                ctx.session = await open_session(ctx.target, ctx.revision or "")
-            if entry.mode == "stateful":
-                ctx.notes.append(f"replay: {path.name}: a stateful sequence; replayed by the stateful campaign, not here")
-                continue
-            if tools and entry.tool not in tools:
-                ctx.notes.append(f"replay: {path.name}: tool {entry.tool!r} is not offered by this server; nothing to replay")
-                continue
-            if entry.mode == "injected":  # security hits: re-judged by the oracle that found them
-                from .security import replay_injected
-
-                spec, violations = await replay_injected(ctx, entry)
-                for v in violations:
-                    v.detail = f"[replay {path.name}] {v.detail}"
-                ctx.record(spec, violations)
-                ctx.notes.append(f"replay: {path.name}: {'STILL FAILING' if violations else 'fixed'}")
-                continue
-            violations = []
-            for spec, found in await replay_call(ctx, path.name, entry, tools):
-                for v in found:
-                    v.detail = f"[replay {path.name}] {v.detail}"
-                ctx.record(spec, found)
-                violations += [v for v in found if (v.severity or spec.severity) > Severity.info]
-            ctx.notes.append(f"replay: {path.name}: {'STILL FAILING' if violations else 'fixed'}")
+            await _replay_entry(ctx, path, entry, tools, eras)
     finally:
         await ctx.s.close()
 
 
+async def _replay_entry(ctx: CampaignContext, path: Path, entry: CorpusEntry, tools: dict, eras: list[str]) -> None:
+    # the era the entry was found in when the server still speaks it (stateful, envelope), else the newest
+    era = entry.revision if entry.mode in ("stateful", "envelope") and entry.revision in eras else eras[0]
+    if entry.mode == "stateful":
+        from .stateful import replay_sequence, step_tools
+
+        steps = entry.arguments.get("steps") if isinstance(entry.arguments, dict) else None
+        if not isinstance(steps, list):
+            ctx.notes.append(f"replay: {path.name}: a stateful entry without a list of steps; nothing to replay")
+            return
+        missing = sorted(step_tools(steps) - set(tools)) if tools else []
+        if missing:
+            ctx.notes.append(f"replay: {path.name}: tool(s) {', '.join(map(repr, missing))} not offered by this server; nothing to replay")
+            return
+        await _session_in(ctx, era, fresh=True)  # the sequence built its state from a clean start
+        _verdict(ctx, path, await replay_sequence(ctx, path.name, steps, tools), {"steps": steps})
+        return
+    await _session_in(ctx, era)  # every entry gets a live server (an earlier one may have killed it)
+    if entry.mode == "envelope":
+        from .envelope_fuzz import replay_envelope
+
+        _verdict(ctx, path, await replay_envelope(ctx, entry))
+        return
+    if tools and entry.tool not in tools:
+        ctx.notes.append(f"replay: {path.name}: tool {entry.tool!r} is not offered by this server; nothing to replay")
+        return
+    if entry.mode == "injected":  # security hits: re-judged by the oracle that found them
+        from .security import replay_injected
+
+        spec, violations = await replay_injected(ctx, entry)
+        _verdict(ctx, path, [(spec, violations)], count_info=True)
+        return
+    _verdict(ctx, path, await replay_call(ctx, path.name, entry, tools))
+
+
+async def _session_in(ctx: CampaignContext, era: str, *, fresh: bool = False) -> None:
+    """Make ctx.s a live session speaking `era` (a new server process when `fresh`)."""
+    if fresh or not ctx.s.alive or ctx.revision != era:
+        await ctx.s.close()
+        ctx.revision = era
+        ctx.session = await open_session(ctx.target, era or "")
+
+
+def _verdict(ctx: CampaignContext, path: Path, pairs: list[tuple[CheckSpec, list[Violation]]], input: Any = None, count_info: bool = False) -> None:
+    """Record every (check, violations) pair, details prefixed `[replay FILE]`, and note the verdict:
+    STILL FAILING when any violation above info came back, else fixed."""
+    failing = False
+    for spec, found in pairs:
+        for v in found:
+            v.detail = f"[replay {path.name}] {v.detail}"
+            if input is not None:
+                v.input = input
+        ctx.record(spec, found)
+        failing = failing or any(count_info or (v.severity or spec.severity) > Severity.info for v in found)
+    ctx.notes.append(f"replay: {path.name}: {'STILL FAILING' if failing else 'fixed'}")
+
+
 async def replay_call(ctx: CampaignContext, name: str, entry: CorpusEntry, tools: dict) -> list[tuple[CheckSpec, list[Violation]]]:
     """Call the entry's tool with its stored arguments once (twice for fuzz.idempotent) and judge
-    the answer with every per-call check the fuzz campaign applies, each under its own check."""
-    args = entry.arguments
-    ex = await ctx.s.request("tools/call", {"name": entry.tool, "arguments": args})
+    the answer with every per-call check the fuzz campaign applies, each under its own check.
+    A fuzz.read_only entry also calls its observer (read-only tool) before and after."""
+    oracle = entry.oracle or {}
+    if entry.check == TC.READ_ONLY.id and isinstance(oracle.get("observer"), str):
+        observer, o_args = oracle["observer"], oracle.get("observer_arguments")
+        before = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
+        pairs = await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode)
+        after = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
+        return [*pairs, (TC.READ_ONLY, run_check(TC.check_read_only, before, after, entry.tool, entry.arguments, observer, o_args))]
+    return await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode, constraint=entry.constraint, twice=entry.check == TC.IDEMPOTENT.id)
+
+
+async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tools: dict, *, mode: str = "valid", constraint: str | None = None, twice: bool = False) -> list[tuple[CheckSpec, list[Violation]]]:
+    """One tools/call on ctx.s, judged like the fuzz campaign judges a call of that mode: no
+    crash, no hang, invalid rejected / valid accepted and conforming output, clean stdout, no
+    leak (and idempotency when `twice`). Also the judge of each call step of a stateful replay."""
+    ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
     if ex.transport_error or not ctx.s.alive:
         why = ctx.s.transport.closed_reason or ex.transport_error
-        return [(TC.FUZZ_NO_CRASH, [Violation(f"replaying {name} killed the server: {why}", ex.evidence(), tool=entry.tool, input=args, key=f"{entry.tool}/crash")])]
+        return [(TC.FUZZ_NO_CRASH, [Violation(f"replaying {name} killed the server: {why}", ex.evidence(), tool=tool, input=args, key=f"{tool}/crash")])]
     if ex.timed_out:
-        return [(TC.FUZZ_NO_HANG, [Violation(f"replaying {name}: no answer within {ctx.target.timeout:g}s", ex.evidence(), tool=entry.tool, input=args, key=f"{entry.tool}/hang")])]
+        return [(TC.FUZZ_NO_HANG, [Violation(f"replaying {name}: no answer within {ctx.target.timeout:g}s", ex.evidence(), tool=tool, input=args, key=f"{tool}/hang")])]
     pairs: list[tuple[CheckSpec, list[Violation]]] = []
-    if entry.mode == "invalid":
-        pairs.append((TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, entry.tool, args, entry.constraint or "?", "", False)))
+    if mode == "invalid":
+        pairs.append((TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, tool, args, constraint or "?", "", False)))
     else:
-        out = (tools.get(entry.tool) or {}).get("outputSchema")
-        pairs.append((TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, ex, entry.tool, args)))
-        pairs.append((TC.OUTPUT_CONFORMS, run_check(TC.check_structured_output, ex, entry.tool, out, ctx.revision, args)))
+        out = (tools.get(tool) or {}).get("outputSchema")
+        pairs.append((TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, ex, tool, args)))
+        pairs.append((TC.OUTPUT_CONFORMS, run_check(TC.check_structured_output, ex, tool, out, ctx.revision, args)))
     if ctx.target.transport == "stdio" and ex.request_entry is not None:
         log = ctx.s.wirelog
         end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
         lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
         junk = run_check(J.check_stdout_lines, lines)
-        pairs.append((TC.FUZZ_STDOUT, [Violation(f"tools/call {entry.tool!r} polluted stdout: {v.detail}", [ex.request_entry, *v.evidence], tool=entry.tool, input=args, key=f"{entry.tool}/stdout") for v in junk]))
-    pairs.append((TC.NO_LEAK, run_check(TC.check_no_leak, ex, entry.tool, args, [])))
-    if entry.check == TC.IDEMPOTENT.id:
-        again = await ctx.s.request("tools/call", {"name": entry.tool, "arguments": args})
+        pairs.append((TC.FUZZ_STDOUT, [Violation(f"tools/call {tool!r} polluted stdout: {v.detail}", [ex.request_entry, *v.evidence], tool=tool, input=args, key=f"{tool}/stdout") for v in junk]))
+    pairs.append((TC.NO_LEAK, run_check(TC.check_no_leak, ex, tool, args, [])))
+    if twice:
+        again = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
         if again.answered:
-            pairs.append((TC.IDEMPOTENT, run_check(TC.check_idempotent, ex, again, entry.tool, args)))
+            pairs.append((TC.IDEMPOTENT, run_check(TC.check_idempotent, ex, again, tool, args)))
     return pairs

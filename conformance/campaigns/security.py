@@ -375,7 +375,7 @@ async def _exposure_only(run: _Run, tool: dict[str, Any]) -> None:
     name = str(tool.get("name"))
     schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
     try:
-        base = await asyncio.to_thread(_minimal, strategies.plan_valid(schema, revision=run.ctx.revision).strategy)
+        base = await asyncio.to_thread(strategies.simplest, strategies.plan_valid(schema, revision=run.ctx.revision).strategy)
     except Exception as exc:
         run.ctx.notes.append(f"security: {name}: no valid arguments for the exposure call: {exc}")
         return
@@ -401,7 +401,7 @@ async def _tool_positions(run: _Run, tool: dict[str, Any]) -> list[_Position]:
         return []
     try:
         plan = strategies.plan_valid(schema, revision=rev)
-        base = await asyncio.to_thread(_minimal, plan.strategy)
+        base = await asyncio.to_thread(strategies.simplest, plan.strategy)
         oracle = strategies.make_validator(schema, rev, formats=True)
     except Exception as exc:
         run.ctx.notes.append(f"security: {name}: no valid base arguments: {exc}")
@@ -450,17 +450,6 @@ def _loopback_urls(run: _Run, base: Any, points: list[Any], oracle: Any) -> Any:
             except Exception:
                 pass
     return base
-
-
-def _minimal(strategy: Any) -> Any:
-    """The simplest valid arguments Hypothesis can find (deterministic: derandomized + shrunk)."""
-    from hypothesis import HealthCheck, Phase, find, settings
-
-    return find(
-        strategy,
-        lambda _x: True,
-        settings=settings(database=None, derandomize=True, max_examples=20, suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink], deadline=None),
-    )
 
 
 def _template_vars(template: str) -> list[tuple[str, str, str]]:

@@ -3,7 +3,9 @@
 Rules call tools with generated valid inputs and feed values returned by one tool (ids, names,
 URIs: a Bundle) into string arguments of others, list tools again, read resources, get prompts,
 ping, and cancel in-flight calls; invariants run after every step. A failing sequence shrinks to
-the shortest one and is saved to corpus/ like any other failure (mode "stateful").
+the shortest one and is saved to corpus/ like any other failure (mode "stateful": the steps with
+every value passed forward already realized). `replay_sequence` runs such a stored sequence again,
+step by step, with the same judging (the replay campaign calls it on a freshly started server).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 from ..checks import tools as TC
 from ..connect import list_tools
 from ..corpus import CorpusEntry, save_entry
-from ..findings import Violation, register, run_check
+from ..findings import CheckSpec, Severity, Violation, register, run_check
 from ..report.model import TargetResult
 from ..safety import may_call
+from ..session import Exchange
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, randomness
+from .fuzz import FuzzSettings, _Fail, _Runner, randomness, shrink_budget
 from .own_loop import Await, run_on_own_loop
 
 LISTING_STABLE = register(
@@ -147,7 +150,6 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
 
 def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
     names = [t["name"] for t, _ in tools]
-    baseline = sorted(json.dumps(t, sort_keys=True) for t in listed)
     steps_log: list[dict[str, Any]] = []
     stateless = runner.session.stateless
 
@@ -157,6 +159,8 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         def __init__(self) -> None:
             super().__init__()
             steps_log.clear()
+            if not runner.session.alive:  # an earlier sequence killed it: invariants run before the first step
+                runner.restart()
             self.notes_seen = len(runner.session.notifications)
 
         def _call(self, i: int, args: Any) -> list[str]:
@@ -187,17 +191,9 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         @rule()
         def list_again(self) -> None:
             steps_log.append({"list": "tools"})
-            now_tools = _sync_list(runner)
-            now = sorted(json.dumps(t, sort_keys=True) for t in now_tools)
-            changed_note = any(
-                isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed"
-                for n in runner.session.notifications
-            )
-            if now != baseline and not changed_note:
-                from ..security.poisoning import diff_listings  # same field-by-field diff as security.rug_pull
-
-                what = "; ".join(diff_listings(listed, now_tools)[:6]) or "only _meta differs"
-                ctx.fail(LISTING_STABLE, Violation(f"tools/list changed during the session without notifications/tools/list_changed: {what}", runner.session.wirelog.entries[-2:], key="changed"))
+            v = listing_change(listed, _sync_list(runner), runner.session.notifications, runner.session.wirelog.entries[-2:])
+            if v is not None:
+                ctx.fail(LISTING_STABLE, v)
 
         @precondition(lambda self: bool(resources))
         @rule(i=st.integers(0, max(0, len(resources) - 1)))
@@ -221,10 +217,9 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             args = data.draw(tools[i][1], label=f"{names[i]} arguments")
             steps_log.append({"cancel": names[i], "arguments": args})
             ex, after = runner._await(_call_and_cancel(runner.session, names[i], args))
-            # A fast tool may have answered before the server read the cancel (a race the spec
-            # allows): only an answer that came well after the cancel proves it was ignored.
-            if ex.response is not None and stateless and ctx.target.transport == "stdio" and after > CANCEL_GRACE:
-                ctx.fail(CANCEL, Violation(f"a cancelled {names[i]!r} call was still answered {after * 1000:.0f} ms after the cancel (2026-07-28 stdio: MUST NOT)", ex.evidence(), key="answered"))
+            v = cancel_ignored(ex, after, names[i], stateless, ctx.target.transport)
+            if v is not None:
+                ctx.fail(CANCEL, v)
             else:
                 ctx.passed(CANCEL)
 
@@ -238,18 +233,8 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
     if cfg.seed is not None:  # what @hypothesis.seed does for a test function
         MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
     try:
-        run_state_machine_as_test(
-            MCPSession,
-            settings=settings(
-                max_examples=max(2, cfg.max_examples // 3),
-                stateful_step_count=12,
-                verbosity=Verbosity.quiet,  # the steps go into the finding, not onto our stdout
-                deadline=None,
-                **randomness(cfg),
-                suppress_health_check=list(HealthCheck),
-                report_multiple_bugs=False,
-            ),
-        )
+        with shrink_budget(cfg.shrink_seconds):  # every failing shrink step may cost a server restart
+            _run_state_machine(MCPSession, cfg)
     except _Fail as fail:
         _record_sequence(ctx, cfg, fail, steps_log)
     except (Flaky, FlakyStrategyDefinition) as exc:
@@ -265,13 +250,38 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         runner.restart()
 
 
+def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=max(2, cfg.max_examples // 3),
+            stateful_step_count=12,
+            verbosity=Verbosity.quiet,  # the steps go into the finding, not onto our stdout
+            deadline=None,
+            **randomness(cfg),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        ),
+    )
+
+
 def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: _Fail, steps_log: list) -> None:
     v = fail.violation
     v.input = {"steps": list(steps_log)}
     findings = ctx.record(fail.spec, [v])
     if cfg.write_corpus and findings:
         save_entry(
-            CorpusEntry(target=ctx.target.name, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful", check=fail.spec.id, revision=ctx.revision, detail=v.detail),
+            CorpusEntry(
+                target=ctx.target.name,
+                tool=v.tool or "*",
+                arguments={"steps": list(steps_log)},
+                mode="stateful",
+                check=fail.spec.id,
+                revision=ctx.revision,
+                detail=v.detail,
+                seed=cfg.seed,
+                evidence=[e.to_dict(500) for e in v.evidence][:4],
+            ),
             cfg.corpus_dir,
         )
 
@@ -293,3 +303,87 @@ async def _call_and_cancel(session, name: str, args: Any):
     cancelled_at = time.monotonic() - t0
     ex = await task
     return ex, (ex.elapsed or 0.0) - cancelled_at
+
+
+# ---------------------------------------------------------------- pure judgments of one step
+
+
+def listing_change(listed: list, now_tools: list, notifications: list, evidence: list) -> Violation | None:
+    """stateful.listing_stable: tools/list differs from the session's first listing, and no
+    notifications/tools/list_changed came (None: stable, or announced)."""
+    now = sorted(json.dumps(t, sort_keys=True) for t in now_tools)
+    if now == sorted(json.dumps(t, sort_keys=True) for t in listed):
+        return None
+    if any(isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed" for n in notifications):
+        return None
+    from ..security.poisoning import diff_listings  # same field-by-field diff as security.rug_pull
+
+    what = "; ".join(diff_listings(listed, now_tools)[:6]) or "only _meta differs"
+    return Violation(f"tools/list changed during the session without notifications/tools/list_changed: {what}", evidence, key="changed")
+
+
+def cancel_ignored(ex: Exchange, after: float, name: str, stateless: bool, transport: str) -> Violation | None:
+    """stateful.cancel: a fast tool may have answered before the server read the cancel (a race
+    the spec allows): only an answer that came well after the cancel proves it was ignored."""
+    if ex.response is not None and stateless and transport == "stdio" and after > CANCEL_GRACE:
+        return Violation(f"a cancelled {name!r} call was still answered {after * 1000:.0f} ms after the cancel (2026-07-28 stdio: MUST NOT)", ex.evidence(), key="answered")
+    return None
+
+
+# ---------------------------------------------------------------- replay of a stored sequence
+
+Verdicts = list[tuple[CheckSpec, list[Violation]]]
+
+
+async def replay_sequence(ctx: CampaignContext, name: str, steps: list[dict[str, Any]], tools: dict) -> Verdicts:
+    """Run a stored sequence's steps in order on ctx.s (a fresh session: state starts clean) with
+    the judging the campaign applies to each step, plus the stateful.sequence invariant after
+    each one. Like the campaign, the first failing step ends the sequence (a listing change or an
+    ignored cancel is recorded and the sequence goes on). Returns (check, violations) pairs;
+    an empty list is a pass."""
+    listed = await list_tools(ctx.s)
+    out: Verdicts = []
+    for n, step in enumerate(steps, 1):
+        pairs = await _replay_step(ctx, f"{name} step {n}", step, listed, tools)
+        out += pairs
+        if any(_fatal(spec, v) for spec, found in pairs for v in found):
+            return out
+        if not ctx.s.alive:
+            why = ctx.s.transport.closed_reason
+            out.append((SEQUENCE_OK, [Violation(f"the server died after {n} steps: {why}", ctx.s.wirelog.entries[-4:], key="died")]))
+            return out
+    out.append((SEQUENCE_OK, []))
+    return out
+
+
+def _fatal(spec: CheckSpec, v: Violation) -> bool:
+    return spec not in (LISTING_STABLE, CANCEL) and (v.severity or spec.severity) > Severity.info
+
+
+async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], listed: list, tools: dict) -> Verdicts:
+    from .replay import judge_call  # the replay campaign's judge of one valid call
+
+    s = ctx.s
+    if "call" in step:
+        return await judge_call(ctx, where, step["call"], step.get("arguments"), tools)
+    if "list" in step:
+        now = await list_tools(s)
+        v = listing_change(listed, now, s.notifications, s.wirelog.entries[-2:])
+        return [(LISTING_STABLE, [v] if v is not None else [])]
+    if "read" in step:
+        ex = await s.request("resources/read", {"uri": step["read"]})
+        return [(TC.FUZZ_NO_HANG, [Violation(f"resources/read {step['read']!r} got no answer", ex.evidence())] if ex.timed_out else [])]
+    if "ping" in step:
+        ex = await s.request("ping")
+        return [(TC.FUZZ_NO_HANG, [Violation("ping got no answer mid-sequence", ex.evidence())] if ex.timed_out else [])]
+    if "cancel" in step:
+        ex, after = await _call_and_cancel(s, step["cancel"], step.get("arguments"))
+        v = cancel_ignored(ex, after, step["cancel"], s.stateless, ctx.target.transport)
+        return [(CANCEL, [v] if v is not None else [])]
+    ctx.notes.append(f"replay: {where}: unknown step {step!r}; skipped")
+    return []
+
+
+def step_tools(steps: list[dict[str, Any]]) -> set[str]:
+    """The tools a stored sequence calls (or cancels)."""
+    return {str(st_.get("call", st_.get("cancel"))) for st_ in steps if "call" in st_ or "cancel" in st_}

@@ -59,6 +59,15 @@ IDEMPOTENT = register(
     level="hint",
     campaign="fuzz",
 )
+READ_ONLY = register(
+    "fuzz.read_only",
+    "tool.idempotency",
+    "medium",
+    "Tools annotated readOnlyHint change nothing observable through other read-only tools",
+    rule="T13",
+    level="hint",
+    campaign="fuzz",
+)
 FUZZ_NO_HANG = register(
     "fuzz.no_hang",
     "robustness.timeout",
@@ -190,3 +199,20 @@ def check_idempotent(first: Exchange, second: Exchange, tool: str, args: Any) ->
         return
     if _comparable(first.result) != _comparable(second.result):
         yield Violation(f"tool {tool!r} (annotated idempotent/read-only) gave different results for identical arguments (fine for time- or randomness-dependent tools; a side effect otherwise)", [*first.evidence(), *second.evidence()], tool=tool, input=args, severity=Severity.info, key=f"{tool}/diff")
+
+
+def check_read_only(before: Exchange, after: Exchange, tool: str, args: Any, observer: str, observer_args: Any) -> Iterator[Violation]:
+    """`observer` (read-only, answers the same twice in a row) answered differently before and
+    after one call of read-only `tool`: that call changed state."""
+    if not (before.answered and after.answered):
+        return
+    seen = [(_comparable(e.result) if e.ok else e.error) for e in (before, after)]
+    if seen[0] != seen[1]:
+        yield Violation(
+            f"tool {tool!r} is annotated readOnlyHint, but calling it changed what read-only {observer!r} returns "
+            f"for {json.dumps(observer_args, default=repr)[:200]}",
+            [*before.evidence(), *after.evidence()],
+            tool=tool,
+            input=args,
+            key=f"{tool}/changes/{observer}",
+        )

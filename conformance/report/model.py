@@ -38,7 +38,7 @@ class CorpusRef(BaseModel):
     file: str = Field(description="path of the corpus JSON file")
     check: str = Field(description="check that failed")
     tool: str = Field(description="tool called")
-    mode: str = Field(description="input kind: valid, invalid, injected, stateful")
+    mode: str = Field(description="input kind: valid, invalid, injected, stateful, envelope")
     first_seen: str = Field("", description="date the failure was first stored")
     status: Literal["stored", "still failing", "fixed"] = Field(
         "stored", description="`stored` (not replayed in this run), or the replay verdict"
