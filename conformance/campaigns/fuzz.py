@@ -189,7 +189,7 @@ def _is_read_only(tool: dict) -> bool:
 
 def _is_idempotent(tool: dict) -> bool:
     ann = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
-    return ann.get("idempotentHint") is True or ann.get("readOnlyHint") is True
+    return ann.get("idempotentHint") is True or _is_read_only(tool)
 
 
 class _Runner:
@@ -314,7 +314,7 @@ class _Runner:
         import strategies
 
         name = str(tool["name"])
-        schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+        schema = _schema(tool)
         rev = self.ctx.revision
         try:
             if mode == "valid":
@@ -345,8 +345,10 @@ class _Runner:
 
         unenforced: set[str] = set()
 
-        pipe = _Pipeline(self, name, lambda ex, args, case: self.judge(ex, name, args, lambda e: extra(e, args, case)))
-        pipe.enabled = _can_pipeline(cfg, self.ctx.target.transport)
+        def judge(ex: Exchange, args: Any, case: Any) -> None:
+            self.judge(ex, name, args, lambda e: extra(e, args, case))
+
+        pipe = _Pipeline(self, name, judge, enabled=_can_pipeline(cfg, self.ctx.target.transport))
 
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
@@ -372,7 +374,7 @@ class _Runner:
             ex = self.call(name, args)
             rep.calls += 1
             try:
-                self.judge(ex, name, args, lambda e: extra(e, args, case))
+                judge(ex, args, case)
             except _Fail:
                 pipe.reproduced = True
                 raise
@@ -383,7 +385,7 @@ class _Runner:
         if mode == "valid":
             self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
         if mode == "invalid":
-            unenforced |= self.sweep_constraints(name, schema, cfg, lambda ex, args, case: self.judge(ex, name, args, lambda e: extra(e, args, case)), rep)
+            unenforced |= self.sweep_constraints(name, schema, cfg, judge, rep)
         problem = None
         if pipe.enabled:
             problem = pipe.search(property_)
@@ -462,9 +464,11 @@ class _Runner:
             except Exception:
                 continue
             a, b = (self.call(t["name"], args) for _ in range(2))
-            if a.answered and b.answered and (a.result if a.ok else a.error) == (b.result if b.ok else b.error):
+            if not (a.answered and b.answered):
+                continue
+            if not run_check(TC.check_read_only, a, b, str(t["name"]), args, str(t["name"]), args):
                 observers.append((str(t["name"]), args))
-            elif a.answered and b.answered:
+            else:
                 self.ctx.notes.append(f"fuzz: {t['name']} answers differently twice in a row (time or randomness): not used to observe read-only tools")
         if not observers:
             self.ctx.skip(TC.READ_ONLY, "no read-only tool answers the same twice in a row: nothing to observe through")
@@ -482,14 +486,7 @@ class _Runner:
                 self.ctx.notes.append(f"fuzz: {name}: read-only probe stopped: {problem}")
 
     def _read_only_property(self, name: str, strategy: Any, observers: list[tuple[str, Any]], cfg: FuzzSettings, rep: ToolReport | None) -> Callable[[], None]:
-        @settings(
-            max_examples=max(3, cfg.max_examples // 5),
-            deadline=None,
-            **randomness(cfg),
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            print_blob=False,
-        )
+        @_probe_settings(cfg)
         @given(strategy)
         def unchanged(args: Any) -> None:
             if cfg.observe is not None:
@@ -512,20 +509,13 @@ class _Runner:
         import strategies
 
         name = str(tool["name"])
-        schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+        schema = _schema(tool)
         try:
             plan = strategies.plan_valid(schema, revision=self.ctx.revision)
         except Exception:
             return
 
-        @settings(
-            max_examples=max(3, cfg.max_examples // 5),
-            deadline=None,
-            **randomness(cfg),
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            print_blob=False,
-        )
+        @_probe_settings(cfg)
         @given(plan.strategy)
         def twice(args: Any) -> None:
             if cfg.observe is not None:
@@ -577,9 +567,9 @@ class _Pipeline:
     search's failure is recorded unshrunk, with a note.
     """
 
-    def __init__(self, runner: "_Runner", tool: str, judge: Callable[[Exchange, Any, Any], None]) -> None:
+    def __init__(self, runner: "_Runner", tool: str, judge: Callable[[Exchange, Any, Any], None], *, enabled: bool) -> None:
         self.runner, self.tool, self.judge = runner, tool, judge
-        self.enabled = True
+        self.enabled = enabled  # False: no search stage, the property runs sequentially at once
         self.searching = True
         self.calls = 0
         self.pending: tuple[Any, Any, Any] | None = None  # (task, args, case)
@@ -621,6 +611,18 @@ class _Pipeline:
     def known_good(self, args: Any) -> bool:
         return self.failure is not None and _input_key(args) in self.passed
 
+
+def _probe_settings(cfg: FuzzSettings) -> settings:
+    """Hypothesis settings of the per-tool probes that cost several calls per example
+    (idempotency, read-only): a fifth of the campaign's examples, at least 3."""
+    return settings(
+        max_examples=max(3, cfg.max_examples // 5),
+        deadline=None,
+        **randomness(cfg),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
 
 
 def _schema(tool: dict[str, Any]) -> dict[str, Any]:
