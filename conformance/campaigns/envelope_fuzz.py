@@ -28,13 +28,13 @@ from ..checks import envelope as E
 from ..checks import jsonrpc as J
 from ..config import Target
 from ..connect import detect, open_session
-from ..corpus import CorpusEntry, envelope_arguments, envelope_message, save_entry
+from ..corpus import CorpusEntry, envelope_arguments, envelope_message
 from ..findings import CheckSpec, Severity, Violation, run_check
 from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
 from ..wirelog import WireEntry
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner
+from .fuzz import FuzzSettings, _Fail, _Runner, record_with_entry
 from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
@@ -118,23 +118,12 @@ class _EnvelopeRunner(_Runner):
         v = fail.violation
         if note:
             v.detail += note
-        findings = self.ctx.record(fail.spec, [v])
         msg = getattr(fail, "message", None)
-        if cfg.write_corpus and findings and msg is not None:
-            save_entry(
-                CorpusEntry(
-                    target=self.ctx.target.name,
-                    tool="*",
-                    arguments=envelope_arguments(msg.kind, msg.data, msg.expect, msg.request_id, msg.acceptable_codes),
-                    mode="envelope",
-                    check=fail.spec.id,
-                    revision=self.ctx.revision,
-                    detail=v.detail,
-                    seed=cfg.seed,
-                    evidence=[e.to_dict(500) for e in v.evidence][:4],
-                ),
-                cfg.corpus_dir,
-            )
+        if msg is None:
+            self.ctx.record(fail.spec, [v])
+        else:
+            arguments = envelope_arguments(msg.kind, msg.data, msg.expect, msg.request_id, msg.acceptable_codes)
+            record_with_entry(self.ctx, cfg, fail.spec, v, tool="*", arguments=arguments, mode="envelope")
         if not self.session.alive:
             self.restart()
 

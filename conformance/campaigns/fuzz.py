@@ -107,6 +107,26 @@ def shrink_budget(seconds: float):
         engine.MAX_SHRINKING_SECONDS = saved
 
 
+def record_with_entry(ctx: CampaignContext, cfg: FuzzSettings, spec: Any, v: Violation, **entry: Any) -> None:
+    """Record a shrunk failure as a Finding and, the first time that finding is recorded (and
+    cfg.write_corpus), as a corpus/ entry: `entry` gives tool, arguments, mode and any other
+    CorpusEntry field; target, check, revision, detail, seed and evidence come from here.
+    The one corpus writer of the fuzz, stateful and envelope campaigns."""
+    if ctx.record(spec, [v]) and cfg.write_corpus:
+        save_entry(
+            CorpusEntry(
+                target=ctx.target.name,
+                check=spec.id,
+                revision=ctx.revision,
+                detail=v.detail,
+                seed=cfg.seed,
+                evidence=[e.to_dict(500) for e in v.evidence][:4],
+                **entry,
+            ),
+            cfg.corpus_dir,
+        )
+
+
 @dataclass
 class ToolReport:
     """Per tool: what was generated and which schema constraints the server enforces."""
@@ -274,24 +294,10 @@ class _Runner:
         v = fail.violation
         if note:
             v.detail += note
-        findings = self.ctx.record(fail.spec, [v])
-        if cfg.write_corpus and findings and v.tool:
-            save_entry(
-                CorpusEntry(
-                    target=self.ctx.target.name,
-                    tool=v.tool,
-                    arguments=v.input,
-                    mode=mode,
-                    check=fail.spec.id,
-                    revision=self.ctx.revision,
-                    detail=v.detail,
-                    constraint=constraint,
-                    seed=cfg.seed,
-                    evidence=[e.to_dict(500) for e in v.evidence][:4],
-                    oracle=fail.oracle,
-                ),
-                cfg.corpus_dir,
-            )
+        if v.tool:
+            record_with_entry(self.ctx, cfg, fail.spec, v, tool=v.tool, arguments=v.input, mode=mode, constraint=constraint, oracle=fail.oracle)
+        else:
+            self.ctx.record(fail.spec, [v])
 
     def run_property(self, prop: Callable[[], None], mode: str, cfg: FuzzSettings, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""

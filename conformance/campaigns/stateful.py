@@ -22,13 +22,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from ..checks import tools as TC
 from ..connect import list_tools
-from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Severity, Violation, register, run_check
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, randomness, shrink_budget
+from .fuzz import FuzzSettings, _Fail, _Runner, randomness, record_with_entry, shrink_budget
 from .own_loop import Await, run_on_own_loop
 
 LISTING_STABLE = register(
@@ -246,8 +245,6 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             _record_sequence(ctx, cfg, inner[0], steps_log)
         else:
             ctx.notes.append(f"stateful: stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
-    if not runner.session.alive:
-        runner.restart()
 
 
 def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
@@ -268,22 +265,7 @@ def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
 def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: _Fail, steps_log: list) -> None:
     v = fail.violation
     v.input = {"steps": list(steps_log)}
-    findings = ctx.record(fail.spec, [v])
-    if cfg.write_corpus and findings:
-        save_entry(
-            CorpusEntry(
-                target=ctx.target.name,
-                tool=v.tool or "*",
-                arguments={"steps": list(steps_log)},
-                mode="stateful",
-                check=fail.spec.id,
-                revision=ctx.revision,
-                detail=v.detail,
-                seed=cfg.seed,
-                evidence=[e.to_dict(500) for e in v.evidence][:4],
-            ),
-            cfg.corpus_dir,
-        )
+    record_with_entry(ctx, cfg, fail.spec, v, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful")
 
 
 def _sync_list(runner: _Runner) -> list[dict[str, Any]]:
