@@ -161,6 +161,6 @@ async def list_tools(session: Session) -> list[dict[str, Any]]:
             break
         tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
         cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str):
+        if not isinstance(cursor, str) or not cursor:
             break
     return tools

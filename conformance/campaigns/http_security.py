@@ -38,7 +38,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Target
-from ..connect import detect, make_transport, open_session
+from ..connect import detect, list_tools, make_transport, open_session
 from ..findings import Severity, Violation, register
 from ..report.model import TargetResult
 from ..safety import may_call
@@ -635,17 +635,7 @@ async def probe_fuzz(ctx: CampaignContext, target: Target, cfg: HttpSecuritySett
         session = await open_session(target, era)
     ctx.revision = era
     try:
-        tools: list[dict[str, Any]] = []
-        if "tools" in session.server_capabilities:
-            cursor = None
-            for _ in range(10):
-                ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
-                if not ex.ok or not isinstance(ex.result, dict):
-                    break
-                tools += [x for x in ex.result.get("tools") or [] if isinstance(x, dict)]
-                cursor = ex.result.get("nextCursor")
-                if not isinstance(cursor, str) or not cursor:
-                    break
+        tools = await list_tools(session) if "tools" in session.server_capabilities else []
         callable_tools = [x for x in tools if may_call(x, target.safety) is None]
         forbidden = {str(x.get("name")) for x in tools if may_call(x, target.safety) is not None}
         parts = urlsplit(target.url or "")
