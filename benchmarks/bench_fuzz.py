@@ -26,14 +26,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from jsonschema import validators  # noqa: E402
 
-from conformance import runner  # noqa: E402
-from conformance.campaigns.fuzz import FuzzSettings  # noqa: E402
-from conformance.connect import list_tools  # noqa: E402
-from conformance.config import make_target  # noqa: E402
-from conformance.connect import detect  # noqa: E402
+from mcpcheck import runner  # noqa: E402
+from mcpcheck.campaigns.fuzz import FuzzSettings  # noqa: E402
+from mcpcheck.connect import list_tools  # noqa: E402
+from mcpcheck.config import make_target  # noqa: E402
+from mcpcheck.connect import detect  # noqa: E402
 from servers import clean_stdio_cmd  # noqa: E402
-from strategies import engines  # noqa: E402
-from strategies.closing import close_objects  # noqa: E402
+from mcpcheck.strategies import engines  # noqa: E402
+from mcpcheck.strategies.closing import close_objects  # noqa: E402
 
 TOOLS = ["echo", "add", "get_item", "list_items", "create_item", "place_order", "slow_echo"]
 

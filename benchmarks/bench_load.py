@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.config import make_target  # noqa: E402
-from conformance.load.campaign import run_load_target  # noqa: E402
+from mcpcheck.config import make_target  # noqa: E402
+from mcpcheck.load.campaign import run_load_target  # noqa: E402
 
 SERVER = [sys.executable, str(ROOT / "tests" / "fixtures" / "load_raw_fast_server.py")]
 QUIET = {"charts": [], "slow_inputs": {"enabled": False}, "degradation": {"enabled": False}, "pool_size": 50}

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from conformance.session import Session  # noqa: E402
-from conformance.transport.stdio import StdioTransport  # noqa: E402
+from mcpcheck.session import Session  # noqa: E402
+from mcpcheck.transport.stdio import StdioTransport  # noqa: E402
 
 SERVER = [sys.executable, os.environ.get("BENCH_SERVER", str(ROOT / "tests" / "fixtures" / "clean_server.py"))]
 INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
@@ -86,7 +86,7 @@ def full_run_everything() -> float | None:
         return None
     t0 = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--quiet", "--report-dir", str(ROOT / ".mcpcheck" / "bench"), "--", "node", str(npm)],
+        [sys.executable, "-m", "mcpcheck.cli", "run", "--quiet", "--report-dir", str(ROOT / ".mcpcheck" / "bench"), "--", "node", str(npm)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - t0

@@ -383,8 +383,8 @@ def resolve_targets(args: argparse.Namespace, settings: Settings, command: list[
 
 
 def load_checks() -> None:
-    """`runner.load_all_checks()`, then every other module of conformance.campaigns and
-    conformance.checks, so REGISTRY is complete even when a campaign imports a check module
+    """`runner.load_all_checks()`, then every other module of mcpcheck.campaigns and
+    mcpcheck.checks, so REGISTRY is complete even when a campaign imports a check module
     lazily (http_rules). A module that fails to import registers nothing and is left out."""
     import importlib
     import pkgutil
@@ -497,7 +497,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         try:
             outcomes = runner.run(targets, names, only=only or None, skip=skip, progress=progress, **extra)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("conformance.transport."):
+            if exc.name and exc.name.startswith("mcpcheck.transport."):
                 kind = exc.name.rsplit(".", 1)[-1]
                 where = ", ".join(t.url or t.name for t in targets if t.transport != "stdio")
                 raise UsageError(f"cannot test {where}: the {kind} transport is not available in this mcpcheck installation ({exc})") from exc

@@ -254,7 +254,7 @@ def mcp_target(request: pytest.FixtureRequest) -> Target:
 
 @pytest.fixture(scope="module")
 def mcp_client(mcp_target: Target):
-    """A connected synchronous client (conformance.client.McpClient) for your own tests, e.g.
+    """A connected synchronous client (mcpcheck.client.McpClient) for your own tests, e.g.
     `@given(strategies.valid(mcp_client.tool("echo")["inputSchema"]))`. Module-scoped, so
     Hypothesis' examples share one server process."""
     from .client import McpClient

@@ -24,10 +24,10 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance import cli
-from conformance.findings import Evidence, Finding, Severity
-from conformance.report.model import CheckResult, RunReport, TargetResult, ToolConstraints
-from conformance.runner import TargetOutcome, build_report
+from mcpcheck import cli
+from mcpcheck.findings import Evidence, Finding, Severity
+from mcpcheck.report.model import CheckResult, RunReport, TargetResult, ToolConstraints
+from mcpcheck.runner import TargetOutcome, build_report
 
 ALL_FORMATS = "json,markdown,junit,sarif,html"
 REV = "2025-11-25"

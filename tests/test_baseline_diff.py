@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from conformance.baseline import Baseline, BaselineError, Suppression, apply_baseline, diff_reports, load_baseline
-from conformance.gate import finalize
-from conformance.report.model import RunReport
+from mcpcheck.baseline import Baseline, BaselineError, Suppression, apply_baseline, diff_reports, load_baseline
+from mcpcheck.gate import finalize
+from mcpcheck.report.model import RunReport
 
 import report_views as rv
 
@@ -61,7 +61,7 @@ def test_suppressed_findings_leave_the_exit_code_and_the_gate():
     # JUnit: no failure, but the accepted findings are shown with the baseline's reason
     import xml.etree.ElementTree as ET
 
-    from conformance.report.junit import render_junit
+    from mcpcheck.report.junit import render_junit
 
     root = ET.fromstring(render_junit(done).encode())
     assert root.get("failures") == "0"

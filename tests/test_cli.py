@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import cli
-from conformance.findings import REGISTRY
-from conformance.report.model import RunReport
+from mcpcheck import cli
+from mcpcheck.findings import REGISTRY
+from mcpcheck.report.model import RunReport
 
 
 MCPCHECK = Path(sys.executable).parent / "mcpcheck"
@@ -176,7 +176,7 @@ def test_unknown_config_target(capsys, in_tmp):
 
 def test_console_script_never_prints_a_traceback(tmp_path):
     exe = str(MCPCHECK) if MCPCHECK.exists() else None
-    argv = [exe] if exe else [sys.executable, "-c", "import sys; from conformance.cli import main; sys.exit(main())"]
+    argv = [exe] if exe else [sys.executable, "-c", "import sys; from mcpcheck.cli import main; sys.exit(main())"]
     proc = subprocess.run([*argv, "run", "--quiet", "--", "nosuchcmd-mcpcheck"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.startswith("mcpcheck: error: cannot start server command 'nosuchcmd-mcpcheck'")
@@ -343,7 +343,7 @@ def test_target_names_derived_from_the_command(command, name):
 def test_progress_plain_lines_and_log_do_not_deadlock():
     import io
 
-    from conformance.report.console import Progress
+    from mcpcheck.report.console import Progress
 
     buf = io.StringIO()
     with Progress(stream=buf, tty=False) as p:
@@ -361,7 +361,7 @@ def test_progress_plain_lines_and_log_do_not_deadlock():
 def test_progress_live_status_on_a_terminal():
     import io
 
-    from conformance.report.console import Progress
+    from mcpcheck.report.console import Progress
 
     buf = io.StringIO()
     with Progress(stream=buf, tty=True) as p:
@@ -375,7 +375,7 @@ def test_progress_live_status_on_a_terminal():
 
 
 def _targets(argv, settings=None):
-    from conformance.config import Settings
+    from mcpcheck.config import Settings
 
     head, command = cli._split_argv(argv)
     args = cli.build_parser().parse_args(head)
@@ -393,7 +393,7 @@ def test_command_line_options_reach_the_target():
 
 
 def test_config_targets_keep_their_settings_unless_overridden():
-    from conformance.config import Settings
+    from mcpcheck.config import Settings
 
     settings = Settings.model_validate({
         "targets": {

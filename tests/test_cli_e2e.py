@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.report.model import RunReport
+from mcpcheck.report.model import RunReport
 
 try:  # the fixture work's helpers (command lines, HTTP servers on free ports)
     import servers
@@ -38,7 +38,7 @@ def clean_cmd() -> list[str]:
 
 
 def mcpcheck(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    head = [str(EXE)] if EXE.exists() else [sys.executable, "-c", "import sys; from conformance.cli import main; sys.exit(main())"]
+    head = [str(EXE)] if EXE.exists() else [sys.executable, "-c", "import sys; from mcpcheck.cli import main; sys.exit(main())"]
     return subprocess.run([*head, *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 

@@ -7,9 +7,9 @@ handshake era, so the whole matrix stays fast.
 
 import pytest
 
-from conformance import runner
-from conformance.config import make_target
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
 
 from servers import broken_stdio_cmd, clean_stdio_cmd
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
-from conformance.config import make_target
-from conformance.corpus import CorpusEntry, load_entries, save_entry
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.config import make_target
+from mcpcheck.corpus import CorpusEntry, load_entries, save_entry
+from mcpcheck.findings import Severity
 from servers import FIXTURES, ROOT, clean_stdio_cmd
 
 CORPUS = ROOT / "corpus"

@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from conformance import runner
-from conformance.campaigns.envelope_fuzz import summarize_notes
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.checks import envelope as E
-from conformance.config import make_target
-from conformance.corpus import CorpusEntry, envelope_arguments, envelope_message, load_entries, save_entry
-from conformance.findings import CATEGORIES, REGISTRY, Severity
+from mcpcheck import runner
+from mcpcheck.campaigns.envelope_fuzz import summarize_notes
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.checks import envelope as E
+from mcpcheck.config import make_target
+from mcpcheck.corpus import CorpusEntry, envelope_arguments, envelope_message, load_entries, save_entry
+from mcpcheck.findings import CATEGORIES, REGISTRY, Severity
 from servers import TESTS, clean_stdio_cmd, everything_stdio_cmd, npm_available
 
 # 2 messages per kind and era; never into ./corpus (the corpus tests below write to tmp dirs)
@@ -142,7 +142,7 @@ def test_server_everything():
 
 
 def reply(obj):
-    from conformance.wirelog import WireLog
+    from mcpcheck.wirelog import WireLog
 
     return WireLog().record("in", "stdout", __import__("json").dumps(obj))
 

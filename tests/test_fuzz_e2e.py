@@ -15,11 +15,11 @@ import sys
 
 import pytest
 
-from conformance import runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.config import make_target
-from conformance.corpus import load_entries
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.config import make_target
+from mcpcheck.corpus import load_entries
+from mcpcheck.findings import Severity
 from servers import FIXTURES, clean_stdio_cmd
 
 BUGGY = str(FIXTURES / "buggy_tools_server.py")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from conformance import runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.config import make_target
+from mcpcheck import runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.config import make_target
 from servers import FIXTURES, clean_stdio_cmd
 
 

@@ -3,10 +3,10 @@ Every finding asserted here was verified by hand (see the issue notes)."""
 
 import pytest
 
-from conformance import runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.config import make_target
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
 
 from servers import everything_stdio_cmd, memory_stdio_cmd, time_stdio_cmd
 

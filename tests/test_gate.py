@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from conformance.config import ConfigError, load_settings
-from conformance.gate import GateSettings, evaluate, finalize
-from conformance.report.markdown import render_markdown
-from conformance.report.model import RunReport
+from mcpcheck.config import ConfigError, load_settings
+from mcpcheck.gate import GateSettings, evaluate, finalize
+from mcpcheck.report.markdown import render_markdown
+from mcpcheck.report.model import RunReport
 
 import report_views as rv
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.report.model import RunReport
+from mcpcheck.report.model import RunReport
 
 import report_views as rv
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.report import write_reports
-from conformance.report.html import render_html
-from conformance.report.model import CorpusRef
+from mcpcheck.report import write_reports
+from mcpcheck.report.html import render_html
+from mcpcheck.report.model import CorpusRef
 
 import report_views as rv
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 import servers
 
-from conformance import runner
-from conformance.campaigns import http_rules as R
-from conformance.config import make_target
-from conformance.findings import REGISTRY, Severity, run_check
-from conformance.transport.http import RawHttp
-from conformance.wirelog import WireLog
+from mcpcheck import runner
+from mcpcheck.campaigns import http_rules as R
+from mcpcheck.config import make_target
+from mcpcheck.findings import REGISTRY, Severity, run_check
+from mcpcheck.transport.http import RawHttp
+from mcpcheck.wirelog import WireLog
 
 from http_server_for_transport_tests import catalog_url
 

@@ -16,13 +16,13 @@ import uuid
 import pytest
 import servers
 
-from conformance import runner
-from conformance.campaigns import http_security as H
-from conformance.campaigns.context import CampaignContext
-from conformance.campaigns.session_ids import analyze
-from conformance.config import make_target
-from conformance.findings import Severity
-from conformance.report.model import TargetResult
+from mcpcheck import runner
+from mcpcheck.campaigns import http_security as H
+from mcpcheck.campaigns.context import CampaignContext
+from mcpcheck.campaigns.session_ids import analyze
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
+from mcpcheck.report.model import TargetResult
 
 TOKEN_ENV = "MCPCHECK_TEST_HTTPSEC_TOKEN"
 AUTH_ONLY = {"httpsec.auth_status", "httpsec.auth_challenge", "httpsec.resource_metadata", "httpsec.invalid_token_rejected",
@@ -58,7 +58,7 @@ def status(ctx, check: str) -> set[str]:
 def test_registered_as_a_campaign_and_checks_load():
     assert "http-security" in runner.campaigns()
     runner.load_all_checks()
-    from conformance.findings import REGISTRY
+    from mcpcheck.findings import REGISTRY
 
     ids = {s.id for s in H.ALL}
     assert ids <= set(REGISTRY) and all(REGISTRY[i].campaign == "http-security" for i in ids)

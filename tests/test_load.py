@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance.config import ConfigError, make_target
-from conformance.load.campaign import run_load_target
-from conformance.load.config import LoadConfig, parse_load_config
-from conformance.load.metrics import trend
-from conformance.load.patterns import arrivals, expected_calls, shape_for
+from mcpcheck.config import ConfigError, make_target
+from mcpcheck.load.campaign import run_load_target
+from mcpcheck.load.config import LoadConfig, parse_load_config
+from mcpcheck.load.metrics import trend
+from mcpcheck.load.patterns import arrivals, expected_calls, shape_for
 
 FIX = Path(__file__).parent / "fixtures"
 PY = sys.executable
@@ -198,8 +198,8 @@ def test_baseline_is_saved_then_regressions_fail(tmp_path):
 
 
 def test_load_command_writes_the_canonical_report_and_fails_the_gate(tmp_path):
-    from conformance.load.cli import main
-    from conformance.report.model import RunReport
+    from mcpcheck.load.cli import main
+    from mcpcheck.report.model import RunReport
 
     code = main(["--duration", "1.5", "--rate", "20", "--pool-size", "6", "--charts", "none", "--report-dir", str(tmp_path),
                  "--slo", "p99_ms=0.001", "--tool", "echo=2", "--tool", "add", "--protocol", "2025-11-25", "-q",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.config import ConfigError, make_target
-from conformance.monitor import monitor, parse_monitor_config
+from mcpcheck.config import ConfigError, make_target
+from mcpcheck.monitor import monitor, parse_monitor_config
 
 FIX = Path(__file__).parent / "fixtures"
 PY = sys.executable
@@ -23,7 +23,7 @@ def t(script: str, name: str, **kw):
 def test_config_needs_a_bound_and_names_bad_keys():
     with pytest.raises(ConfigError, match="unknown key 'thresholds.latency'"):
         parse_monitor_config({"thresholds": {"latency": 3}})
-    from conformance.monitor import monitor_async
+    from mcpcheck.monitor import monitor_async
     import asyncio
 
     with pytest.raises(ConfigError, match="duration or a count"):
@@ -82,7 +82,7 @@ def test_live_table_renders(tmp_path):
 
 
 def test_monitor_command(tmp_path, capsys):
-    from conformance.monitor.cli import main
+    from mcpcheck.monitor.cli import main
 
     code = main(["--count", "2", "--interval", "0.05", "--no-live", "--max-failures", "1", "--jsonl", str(tmp_path / "h.jsonl"),
                  "--", PY, str(FIX / "load_raw_fast_server.py")])

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from conformance import runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.config import make_target
-from conformance.session import Session
-from conformance.transport.stdio import StdioTransport
+from mcpcheck import runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.config import make_target
+from mcpcheck.session import Session
+from mcpcheck.transport.stdio import StdioTransport
 from servers import FIXTURES
 
 SERVER = [sys.executable, str(FIXTURES / "progress_server.py")]

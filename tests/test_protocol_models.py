@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance.protocol import (
+from mcpcheck.protocol import (
     HANDSHAKE_REVISIONS,
     LATEST,
     REVISIONS,
@@ -33,10 +33,10 @@ from conformance.protocol import (
     validate_message,
     validate_result,
 )
-from conformance.protocol import revisions as revs
-from conformance.protocol.crosscheck import sdk_result_problems
-from conformance.protocol.scalars import is_base64
-from conformance.protocol.violations import pointer
+from mcpcheck.protocol import revisions as revs
+from mcpcheck.protocol.crosscheck import sdk_result_problems
+from mcpcheck.protocol.scalars import is_base64
+from mcpcheck.protocol.violations import pointer
 
 R1, R2, R3, R4, R5 = revs.R1, revs.R2, revs.R3, revs.R4, revs.R5
 TINY_PNG = (
@@ -916,9 +916,9 @@ def test_never_raises_on_arbitrary_json(caplog):
             assert isinstance(v, Violation) and isinstance(v.message, str) and (v.path == "" or v.path.startswith("/"))
         classify(value)
 
-    with caplog.at_level("WARNING", logger="conformance.protocol"):
+    with caplog.at_level("WARNING", logger="mcpcheck.protocol"):
         check()
-    assert [r for r in caplog.records if r.name.startswith("conformance.protocol")] == []
+    assert [r for r in caplog.records if r.name.startswith("mcpcheck.protocol")] == []
 
 
 def test_unknown_method_and_revision_give_nothing():
@@ -932,7 +932,7 @@ def test_unknown_method_and_revision_give_nothing():
 
 
 def test_internal_failure_is_swallowed(monkeypatch):
-    from conformance.protocol import validate as V
+    from mcpcheck.protocol import validate as V
 
     def boom(*a, **k):
         raise RuntimeError("bug")

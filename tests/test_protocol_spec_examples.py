@@ -21,9 +21,9 @@ from typing import Any, Callable
 
 import pytest
 
-from conformance.protocol import validate_error, validate_message, validate_result
-from conformance.protocol.common import ClientCapabilities, Implementation, ServerCapabilities
-from conformance.protocol.content import (
+from mcpcheck.protocol import validate_error, validate_message, validate_result
+from mcpcheck.protocol.common import ClientCapabilities, Implementation, ServerCapabilities
+from mcpcheck.protocol.content import (
     AudioContent,
     BlobResourceContents,
     ContentBlock,
@@ -35,17 +35,17 @@ from conformance.protocol.content import (
     ToolResultContent,
     ToolUseContent,
 )
-from conformance.protocol.notifications import (
+from mcpcheck.protocol.notifications import (
     CancelledParams,
     LoggingMessageParams,
     ProgressParams,
     ResourceUpdatedParams,
 )
-from conformance.protocol.prompts import ListPromptsResult
-from conformance.protocol.resources import ListResourcesResult, Resource
-from conformance.protocol.revisions import R3, R4, R5
-from conformance.protocol.scalars import is_base64
-from conformance.protocol.server_requests import (
+from mcpcheck.protocol.prompts import ListPromptsResult
+from mcpcheck.protocol.resources import ListResourcesResult, Resource
+from mcpcheck.protocol.revisions import R3, R4, R5
+from mcpcheck.protocol.scalars import is_base64
+from mcpcheck.protocol.server_requests import (
     CreateMessageParams,
     ElicitFormParams,
     ElicitUrlParams,
@@ -53,8 +53,8 @@ from conformance.protocol.server_requests import (
     ModelPreferences,
     SamplingMessage,
 )
-from conformance.protocol.tools import ListToolsResult, Tool
-from conformance.protocol.validate import validate_as
+from mcpcheck.protocol.tools import ListToolsResult, Tool
+from mcpcheck.protocol.validate import validate_as
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SCHEMAS = SHARED / "mcp-schema"

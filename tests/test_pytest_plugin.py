@@ -13,8 +13,8 @@ import subprocess
 import sys
 import textwrap
 
-from conformance.findings import REGISTRY
-from conformance.runner import load_all_checks
+from mcpcheck.findings import REGISTRY
+from mcpcheck.runner import load_all_checks
 from servers import FIXTURES, broken_stdio_cmd, clean_stdio_cmd
 
 load_all_checks()
@@ -77,7 +77,7 @@ def test_own_given_tests_with_our_strategies_through_the_client_fixture(tmp_path
     cmd = shlex.join(clean_stdio_cmd())
     proc = pytest_run(tmp_path, "-q", "--mcpcheck-target", cmd, files={"test_props.py": """
         from hypothesis import given, settings
-        import strategies
+        from mcpcheck import strategies
 
         def test_add_is_commutative(mcp_client):
             schema = mcp_client.tool("add")["inputSchema"]

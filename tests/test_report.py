@@ -7,13 +7,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance.findings import Evidence, Finding, Severity
-from conformance.report import WRITERS, UnknownFormat, parse_formats, render, write_reports
-from conformance.report.json_report import render_json
-from conformance.report.junit import render_junit
-from conformance.report.markdown import append_step_summary, cell, render_markdown
-from conformance.report.model import CheckResult, RunReport, TargetResult
-from conformance.runner import TargetOutcome, build_report
+from mcpcheck.findings import Evidence, Finding, Severity
+from mcpcheck.report import WRITERS, UnknownFormat, parse_formats, render, write_reports
+from mcpcheck.report.json_report import render_json
+from mcpcheck.report.junit import render_junit
+from mcpcheck.report.markdown import append_step_summary, cell, render_markdown
+from mcpcheck.report.model import CheckResult, RunReport, TargetResult
+from mcpcheck.runner import TargetOutcome, build_report
 
 REV = "2025-11-25"
 

@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from conformance.report.json_report import DOC_MODELS, FIELD_NOTES, render_schema_doc
-from conformance.report.model import RunReport
+from mcpcheck.report.json_report import DOC_MODELS, FIELD_NOTES, render_schema_doc
+from mcpcheck.report.model import RunReport
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "report-schema.md"
 REGEN = "regenerate it: mcpcheck schema --format markdown > docs/report-schema.md"

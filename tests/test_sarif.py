@@ -8,10 +8,10 @@ import json
 import jsonschema
 import pytest
 
-from conformance.baseline import Baseline, Suppression
-from conformance.gate import finalize
-from conformance.report import render, write_reports
-from conformance.report.sarif import FINGERPRINT, render_sarif
+from mcpcheck.baseline import Baseline, Suppression
+from mcpcheck.gate import finalize
+from mcpcheck.report import render, write_reports
+from mcpcheck.report.sarif import FINGERPRINT, render_sarif
 
 import report_views as rv
 

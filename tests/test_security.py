@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from conformance import runner
-from conformance.config import make_target
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
 
 from servers import FIXTURES, clean_stdio_cmd
 

@@ -8,12 +8,12 @@ import urllib.request
 
 import pytest
 
-from conformance.security import detect as D
-from conformance.security import poisoning as P
-from conformance.security.canary_server import CanaryFile, CanaryServer
-from conformance.security.probes import FAMILIES, interleave, probes_for
-from conformance.session import Exchange
-from conformance.wirelog import WireLog
+from mcpcheck.security import detect as D
+from mcpcheck.security import poisoning as P
+from mcpcheck.security.canary_server import CanaryFile, CanaryServer
+from mcpcheck.security.probes import FAMILIES, interleave, probes_for
+from mcpcheck.session import Exchange
+from mcpcheck.wirelog import WireLog
 
 
 def _ex(result=None, error=None, extra=()):

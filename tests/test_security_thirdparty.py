@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import runner
-from conformance.config import make_target
+from mcpcheck import runner
+from mcpcheck.config import make_target
 
 from servers import everything_stdio_cmd, memory_stdio_cmd, time_stdio_cmd
 

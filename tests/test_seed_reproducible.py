@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conformance import cli, runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.config import make_target
+from mcpcheck import cli, runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.config import make_target
 from servers import clean_stdio_cmd
 
 
@@ -65,7 +65,7 @@ def test_cli_forwards_seed_to_the_campaigns(monkeypatch, tmp_path, capsys):
 
 def test_envelope_campaign_is_seeded_too():
     seed = 11
-    from conformance.campaigns.envelope_fuzz import summarize_notes
+    from mcpcheck.campaigns.envelope_fuzz import summarize_notes
 
     def tally():
         t = make_target(name="raw", command=[__import__("sys").executable, str(__import__("servers").TESTS / "rawservers" / "envelope_crash.py")])

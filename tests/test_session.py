@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.session import Session
-from conformance.transport.base import TransportError
-from conformance.transport.stdio import StdioTransport
+from mcpcheck.session import Session
+from mcpcheck.transport.base import TransportError
+from mcpcheck.transport.stdio import StdioTransport
 
 SCRIPTED = str(Path(__file__).parent / "rawservers" / "scripted.py")
 

@@ -5,8 +5,8 @@ the randomness a database needs (derandomize must be off) escaping as a tracebac
 import sys
 from pathlib import Path
 
-from conformance import cli
-from conformance.report.model import RunReport
+from mcpcheck import cli
+from mcpcheck.report.model import RunReport
 
 BUGGY = [sys.executable, str(Path(__file__).resolve().parent / "fixtures" / "buggy_tools_server.py")]
 

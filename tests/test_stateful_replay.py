@@ -16,14 +16,14 @@ import sys
 
 import pytest
 
-from conformance import runner
-from conformance.campaigns.fuzz import FuzzSettings
-from conformance.campaigns.stateful import cancel_ignored, listing_change, step_tools
-from conformance.config import make_target
-from conformance.corpus import CorpusEntry, load_entries, save_entry
-from conformance.findings import Severity
-from conformance.session import Exchange
-from conformance.wirelog import WireLog
+from mcpcheck import runner
+from mcpcheck.campaigns.fuzz import FuzzSettings
+from mcpcheck.campaigns.stateful import cancel_ignored, listing_change, step_tools
+from mcpcheck.config import make_target
+from mcpcheck.corpus import CorpusEntry, load_entries, save_entry
+from mcpcheck.findings import Severity
+from mcpcheck.session import Exchange
+from mcpcheck.wirelog import WireLog
 from servers import FIXTURES, clean_stdio_cmd
 
 SERVER = str(FIXTURES / "sequence_bug_server.py")
@@ -104,11 +104,13 @@ def test_a_crash_in_a_sequence_is_found_and_replayed(tmp_path):
     """A crashing step kills the server: the next sequence must start on a restarted one (else the
     `alive` invariant fails before its first step and Hypothesis gives up as flaky), and the
     replay reports the crash again on a fresh process."""
-    out = runner.run([target("--crash")], ["stateful"], fuzz_settings=CFG, corpus_dir=str(tmp_path))[0]
+    # seeded: the derandomized stream hangs on the modules' names (it changed with the import root
+    # and then missed the crash in 6, 12 and 25 sequences); SEED reaches create-then-get in 6
+    out = runner.run([target("--crash")], ["stateful"], seed=SEED, fuzz_settings=CFG, corpus_dir=str(tmp_path))[0]
     assert out.result.error is None, out.result.error
     assert [f.check for f in out.findings if f.severity > Severity.info] == ["fuzz.no_crash"], out.result.notes
     (path, entry), = load_entries(tmp_path, NAME)
-    assert entry.mode == "stateful" and entry.seed is None  # derandomized run
+    assert entry.mode == "stateful" and entry.seed == SEED
     assert_create_then_get(entry.arguments["steps"])
     again = replay(target("--crash"), tmp_path)
     assert verdicts(again) == [f"replay: {path.name}: STILL FAILING"]

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import strategies
-from strategies import dialect, formats
-from strategies.closing import close_objects
-from strategies.refs import inline_refs
+from mcpcheck import strategies
+from mcpcheck.strategies import dialect, formats
+from mcpcheck.strategies.closing import close_objects
+from mcpcheck.strategies.refs import inline_refs
 from test_strategies_schemas import ALL, DRAFT7, ECHO, EMPTY, HAND_2020, PYDANTIC
 
 FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])

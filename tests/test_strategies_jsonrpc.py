@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import strategies
-from strategies import jsonrpc
-from strategies.jsonrpc import KINDS
+from mcpcheck import strategies
+from mcpcheck.strategies import jsonrpc
+from mcpcheck.strategies.jsonrpc import KINDS
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import strategies
-from strategies.mutations import KINDS
-from strategies.pointers import from_pointer, to_pointer
+from mcpcheck import strategies
+from mcpcheck.strategies.mutations import KINDS
+from mcpcheck.strategies.pointers import from_pointer, to_pointer
 from test_strategies_schemas import ALL, BOUNDED, DRAFT7, GET_SUM, HAND_2020, PYDANTIC
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

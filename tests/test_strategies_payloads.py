@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import strategies
-from strategies import formats
-from strategies.payloads import PRODUCT_TEXT
-from strategies.pointers import from_pointer
+from mcpcheck import strategies
+from mcpcheck.strategies import formats
+from mcpcheck.strategies.payloads import PRODUCT_TEXT
+from mcpcheck.strategies.pointers import from_pointer
 from test_strategies_schemas import ECHO, EMPTY, GET_SUM, PYDANTIC
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

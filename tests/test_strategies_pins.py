@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import from_schema
 
-import strategies
+from mcpcheck import strategies
 
 ARRAY_OBJECT = {
     "type": "object",
@@ -42,10 +42,10 @@ def test_hypothesis_jsonschema_draws_an_array_containing_object(value: Any) -> N
 
 
 def test_the_shrink_bound_hypothesis_reads_still_exists():
-    """conformance.campaigns.fuzz.shrink_budget lowers Hypothesis' only bound on shrinking."""
+    """mcpcheck.campaigns.fuzz.shrink_budget lowers Hypothesis' only bound on shrinking."""
     from hypothesis.internal.conjecture import engine
 
-    from conformance.campaigns.fuzz import shrink_budget
+    from mcpcheck.campaigns.fuzz import shrink_budget
 
     before = engine.MAX_SHRINKING_SECONDS
     assert isinstance(before, (int, float)) and before > 0

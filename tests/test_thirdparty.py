@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from conformance import runner
-from conformance.config import make_target
-from conformance.findings import Severity
+from mcpcheck import runner
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
 
 from servers import everything_http, everything_stdio_cmd, memory_stdio_cmd, time_stdio_cmd
 

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from conformance.session import Session
-from conformance.transport.base import TransportError
-from conformance.transport.http import (
+from mcpcheck.session import Session
+from mcpcheck.transport.base import TransportError
+from mcpcheck.transport.http import (
     RawHttp,
     StreamableHttpTransport,
     decode_header_value,
     encode_header_value,
     merge_headers,
 )
-from conformance.transport.sse import LegacySseTransport
-from conformance.transport.sse_parse import SseParser, parse_sse
+from mcpcheck.transport.sse import LegacySseTransport
+from mcpcheck.transport.sse_parse import SseParser, parse_sse
 
 from http_server_for_transport_tests import catalog_url, free_port, wait_for_port
 
@@ -285,7 +285,7 @@ def test_unreachable_endpoint_is_one_clear_line(tmp_path):
 
     assert run(go()) == f"cannot reach {url}: connection refused"
     cli = subprocess.run(
-        [sys.executable, "-c", "import sys; from conformance.cli import main; sys.exit(main())", "run", "--url", url, "--transport", "http", "--report-dir", str(tmp_path)],
+        [sys.executable, "-c", "import sys; from mcpcheck.cli import main; sys.exit(main())", "run", "--url", url, "--transport", "http", "--report-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,

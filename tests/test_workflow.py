@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.campaigns.context import CampaignContext
-from conformance.config import ConfigError, make_target
-from conformance.workflow import load_workflow_file, parse_workflows, property_test, run_workflow_sync
-from conformance.workflow.campaign import run_workflow_files
-from conformance.report.model import TargetResult
+from mcpcheck.campaigns.context import CampaignContext
+from mcpcheck.config import ConfigError, make_target
+from mcpcheck.workflow import load_workflow_file, parse_workflows, property_test, run_workflow_sync
+from mcpcheck.workflow.campaign import run_workflow_files
+from mcpcheck.report.model import TargetResult
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"
@@ -126,7 +126,7 @@ def test_broken_variant_fails_with_a_step_level_message(tmp_path):
     assert [s.status for s in out.result.steps][-1] == "failed"
     # as a campaign: the failure is a finding naming the step, with wire evidence
     ctx = CampaignContext(target=make_target(name="kv", command=[sys.executable, str(FIX / "load_kv_server.py")]), campaign="workflow")
-    from conformance.workflow.campaign import record
+    from mcpcheck.workflow.campaign import record
 
     record(ctx, out)
     (f,) = ctx.findings
@@ -161,7 +161,7 @@ def test_workflows_run_as_pytest_items(tmp_path):
     write(tmp_path, workflow_doc(tmp_path), "good.workflow.yaml")
     write(tmp_path, workflow_doc(tmp_path, ["--lossy"], "bad.jsonl") | {"name": "lossy-pair"}, "bad.workflow.yaml")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.workflow.pytest_plugin", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-p", "mcpcheck.workflow.pytest_plugin", "-p", "no:cacheprovider", "-q", str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     out = proc.stdout + proc.stderr
@@ -181,7 +181,7 @@ def test_workflow_campaign_binds_the_run_target(tmp_path):
     path = write(tmp_path, doc, "basic.workflow.yaml")
     import asyncio
 
-    from conformance.workflow.campaign import run_workflow
+    from mcpcheck.workflow.campaign import run_workflow
 
     ctx = CampaignContext(target=make_target(name="kv", command=[sys.executable, str(FIX / "load_kv_server.py")]), campaign="workflow")
     ctx.workflow_files = [str(path)]
@@ -192,7 +192,7 @@ def test_workflow_campaign_binds_the_run_target(tmp_path):
 
 
 def test_workflow_command_prints_steps_and_exit_codes(tmp_path):
-    from conformance.workflow.cli import main
+    from mcpcheck.workflow.cli import main
 
     doc = {"name": "kv-cli", "targets": {"kv": {"command": [sys.executable, str(FIX / "load_kv_server.py"), "--lossy"]}},
            "steps": [{"id": "p", "tool": "put", "args": {"key": "a", "value": "x"}},

@@ -53,7 +53,7 @@ async def run_envelope(ctx: CampaignContext, result: TargetResult) -> None:
 
 def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
     """The campaign body, on the thread that owns the sessions' loop (see own_loop.py)."""
-    import strategies.jsonrpc as SJ
+    import mcpcheck.strategies.jsonrpc as SJ
 
     cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
     probe, session = run(detect(ctx.target))
@@ -221,7 +221,7 @@ async def _probe(s: Session) -> Exchange:
 
 def stored_message(entry: CorpusEntry) -> Any:
     """The RawMessage an `envelope` corpus entry stores (see corpus.envelope_arguments)."""
-    from strategies.jsonrpc import RawMessage
+    from mcpcheck.strategies.jsonrpc import RawMessage
 
     a = entry.arguments
     return RawMessage(a["kind"], envelope_message(a), a["expect"], a.get("request_id"), "corpus replay", frozenset(a.get("acceptable_codes") or ()))

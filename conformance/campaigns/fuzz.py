@@ -317,7 +317,7 @@ class _Runner:
         return None
 
     def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
-        import strategies
+        from mcpcheck import strategies
 
         name = str(tool["name"])
         schema = _schema(tool)
@@ -414,7 +414,7 @@ class _Runner:
         smallest input that breaks it (strategies.simplest: already shrunk), so that every row of
         the constraint-enforcement table is tried whatever the example budget, and every
         constraint the server does not enforce is its own finding. Returns those constraints."""
-        import strategies
+        from mcpcheck import strategies
         from hypothesis.errors import NoSuchExample
 
         failed: set[str] = set()
@@ -461,7 +461,7 @@ class _Runner:
         Then, per tool, a Hypothesis property calls observer / tool / observer and shrinks any
         difference to the smallest arguments that cause it. Observers are called one at a time
         around the tool, so a change is the tool's doing, not another observer's."""
-        import strategies
+        from mcpcheck import strategies
 
         observers: list[tuple[str, Any]] = []
         for t in tools:
@@ -512,7 +512,7 @@ class _Runner:
         return self._keyed(unchanged, name, "read-only", cfg)
 
     def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
-        import strategies
+        from mcpcheck import strategies
 
         name = str(tool["name"])
         schema = _schema(tool)

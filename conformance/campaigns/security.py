@@ -37,7 +37,7 @@ from ..security import detect as D
 from ..security import poisoning as P
 from ..security.canary_server import CanaryFile, CanaryServer
 from ..security.probes import FAMILIES, Probe, interleave, probes_for
-from strategies.payloads import make_canary
+from mcpcheck.strategies.payloads import make_canary
 from ..session import HANDSHAKE_LATEST, LATEST, Exchange, Session
 from ..wirelog import WireEntry
 from .context import CampaignContext
@@ -370,7 +370,7 @@ async def _active(run: _Run, listing: P.Listing) -> None:
 async def _exposure_only(run: _Run, tool: dict[str, Any]) -> None:
     """A tool with no string input still gets one call (simplest valid arguments) so that what
     it returns is searched for the canary secret, stack traces and host paths."""
-    import strategies
+    from mcpcheck import strategies
 
     name = str(tool.get("name"))
     schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
@@ -386,8 +386,8 @@ async def _exposure_only(run: _Run, tool: dict[str, Any]) -> None:
 
 
 async def _tool_positions(run: _Run, tool: dict[str, Any]) -> list[_Position]:
-    import strategies
-    from strategies.injected import _put, _slots
+    from mcpcheck import strategies
+    from mcpcheck.strategies.injected import _put, _slots
 
     name = str(tool.get("name"))
     schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
@@ -431,7 +431,7 @@ def _loopback_urls(run: _Run, base: Any, points: list[Any], oracle: Any) -> Any:
     """Fill every URL-like field of the base arguments with a URL on the loopback canary
     server, so that a tool never falls back to a default URL somewhere on the internet while
     another of its fields carries the payload."""
-    from strategies.injected import _put, _slots
+    from mcpcheck.strategies.injected import _put, _slots
 
     from ..security.probes import URLISH
 

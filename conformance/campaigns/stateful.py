@@ -117,7 +117,7 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
 
 def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
-    import strategies
+    from mcpcheck import strategies
     from ..connect import detect
 
     probe, session = run(detect(ctx.target))
@@ -181,7 +181,7 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             if slots:
                 slot = data.draw(st.sampled_from(slots), label="slot")
                 candidate = _replace(args, slot, value)
-                import strategies
+                from mcpcheck import strategies
 
                 if strategies.is_valid(tools[i][0]["inputSchema"], candidate, ctx.revision):
                     args = candidate

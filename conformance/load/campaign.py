@@ -60,7 +60,7 @@ def _validators(pool: Pool, revision: str | None) -> dict[str, Any]:
     for t in pool.tools:
         if t.output_schema:
             try:
-                from strategies.dialect import make_validator
+                from mcpcheck.strategies.dialect import make_validator
 
                 v = make_validator(t.output_schema, revision, formats=False)
                 out[t.name] = v.is_valid

@@ -4,7 +4,7 @@
     build_config(args, base=None)       LoadConfig = file/table config + command-line overrides
     cmd_load(args, targets, argv=...)   run, write report.json/md/junit + load figures -> exit code
 
-Standalone until it is wired in:  python -m conformance.load.cli [options] -- COMMAND ARGS...
+Standalone until it is wired in:  python -m mcpcheck.load.cli [options] -- COMMAND ARGS...
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def cmd_load(args: argparse.Namespace, targets: list[Target], *, argv: Sequence[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Standalone: python -m conformance.load.cli [options] (-- COMMAND ARGS... | --url URL)."""
+    """Standalone: python -m mcpcheck.load.cli [options] (-- COMMAND ARGS... | --url URL)."""
     from ..config import make_target
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -46,13 +46,13 @@ from locust import User, constant, events, task
 from locust.exception import StopUser
 
 import hypothesis  # noqa: F401 - imported here, before Locust's --run-time clock starts
-import strategies.inputs  # noqa: F401
+import mcpcheck.strategies.inputs  # noqa: F401
 
-from conformance.config import make_target
-from conformance.load.config import LoadConfig, load_config_file
-from conformance.load.engine import LoadEngine, open_load_session
-from conformance.load.judge import is_load_error, judge
-from conformance.load.pool import build_pool
+from mcpcheck.config import make_target
+from mcpcheck.load.config import LoadConfig, load_config_file
+from mcpcheck.load.engine import LoadEngine, open_load_session
+from mcpcheck.load.judge import is_load_error, judge
+from mcpcheck.load.pool import build_pool
 
 
 @events.init_command_line_parser.add_listener
@@ -122,8 +122,8 @@ class _Runtime:
     async def _prepare(self, scope: str) -> LoadEngine:
         # No full era detection here: it starts and stops extra server processes, and stopping a
         # process is slow under gevent's child watcher. Try the newest era, then the handshake.
-        from conformance.session import HANDSHAKE_LATEST, LATEST
-        from conformance.transport.base import TransportError
+        from mcpcheck.session import HANDSHAKE_LATEST, LATEST
+        from mcpcheck.transport.base import TransportError
 
         first = None
         for rev in [self.target.protocol] if self.target.protocol else [LATEST, HANDSHAKE_LATEST]:

@@ -26,9 +26,9 @@ from ..config import Safety
 def plan_valid(schema: Any, revision: str | None):
     """strategies.plan_valid (the package's public name), falling back to its module."""
     try:
-        from strategies import plan_valid as pv  # type: ignore[attr-defined]
+        from mcpcheck.strategies import plan_valid as pv  # type: ignore[attr-defined]
     except ImportError:
-        from strategies.inputs import plan_valid as pv
+        from mcpcheck.strategies.inputs import plan_valid as pv
     return pv(schema, revision=revision)
 
 

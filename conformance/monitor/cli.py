@@ -3,7 +3,7 @@
     add_arguments(parser)
     build_config(args, base=None) -> MonitorConfig
     cmd_monitor(args, targets) -> exit code (0 healthy, 1 a threshold breached, 2 usage/config)
-Standalone: python -m conformance.monitor.cli --count 10 -- COMMAND ARGS...
+Standalone: python -m mcpcheck.monitor.cli --count 10 -- COMMAND ARGS...
 """
 
 from __future__ import annotations

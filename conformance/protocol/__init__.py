@@ -2,7 +2,7 @@
 and the verdict functions the checks call. See README.md in this folder for what differs per
 revision and what is deliberately lenient.
 
-    from conformance.protocol import validate_result, validate_message, validate_error
+    from mcpcheck.protocol import validate_result, validate_message, validate_error
 """
 
 from .jsonrpc import classify

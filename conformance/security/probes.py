@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import quote
 
-from strategies.payloads import PRODUCT_TEXT, _ssrf, make_canary, templates
+from mcpcheck.strategies.payloads import PRODUCT_TEXT, _ssrf, make_canary, templates
 
 FAMILIES = ("shell", "sql", "path", "template", "ssrf")
 CATEGORY = {

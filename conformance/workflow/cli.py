@@ -3,7 +3,7 @@
     add_arguments(parser)     --examples N, --workflow-seed N, --only NAME, --report-dir DIR
     cmd_workflow(args, configured_targets) -> exit code (0 all passed, 1 a workflow failed,
                                                          2 a workflow could not run)
-Standalone: python -m conformance.workflow.cli FILE... [--examples N]
+Standalone: python -m mcpcheck.workflow.cli FILE... [--examples N]
 """
 
 from __future__ import annotations

@@ -288,7 +288,7 @@ class Runner:
     # ---------------------------------------------------------------- expectations
     def check(self, exp: Expect, view: dict[str, Any], label: str) -> str | None:
         if exp.schema_ is not None:
-            from strategies.dialect import make_validator
+            from mcpcheck.strategies.dialect import make_validator
 
             where = exp.path or "$.structuredContent"
             found = values_at(view, where)

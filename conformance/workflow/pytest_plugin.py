@@ -1,7 +1,7 @@
 """Workflow files as pytest items: `*.workflow.yaml` / `*.workflow.yml` are collected, one item
 per workflow, and a failing item shows the step-level message.
 
-Enable with `-p conformance.workflow.pytest_plugin` (or the pytest11 entry point). Options:
+Enable with `-p mcpcheck.workflow.pytest_plugin` (or the pytest11 entry point). Options:
     --workflow-examples N   property-test strategy-driven workflows with N Hypothesis examples
     --workflow-config PATH  mcpcheck.toml / pyproject.toml whose targets workflows may name
 """
