@@ -31,7 +31,8 @@ from typing import Any, NoReturn, Sequence
 from urllib.parse import urlparse
 
 from .config import ConfigError, Settings, Target, load_settings, make_target
-from .findings import REGISTRY, Severity
+from .findings import Severity
+from .registry import REGISTRY
 
 PROG = "mcpcheck"
 EXIT_MEANING = {

@@ -192,42 +192,6 @@ class CheckSpec:
         )
 
 
-REGISTRY: dict[str, CheckSpec] = {}
-
-
-def register(
-    id: str,
-    category: str,
-    severity: Severity | str,
-    title: str,
-    *,
-    rule: str | None = None,
-    level: str | None = None,
-    revisions: str = "all",
-    campaign: str = "conformance",
-    description: str = "",
-) -> CheckSpec:
-    """Register a check once; modules call this at import time."""
-    if category not in CATEGORIES:
-        raise ValueError(f"check {id!r}: unknown category {category!r}")
-    spec = CheckSpec(
-        id=id,
-        category=category,
-        severity=Severity(severity),
-        title=title,
-        rule=rule,
-        level=level,
-        revisions=revisions,
-        campaign=campaign,
-        description=description,
-    )
-    existing = REGISTRY.get(id)
-    if existing is not None and existing != spec:
-        raise ValueError(f"check {id!r} registered twice with different specs")
-    REGISTRY[id] = spec
-    return spec
-
-
 CheckFn = Callable[..., Iterable[Violation] | None]
 
 
@@ -238,10 +202,3 @@ def run_check(fn: CheckFn, *args: Any, **kwargs: Any) -> list[Violation]:
         return list(out) if out is not None else []
     except Violation as v:
         return [v]
-
-
-def dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    seen: dict[str, Finding] = {}
-    for f in findings:
-        seen.setdefault(f.id, f)
-    return list(seen.values())

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 from .config import ConfigError, Settings, Target, load_settings, make_target
-from .findings import REGISTRY, Finding, Severity
+from .findings import Finding, Severity
+from .registry import REGISTRY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -14,8 +14,10 @@ from typing import Any, Awaitable, Callable
 
 from .campaigns.context import CampaignContext
 from .config import Target
-from .findings import REGISTRY, Finding, Severity
+from .findings import Finding, Severity
+from .registry import REGISTRY
 from .report.model import CheckResult, CorpusRef, RunReport, TargetResult, ToolConstraints, split, summarize
+from .session import RECORDING, Session
 from .transport.base import TransportError
 
 CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
@@ -100,12 +102,17 @@ async def run_target(
     t0 = time.monotonic()
     for name in names:
         ctx.campaign = name
+        recorded: list[tuple[Session, str | None]] = []  # each session with the era it was opened in
+        token = RECORDING.set(lambda s: recorded.append((s, ctx.revision)))
         try:
             await available[name](ctx, result)
         except TransportError as exc:
             result.error = str(exc)
             break
         finally:
+            RECORDING.reset(token)
+            for s, era in recorded:  # every exchange and log check over every session the campaign had
+                ctx.judge_log(s, era)
             tail = _stderr_tail(ctx)
             if tail:
                 result.stderr_tail = tail

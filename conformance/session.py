@@ -7,12 +7,14 @@ request/response pair so checks stay pure functions over recorded data.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import asyncio
 import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .transport.base import Transport, TransportError
 from .wirelog import WireEntry, WireLog
@@ -99,6 +101,12 @@ class Exchange:
         return [e for e in (self.request_entry, self.response_entry) if e is not None]
 
 
+#: While set (by the runner, per campaign), every Session created is handed to this callback, so
+#: the registry's exchange and log checks judge every session of every campaign. asyncio.to_thread
+#: copies the context, so sessions opened on a campaign's own loop are recorded too.
+RECORDING: ContextVar[Callable[["Session"], None] | None] = ContextVar("mcpcheck_recording", default=None)
+
+
 class Session:
     """A JSON-RPC 2.0 client session in either protocol era."""
 
@@ -129,6 +137,10 @@ class Session:
         self.exchanges: list[Exchange] = []
         if hasattr(transport, "on_unanswered"):  # HTTP: a POST came back without its response
             transport.on_unanswered = self._unanswered
+        self.expected_exit = False  # a probe ends the server on purpose: not a crash
+        recording = RECORDING.get()
+        if recording is not None:
+            recording(self)
 
     # ----------------------------------------------------------------- lifecycle
     @property

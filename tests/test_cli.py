@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mcpcheck import cli
-from mcpcheck.findings import REGISTRY
+from mcpcheck.registry import REGISTRY
 from mcpcheck.report.model import RunReport
 
 

@@ -13,7 +13,8 @@ from mcpcheck.campaigns.fuzz import FuzzSettings
 from mcpcheck.checks import envelope as E
 from mcpcheck.config import make_target
 from mcpcheck.corpus import CorpusEntry, envelope_arguments, envelope_message, load_entries, save_entry
-from mcpcheck.findings import CATEGORIES, REGISTRY, Severity
+from mcpcheck.findings import CATEGORIES, Severity
+from mcpcheck.registry import REGISTRY
 from servers import TESTS, clean_stdio_cmd, everything_stdio_cmd, npm_available
 
 # 2 messages per kind and era; never into ./corpus (the corpus tests below write to tmp dirs)

@@ -13,7 +13,8 @@ import servers
 from mcpcheck import runner
 from mcpcheck.campaigns import http_rules as R
 from mcpcheck.config import make_target
-from mcpcheck.findings import REGISTRY, Severity, run_check
+from mcpcheck.findings import Severity, run_check
+from mcpcheck.registry import REGISTRY
 from mcpcheck.transport.http import RawHttp
 from mcpcheck.wirelog import WireLog
 

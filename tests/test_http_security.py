@@ -58,7 +58,7 @@ def status(ctx, check: str) -> set[str]:
 def test_registered_as_a_campaign_and_checks_load():
     assert "http-security" in runner.campaigns()
     runner.load_all_checks()
-    from mcpcheck.findings import REGISTRY
+    from mcpcheck.registry import REGISTRY
 
     ids = {s.id for s in H.ALL}
     assert ids <= set(REGISTRY) and all(REGISTRY[i].campaign == "http-security" for i in ids)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 
-from mcpcheck.findings import REGISTRY
+from mcpcheck.registry import REGISTRY
 from mcpcheck.runner import load_all_checks
 from servers import FIXTURES, broken_stdio_cmd, clean_stdio_cmd
 

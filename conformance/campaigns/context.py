@@ -1,8 +1,11 @@
 """The state a campaign carries while it drives a target: findings and the checks run.
 
-Probes (async functions that do the I/O) hand what they recorded to pure check functions via
-`ctx.check(spec, fn, *args)`; the context turns violations into Findings and keeps the ledger of
-which checks ran, passed, failed or were skipped (and why) for the report.
+Campaigns do the I/O and ask the registry (mcpcheck.registry) for the checks of a scope:
+`judge_exchange` / `judge_log` (every session of every campaign, run by the runner),
+`judge_call` (every tool call), `judge_listing`, `run_probe` (active `session` checks) and
+`judge_run`. The context turns violations into Findings and keeps the ledger of which checks
+ran, passed, failed or were skipped (and why) for the report. A check that judged nothing stays
+"skipped" with the reason; a check that raised is an error entry (`errors`), never a crash.
 """
 
 from __future__ import annotations
@@ -13,7 +16,25 @@ from typing import Any, Awaitable, Callable, Literal
 
 from ..config import Target
 from ..findings import CheckFn, CheckSpec, Finding, Violation, run_check
-from ..session import Session
+from ..registry import (
+    REGISTRY,
+    Check,
+    CheckContext,
+    Skip,
+    CheckError,
+    ExchangeContext,
+    Listing,
+    ListingContext,
+    LogContext,
+    RunContext,
+    SessionContext,
+    SessionLog,
+    ToolCall,
+    ToolCallContext,
+    call_check,
+    call_probe,
+)
+from ..session import Exchange, Session
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -39,6 +60,19 @@ class CampaignContext:
     campaign: str = "conformance"
     notes: list[str] = field(default_factory=list)
     progress: Callable[[str], None] = lambda _msg: None
+    errors: list[CheckError] = field(default_factory=list)  # checks that raised (plugins, mostly)
+    # settings and results handed between the runner and the campaigns (Any: they are defined in
+    # the campaigns, which this module must not import)
+    fuzz_settings: Any = None  # campaigns.fuzz.FuzzSettings
+    corpus_dir: str | None = None
+    fuzz_reports: list[Any] = field(default_factory=list)  # campaigns.fuzz.ToolReport per tool
+    security_settings: Any = None  # campaigns.security.SecuritySettings
+    http_security_settings: Any = None  # campaigns.http_security.HttpSecuritySettings
+    load_config: Any = None  # load.config.LoadConfig or a dict
+    load_run: Any = None  # load.campaign.LoadRun of the last load campaign
+    workflow_files: list[str] = field(default_factory=list)
+    workflow_examples: int = 0
+    configured_targets: dict[str, Target] = field(default_factory=dict)
 
     # ------------------------------------------------------------ recording
     def wants(self, spec: CheckSpec) -> bool:
@@ -88,6 +122,132 @@ class CampaignContext:
         key = (spec.id, self.revision)
         if key not in self.ledger:
             self.ledger[key] = CheckRun(spec.id, "skipped", self.revision, reason=reason)
+
+    # ------------------------------------------------------------ the registry, by scope
+    def _base(self, cls: type, session: Session | None = None, **extra: Any) -> Any:
+        s = session if session is not None else self.session
+        return cls(
+            target=self.target.name,
+            transport=self.target.transport,
+            revision=(s.revision if s is not None and s.revision else self.revision),
+            campaign=self.campaign,
+            stateless=bool(s is not None and s.stateless),
+            capabilities=(s.server_capabilities if s is not None else {}),
+            **extra,
+        )
+
+    def _judge(self, c: Check, *args: Any) -> list[Violation] | None:
+        """The check's violations, or None when it judged nothing (skipped, or it raised)."""
+        if not self.wants(c.spec):
+            return None
+        found, err = call_check(c, *args)
+        if isinstance(err, Skip):
+            self.skip(c.spec, str(err))
+            return None
+        if err is not None:
+            self.error(err)
+            return None
+        return found
+
+    def _record_judged(self, spec: CheckSpec, found: list[Violation] | None) -> list[Finding]:
+        return [] if found is None else self.record(spec, found)
+
+    def error(self, err: CheckError) -> None:
+        """A check raised: one entry (and one note) per check, the run goes on."""
+        if any(e.check == err.check for e in self.errors):
+            return
+        self.errors.append(err)
+        self.notes.append(f"check error: {err.check} (from {err.origin}) raised {err.error}; its verdicts are missing")
+        key = (err.check, self.revision)
+        self.ledger[key] = CheckRun(err.check, "skipped", self.revision, reason=f"the check raised {err.error}")
+
+    def judge_exchange(self, ex: Exchange, session: Session | None = None) -> list[Finding]:
+        """Every `exchange` check of the registry over one request/response pair."""
+        ctx = self._base(ExchangeContext, session, deliberate=bool(ex.malformed))
+        out: list[Finding] = []
+        for c in REGISTRY.for_scope("exchange"):
+            if self.wants(c.spec):
+                out += self._record_judged(c.spec, self._judge(c, ctx, ex))
+        return out
+
+    def judge_log(self, session: Session, era: str | None = None) -> list[Finding]:
+        """Every `exchange` check over each exchange of a (closed) session, then every `log` check
+        over its whole recording. Findings are filed under `era` (the era the campaign was in
+        when it opened the session); the checks judge by the revision the session negotiated."""
+        out: list[Finding] = []
+        prev = self.revision
+        if era or session.revision:
+            self.revision = era or session.revision
+        try:
+            for ex in session.exchanges:
+                if isinstance(ex.request, dict) and "id" in ex.request:
+                    out += self.judge_exchange(ex, session)
+            log = SessionLog.of(session)
+            ctx = self._base(LogContext, session)
+            for c in REGISTRY.for_scope("log"):
+                if self.wants(c.spec):
+                    out += self._record_judged(c.spec, self._judge(c, ctx, log))
+        finally:
+            self.revision = prev
+        return out
+
+    def judge_call(self, call: ToolCall) -> list[tuple[CheckSpec, Violation]]:
+        """Every `tool_call` check over one call; returns what they found, unrecorded (the fuzz
+        campaign shrinks a failure before it records it). A check that found nothing is marked
+        judged."""
+        ctx = self._base(ToolCallContext)
+        found: list[tuple[CheckSpec, Violation]] = []
+        for c in REGISTRY.for_scope("tool_call"):
+            if not self.wants(c.spec):
+                continue
+            vs = self._judge(c, ctx, call)
+            if vs is not None:
+                found += [(c.spec, v) for v in vs]
+        return found
+
+    def judge_listing(self, listing: Listing, session: Session | None = None) -> list[Finding]:
+        ctx = self._base(ListingContext, session)
+        out: list[Finding] = []
+        for c in REGISTRY.for_scope("listing"):
+            if self.wants(c.spec):
+                out += self._record_judged(c.spec, self._judge(c, ctx, listing))
+        return out
+
+    def judge_run(self, campaign: str, result: Any) -> list[Finding]:
+        ctx = self._base(RunContext)
+        out: list[Finding] = []
+        for c in REGISTRY.for_scope("run", campaign):
+            if self.wants(c.spec):
+                out += self._record_judged(c.spec, self._judge(c, ctx, result))
+        return out
+
+    def session_context(self, state: Any = None, memo: dict[str, Any] | None = None) -> SessionContext:
+        """The context an active check of this campaign gets (one memo per session: pass the
+        same dict to every check of one session)."""
+        ctx = self._base(SessionContext, self.session, config=self.target, state=state, memo=memo if memo is not None else {}, progress=self.progress)
+        ctx.session = self.session
+        return ctx
+
+    async def run_probes(self, campaign: str, state: Any = None, memo: dict[str, Any] | None = None) -> None:
+        """Every selected `session` check of `campaign`, in registration order, on the live session."""
+        memo = memo if memo is not None else {}
+        for c in REGISTRY.for_scope("session", campaign):
+            if self.wants(c.spec):
+                self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
+                await self.run_probe(c, self.session_context(state, memo))
+
+    async def run_probe(self, c: Check, probe_ctx: Any) -> list[Finding]:
+        """One active `session` check; its violations are recorded."""
+        if not self.wants(c.spec):
+            return []
+        found, err = await call_probe(c, probe_ctx)
+        if isinstance(err, Skip):
+            self.skip(c.spec, str(err))
+            return []
+        if err is not None:
+            self.error(err)
+            return []
+        return self.record(c.spec, found)
 
     # ------------------------------------------------------------ helpers
     def reproduce(self, spec: CheckSpec, v: Violation) -> str:

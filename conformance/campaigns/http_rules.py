@@ -23,7 +23,8 @@ import math
 import secrets
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
-from ..findings import Severity, Violation, register
+from ..findings import Severity, Violation
+from ..registry import register
 from ..session import HANDSHAKE_VERSIONS, META_VERSION, Session
 from ..transport.base import TransportError
 from ..transport.http import JSON, SSE, RawHttp, StreamableHttpTransport, media_type

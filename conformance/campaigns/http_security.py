@@ -39,7 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Target
 from ..connect import detect, list_tools, make_transport, open_session
-from ..findings import Severity, Violation, register
+from ..findings import Severity, Violation
+from ..registry import register
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import HANDSHAKE_LATEST, HANDSHAKE_VERSIONS, LATEST, META_CAPS, META_CLIENT, META_VERSION, Session

@@ -17,7 +17,8 @@ from ..checks import jsonrpc as J
 from ..checks import tools as TC
 from ..connect import detect, open_session
 from ..corpus import CorpusEntry, load_entries
-from ..findings import REGISTRY, CheckSpec, Severity, Violation, run_check
+from ..findings import CheckSpec, Severity, Violation, run_check
+from ..registry import REGISTRY
 from ..report.model import TargetResult
 from .context import CampaignContext
 

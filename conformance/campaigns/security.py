@@ -30,7 +30,8 @@ from typing import Any
 
 from ..connect import open_session, start_session
 from ..corpus import CorpusEntry, save_entry
-from ..findings import CheckSpec, Severity, Violation, register
+from ..findings import CheckSpec, Severity, Violation
+from ..registry import register
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..security import detect as D
@@ -675,7 +676,7 @@ def _judge_exposure(run: _Run, pos: _Position, params: dict[str, Any], ex: Excha
 
 async def replay_injected(ctx: CampaignContext, entry: CorpusEntry) -> tuple[CheckSpec, list[Violation]]:
     """Re-run one stored security hit and judge it with the same oracle (used by `replay`)."""
-    from ..findings import REGISTRY
+    from ..registry import REGISTRY
 
     spec = REGISTRY[entry.check]
     oracle = dict(entry.oracle or {})

@@ -22,7 +22,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from ..checks import tools as TC
 from ..connect import list_tools
-from ..findings import CheckSpec, Severity, Violation, register, run_check
+from ..findings import CheckSpec, Severity, Violation, run_check
+from ..registry import register
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange

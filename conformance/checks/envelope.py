@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..findings import CheckSpec, Severity, Violation, register
+from ..findings import CheckSpec, Severity, Violation
+from ..registry import register
 from ..wirelog import WireEntry
 
 PARSE_ERROR = register(

@@ -4,35 +4,12 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from ..findings import Severity, Violation, register
-from ..session import Exchange
+from ..findings import Severity, Violation
+from ..registry import register
+from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
+from ..session import Exchange, id_key
 from ..wirelog import WireEntry
 
-RESPONSE_SHAPE = register(
-    "jsonrpc.response_shape",
-    "protocol.jsonrpc_shape",
-    "high",
-    "Responses are well-formed JSON-RPC 2.0",
-    rule="J1/J4/J5",
-    level="MUST",
-    description='"jsonrpc":"2.0", exactly one of result/error, integer error code, string message, result an object.',
-)
-ID_ECHO = register(
-    "jsonrpc.id_echo",
-    "protocol.jsonrpc_shape",
-    "high",
-    "Response id echoes the request id with the same type",
-    rule="J4",
-    level="MUST",
-)
-UNSOLICITED = register(
-    "jsonrpc.unsolicited_response",
-    "protocol.jsonrpc_shape",
-    "medium",
-    "No responses to ids the client never sent",
-    rule="J4",
-    level="MUST",
-)
 NOTIFICATION_NO_REPLY = register(
     "jsonrpc.notification_no_reply",
     "protocol.notification_response",
@@ -67,14 +44,6 @@ BATCH = register(
     level="-",
     revisions="2025-06-18..",
 )
-STDOUT = register(
-    "stdio.stdout_pollution",
-    "protocol.stdout_pollution",
-    "high",
-    "stdout carries only JSON-RPC messages, one per line",
-    rule="S1",
-    level="MUST NOT",
-)
 GARBAGE = register(
     "stdio.survives_garbage",
     "protocol.crash",
@@ -83,26 +52,52 @@ GARBAGE = register(
     rule="S5",
     level="-",
 )
-NO_HANG = register(
-    "robustness.no_hang",
-    "robustness.timeout",
-    "high",
-    "Every request is answered within the timeout",
-    rule="T11",
-    level="MUST",
-)
-CRASH = register(
+
+
+@check(
     "robustness.no_crash",
-    "protocol.crash",
-    "critical",
-    "The server process does not die or drop the connection",
+    category="protocol.crash",
+    severity="critical",
+    title="The server process does not die or drop the connection",
+    scope="log",
     rule="T11",
     level="MUST",
 )
+def no_crash(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    """The session ended without mcpcheck closing it: the process exited or the connection went.
+    Campaigns that send generated input judge crashes per input instead (fuzz.no_crash, the
+    envelope and load checks), with the input that caused it."""
+    if ctx.campaign in ("fuzz", "stateful", "envelope", "load", "replay"):
+        return
+    reason = log.closed_reason
+    if reason is None or reason.startswith("closed by mcpcheck") or log.expected_exit:
+        return
+    sent = [e for e in log.entries if e.direction == "out" and e.channel in ("stdin", "http")][-2:]
+    gone = [e for e in log.entries if e.channel == "event" and e.note == "transport closed"][-1:]
+    last = sent[-1].parsed if sent else None
+    method = last.get("method") if isinstance(last, dict) else None
+    detail = f"the server went away ({reason})" + (f" after mcpcheck sent {method}" if method else "")
+    if log.stderr.strip():
+        detail += f"\nlast stderr:\n{log.stderr.strip()}"
+    yield Violation(detail, [*sent, *gone], input=last, key=str(method))
 
 
 def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+@check(
+    "jsonrpc.response_shape",
+    category="protocol.jsonrpc_shape",
+    severity="high",
+    title="Responses are well-formed JSON-RPC 2.0",
+    scope="exchange",
+    rule="J1/J4/J5",
+    level="MUST",
+    description='"jsonrpc":"2.0", exactly one of result/error, integer error code, string message, result an object.',
+)
+def response_shape(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    return check_response_shape(ex)
 
 
 def check_response_shape(ex: Exchange) -> Iterator[Violation]:
@@ -129,6 +124,21 @@ def check_response_shape(ex: Exchange) -> Iterator[Violation]:
         yield Violation(f"{ex.method}: result is {type(msg['result']).__name__}, MCP results are objects", ev, path="/result", key=f"{ex.method}/resobj")
 
 
+@check(
+    "jsonrpc.id_echo",
+    category="protocol.jsonrpc_shape",
+    severity="high",
+    title="Response id echoes the request id with the same type",
+    scope="exchange",
+    rule="J4",
+    level="MUST",
+)
+def id_echo(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if ctx.deliberate:
+        raise Skip("malformed on purpose: judged by the envelope checks")
+    return check_id_echo(ex)
+
+
 def check_id_echo(ex: Exchange) -> Iterator[Violation]:
     if ex.response is None or not isinstance(ex.request, dict):
         return
@@ -140,6 +150,22 @@ def check_id_echo(ex: Exchange) -> Iterator[Violation]:
             path="/id",
             key=f"{type(sent).__name__}->{type(got).__name__}",
         )
+
+
+@check(
+    "jsonrpc.unsolicited_response",
+    category="protocol.jsonrpc_shape",
+    severity="medium",
+    title="No responses to ids the client never sent",
+    scope="log",
+    rule="J4",
+    level="MUST",
+)
+def unsolicited(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    if ctx.campaign == "envelope":
+        raise Skip("the envelope campaign sends odd ids on purpose and judges every reply itself")
+    sent = {id_key(ex.request.get("id")) for ex in log.exchanges if isinstance(ex.request, dict) and "id" in ex.request}
+    return check_unsolicited(log.unmatched, sent)
 
 
 def check_unsolicited(unmatched: Iterable[WireEntry], sent_ids: set[str]) -> Iterator[Violation]:
@@ -205,6 +231,23 @@ def check_batch_reply(replies: list[WireEntry], sent: WireEntry | None) -> Itera
             return
 
 
+@check(
+    "stdio.stdout_pollution",
+    category="protocol.stdout_pollution",
+    severity="high",
+    title="stdout carries only JSON-RPC messages, one per line",
+    scope="log",
+    rule="S1",
+    level="MUST NOT",
+)
+def stdout_pollution(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    if ctx.transport != "stdio":
+        raise Skip("not a stdio target")
+    if ctx.campaign in ("fuzz", "stateful", "replay", "envelope"):
+        return iter(())  # judged per input there (fuzz.stdout, envelope.stdout: with the input)
+    return check_stdout_lines(log.entries)
+
+
 def check_stdout_lines(entries: Iterable[WireEntry]) -> Iterator[Violation]:
     """S1: every stdout line is exactly one JSON-RPC message."""
     for e in entries:
@@ -220,6 +263,23 @@ def check_stdout_lines(entries: Iterable[WireEntry]) -> Iterator[Violation]:
         if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0":
             yield Violation(f"stdout line is JSON but not a JSON-RPC message: {e.raw[:120]!r}", [e], key="not-jsonrpc")
             return
+
+
+@check(
+    "robustness.no_hang",
+    category="robustness.timeout",
+    severity="high",
+    title="Every request is answered within the timeout",
+    scope="exchange",
+    rule="T11",
+    level="MUST",
+)
+def no_hang(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if ctx.deliberate:
+        raise Skip("malformed on purpose: judged by the envelope checks")
+    if ex.method == "tools/call" and ctx.campaign != "conformance":
+        return iter(())  # a campaign's tool calls are judged per call (fuzz.no_hang, with the input)
+    return check_no_hang(ex)
 
 
 def check_no_hang(ex: Exchange) -> Iterator[Violation]:

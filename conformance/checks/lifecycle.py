@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ..findings import Severity, Violation, register
+from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
+from ..findings import Severity, Violation
+from ..registry import register
 from ..session import KNOWN_VERSIONS, LATEST, META_VERSION, Exchange
 from ..wirelog import WireEntry
 
@@ -54,15 +56,6 @@ CLIENT_INFO_OPTIONAL = register(
     level="MUST NOT (require it)",
     revisions="2026-07-28",
 )
-SERVER_INFO_META = register(
-    "stateless.server_info_meta",
-    "protocol.schema",
-    "low",
-    "Results carry io.modelcontextprotocol/serverInfo in _meta",
-    rule="J16",
-    level="SHOULD",
-    revisions="2026-07-28",
-)
 DISCOVER = register(
     "stateless.discover",
     "protocol.lifecycle",
@@ -88,22 +81,6 @@ CAPS_UNADVERTISED = register(
     rule="J8/V2",
     level="MUST",
     revisions="2026-07-28",
-)
-SERVER_REQUESTS = register(
-    "capabilities.server_requests",
-    "protocol.capabilities",
-    "high",
-    "No sampling / elicitation / roots requests to a client that declared none",
-    rule="L3/M1/S3/M3",
-    level="MUST",
-)
-NOTIFICATION_DISCIPLINE = register(
-    "capabilities.notifications",
-    "protocol.capabilities",
-    "medium",
-    "No list_changed or log notifications without the matching capability",
-    rule="T14/LG1/L3",
-    level="MUST",
 )
 
 CAPABILITY_METHODS = {"tools": "tools/list", "resources": "resources/list", "prompts": "prompts/list"}
@@ -171,6 +148,22 @@ def check_client_info_optional(ex: Exchange) -> Iterator[Violation]:
         yield Violation(f"a request without clientInfo in _meta was refused: {ex.error}", ex.evidence(), key="refused")
 
 
+@check(
+    "stateless.server_info_meta",
+    category="protocol.schema",
+    severity="low",
+    title="Results carry io.modelcontextprotocol/serverInfo in _meta",
+    scope="exchange",
+    rule="J16",
+    level="SHOULD",
+    revisions="2026-07-28",
+)
+def server_info_meta(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if not ctx.stateless or ctx.deliberate or not ex.ok:
+        raise Skip("judged on successful answers in the stateless era")
+    return check_server_info_meta(ex)
+
+
 def check_server_info_meta(ex: Exchange) -> Iterator[Violation]:
     if not ex.ok or not isinstance(ex.result, dict):
         return
@@ -207,6 +200,19 @@ def check_unadvertised_code(ex: Exchange, cap: str) -> Iterator[Violation]:
         yield Violation(f"{ex.method} without the '{cap}' capability answered {ex.error_code!r}, expected -32601", ex.evidence(), key=cap)
 
 
+@check(
+    "capabilities.server_requests",
+    category="protocol.capabilities",
+    severity="high",
+    title="No sampling / elicitation / roots requests to a client that declared none",
+    scope="log",
+    rule="L3/M1/S3/M3",
+    level="MUST",
+)
+def server_requests(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    return check_server_requests(log.server_requests, log.client_capabilities, ctx.stateless)
+
+
 def check_server_requests(requests: Iterable[WireEntry], declared: dict[str, Any], stateless: bool) -> Iterator[Violation]:
     for e in requests:
         msg = e.parsed if isinstance(e.parsed, dict) else {}
@@ -217,6 +223,19 @@ def check_server_requests(requests: Iterable[WireEntry], declared: dict[str, Any
         need = {"sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots"}.get(str(method))
         if need and need not in declared:
             yield Violation(f"the server sent {method} although the client did not declare '{need}'", [e], key=str(method))
+
+
+@check(
+    "capabilities.notifications",
+    category="protocol.capabilities",
+    severity="medium",
+    title="No list_changed or log notifications without the matching capability",
+    scope="log",
+    rule="T14/LG1/L3",
+    level="MUST",
+)
+def notification_discipline(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    return check_notifications(log.notifications, ctx.capabilities, ctx.stateless)
 
 
 def check_notifications(notes: Iterable[WireEntry], capabilities: dict[str, Any], stateless: bool, meta_level_sent: bool = False) -> Iterator[Violation]:

@@ -9,7 +9,9 @@ from typing import Any, Iterator
 from jsonschema import exceptions as js_exceptions
 from jsonschema import validators
 
-from ..findings import Severity, Violation, register
+from ..registry import ExchangeContext, Skip, check
+from ..findings import Severity, Violation
+from ..registry import register
 from ..session import Exchange
 
 PAGINATION = register(
@@ -134,15 +136,6 @@ UNKNOWN_METHOD = register(
     "An unknown method is answered -32601",
     rule="J8",
     level="MUST",
-)
-RESERVED_CODES = register(
-    "errors.reserved_codes",
-    "protocol.error_codes",
-    "medium",
-    "No undefined codes from the reserved -32020..-32099 range; no -32002/-32042 in 2026-07-28",
-    rule="J10",
-    level="MUST NOT",
-    revisions="2026-07-28",
 )
 CONCURRENCY = register(
     "concurrency.burst",
@@ -343,6 +336,22 @@ def check_completion(ex: Exchange) -> Iterator[Violation]:
         yield Violation(f"completion/complete returned {len(values)} values (max 100)", ex.evidence(), path="/result/completion/values", key="max")
     if not all(isinstance(v, str) for v in values):
         yield Violation("completion/complete values are not all strings", ex.evidence(), path="/result/completion/values", key="types")
+
+
+@check(
+    "errors.reserved_codes",
+    category="protocol.error_codes",
+    severity="medium",
+    title="No undefined codes from the reserved -32020..-32099 range; no -32002/-32042 in 2026-07-28",
+    scope="exchange",
+    rule="J10",
+    level="MUST NOT",
+    revisions="2026-07-28",
+)
+def reserved_codes(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if not ctx.stateless or ctx.deliberate or ex.response is None:
+        raise Skip("judged on answers to ordinary requests in the stateless era")
+    return check_reserved_code(ex)
 
 
 def check_reserved_code(ex: Exchange) -> Iterator[Violation]:

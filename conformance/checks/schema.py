@@ -4,42 +4,34 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..findings import Severity, Violation, register
+from ..findings import Severity, Violation
+from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
 from ..session import Exchange
 from ..wirelog import WireEntry
 
-RESULT_SCHEMA = register(
-    "schema.results",
-    "protocol.schema",
-    "high",
-    "Results match the schema of their method in the negotiated revision",
-    rule="J14/CA1/L1/T12",
-    level="MUST",
-    description="Validated with mcpcheck's pydantic models of each revision (strict types, required fields).",
-)
-NOTIFICATION_SCHEMA = register(
-    "schema.notifications",
-    "protocol.schema",
-    "medium",
-    "Server notifications and requests match their schema",
-    rule="J1",
-    level="MUST",
-)
-META_KEYS = register(
-    "schema.meta_keys",
-    "protocol.schema",
-    "low",
-    "_meta keys follow the reverse-DNS naming rule",
-    rule="J13",
-    level="MUST",
-    revisions="2025-06-18..",
-)
 
 
 def _validate():
     from ..protocol import validate
 
     return validate
+
+
+@check(
+    "schema.results",
+    category="protocol.schema",
+    severity="high",
+    title="Results match the schema of their method in the negotiated revision",
+    scope="exchange",
+    rule="J14/CA1/L1/T12",
+    level="MUST",
+    description="Validated with mcpcheck's pydantic models of each revision (strict types, required fields).",
+)
+def results(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if ctx.deliberate or ex.response is None:
+        raise Skip("no answer to an ordinary request")
+    yield from check_result(ex, ctx.revision or "")
+    yield from check_error_object(ex, ctx.revision or "")
 
 
 def check_result(ex: Exchange, revision: str) -> Iterator[Violation]:
@@ -64,6 +56,19 @@ def check_error_object(ex: Exchange, revision: str) -> Iterator[Violation]:
         yield Violation(f"{ex.method}: error object: {problem.message}", ex.evidence(), path="/error" + problem.path, key=f"err{problem.path}")
 
 
+@check(
+    "schema.notifications",
+    category="protocol.schema",
+    severity="medium",
+    title="Server notifications and requests match their schema",
+    scope="log",
+    rule="J1",
+    level="MUST",
+)
+def notifications(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
+    return check_incoming(log.incoming, ctx.revision or "")
+
+
 def check_incoming(entries: list[WireEntry], revision: str) -> Iterator[Violation]:
     v = _validate()
     for e in entries:
@@ -72,6 +77,22 @@ def check_incoming(entries: list[WireEntry], revision: str) -> Iterator[Violatio
             continue
         for problem in v.validate_message(msg, revision):
             yield Violation(f"{msg.get('method')}: {problem.message}", [e], path=problem.path, key=f"{msg.get('method')}{problem.path}")
+
+
+@check(
+    "schema.meta_keys",
+    category="protocol.schema",
+    severity="low",
+    title="_meta keys follow the reverse-DNS naming rule",
+    scope="exchange",
+    rule="J13",
+    level="MUST",
+    revisions="2025-06-18..",
+)
+def meta_keys(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if ctx.deliberate or ex.response is None:
+        raise Skip("no answer to an ordinary request")
+    return check_meta_keys(ex)
 
 
 def check_meta_keys(ex: Exchange) -> Iterator[Violation]:

@@ -9,7 +9,8 @@ from typing import Any, Iterator
 
 from jsonschema import validators
 
-from ..findings import Severity, Violation, register
+from ..findings import Severity, Violation
+from ..registry import register
 from ..session import Exchange
 from .listing import default_dialect
 

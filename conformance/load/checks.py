@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from ..findings import Severity, Violation, register
+from ..findings import Severity, Violation
+from ..registry import register
 from .config import LoadConfig
 
 MIXUP = register(

@@ -17,7 +17,8 @@ import time
 from typing import Any, Sequence
 
 from ..config import ConfigError, Target
-from ..findings import REGISTRY, Severity
+from ..findings import Severity
+from ..registry import REGISTRY
 from .config import PATTERNS, LoadConfig, load_config_file, parse_load_config
 
 

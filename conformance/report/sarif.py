@@ -27,7 +27,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ..findings import REGISTRY, Finding, Severity
+from ..findings import Finding, Severity
+from ..registry import REGISTRY
 from .json_report import visible
 from .model import RunReport
 

@@ -30,6 +30,7 @@ class Transport(ABC):
         self.wirelog = wirelog if wirelog is not None else WireLog()
         self.incoming: asyncio.Queue[WireEntry | None] = asyncio.Queue()
         self.closed_reason: str | None = None
+        self.closing = False  # close() has begun: whatever ends the transport now is mcpcheck's doing
         # Set by the session once the era is known; HTTP transports derive headers from them.
         self.protocol_version: str | None = None
         self.stateless: bool = False
@@ -56,6 +57,8 @@ class Transport(ABC):
         return self.kind
 
     def _gone(self, reason: str) -> None:
+        if self.closing and not reason.startswith("closed by mcpcheck"):
+            reason = f"closed by mcpcheck ({reason})"
         if self.closed_reason is None:
             self.closed_reason = reason
             self.wirelog.record("in", "event", reason, note="transport closed")

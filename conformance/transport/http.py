@@ -326,6 +326,7 @@ class StreamableHttpTransport(Transport):
             self._get_task = asyncio.create_task(self._listen())
 
     async def close(self) -> None:
+        self.closing = True
         client = self._client
         if client is None:
             self._gone(self.closed_reason or "closed by mcpcheck (never started)")

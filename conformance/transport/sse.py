@@ -165,6 +165,7 @@ class LegacySseTransport(Transport):
         self._gone(reason)
 
     async def close(self) -> None:
+        self.closing = True
         for task in list(self._tasks):
             task.cancel()
         if self._reader is not None:

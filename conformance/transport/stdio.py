@@ -142,6 +142,7 @@ class StdioTransport(Transport):
         return entry
 
     async def close(self, grace: float = 2.0) -> None:
+        self.closing = True
         proc = self.proc
         if proc is None:
             return

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..campaigns.context import CampaignContext
 from ..config import Target
-from ..findings import CATEGORIES, Violation, register
+from ..findings import CATEGORIES, Violation
+from ..registry import register
 from ..report.model import TargetResult
 from .engine import WorkflowError, WorkflowResult, run_workflow_async
 from .model import Workflow, load_workflow_file
