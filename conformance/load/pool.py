@@ -19,17 +19,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hseed
 from hypothesis.errors import Unsatisfiable
 
+from mcpcheck.strategies import plan_valid
+
 from ..safety import may_call
 from ..config import Safety
-
-
-def plan_valid(schema: Any, revision: str | None):
-    """strategies.plan_valid (the package's public name), falling back to its module."""
-    try:
-        from mcpcheck.strategies import plan_valid as pv  # type: ignore[attr-defined]
-    except ImportError:
-        from mcpcheck.strategies.inputs import plan_valid as pv
-    return pv(schema, revision=revision)
 
 
 @dataclass
@@ -152,7 +145,7 @@ def build_pool(
         out_schema = tool.get("outputSchema") if isinstance(tool.get("outputSchema"), dict) else None
         entry = ToolEntry(name=name, weight=weight, schema=schema, output_schema=out_schema)
         try:
-            plan = plan_valid(schema, revision)
+            plan = plan_valid(schema, revision=revision)
             entry.engine = plan.engine
             values = draw(plan.strategy, size, seed)
         except Exception as exc:  # a tool we cannot generate for is reported, never silently dropped

@@ -18,7 +18,6 @@ import asyncio
 import datetime as _dt
 import json
 import os
-import statistics
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -369,9 +368,3 @@ async def monitor_async(targets: list[Target], cfg: MonitorConfig | dict | None 
 def monitor(targets: list[Target], cfg: MonitorConfig | dict | None = None, **kw: Any) -> MonitorResult:
     """Synchronous entry point (the CLI)."""
     return asyncio.run(monitor_async(targets, cfg, **kw))
-
-
-def latency_summary(values: list[float]) -> dict[str, float] | None:
-    if not values:
-        return None
-    return {"mean_ms": round(statistics.fmean(values), 3), "max_ms": max(values)}

@@ -12,14 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def sdk_available() -> bool:
-    try:
-        from mcp_types import methods  # noqa: F401
-    except Exception:
-        return False
-    return True
-
-
 def sdk_result_problems(method: str, revision: str, result: Any) -> list[str] | None:
     """Problems the SDK finds in `result`: [] when it accepts it, a list of "loc: message"
     strings when it rejects it, None when mcp_types is missing or does not know

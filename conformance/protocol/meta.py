@@ -24,7 +24,6 @@ from .violations import Violation, pointer
 
 _LABEL = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?")
-RESERVED_SECOND_LABELS = frozenset({"modelcontextprotocol", "mcp"})
 
 
 def split_key(key: str) -> tuple[str | None, str]:
@@ -58,14 +57,6 @@ def key_problem(key: str, *, require_prefix: bool = False) -> str | None:
             "contains only letters, digits, '-', '_' and '.'"
         )
     return None
-
-
-def is_reserved_prefix(key: str) -> bool:
-    prefix, _ = split_key(key)
-    if not prefix:
-        return False
-    labels = prefix.split(".")
-    return len(labels) >= 2 and labels[1] in RESERVED_SECOND_LABELS
 
 
 def meta_key_violations(meta: Any, revision: str | None = None) -> list[Violation]:

@@ -47,10 +47,6 @@ def normalize(revision: object) -> str | None:
     return revision if revision in REVISIONS else None
 
 
-def is_known(revision: object) -> bool:
-    return normalize(revision) is not None
-
-
 def is_stateless(revision: object) -> bool:
     return normalize(revision) in STATELESS_REVISIONS
 
