@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run: conformance, fuzz, stateful, security, replay (repeatable; default: conformance)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
     what.add_argument("--skip-check", action="append", default=[], metavar="ID", help="skip checks with this id or id prefix (repeatable)")
+    what.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import this module of user-written checks (repeatable; also `plugins` in the config and the mcpcheck.checks entry points; docs/plugins.md)")
     what.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision (" + ", ".join(_known_versions()) + "; default: detect every era the server speaks)")
     what.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="seconds allowed per request (default: the target's, else 10)")
     what.add_argument("--seed", type=int, metavar="N", help="random seed for generated inputs (fuzz, stateful)")
@@ -136,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     lc = sub.add_parser("list-checks", help="list every registered check", description="List every registered check: id, category, severity, spec rule, level, revisions.")
     lc.add_argument("--format", choices=["table", "json"], default="table")
     lc.add_argument("--campaign", action="append", default=[], metavar="NAME", help="only checks of this campaign (repeatable)")
+    lc.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="also load this module of user-written checks (repeatable)")
+    lc.add_argument("--config", metavar="PATH", help="config file whose `plugins` to load (default: ./mcpcheck.toml, then [tool.mcpcheck] in ./pyproject.toml)")
 
     sc = sub.add_parser("schema", help="print the JSON Schema of report.json", description="Print the canonical report JSON Schema (or the docs/report-schema.md document).")
     sc.add_argument("--format", choices=["json", "markdown"], default="json", help="json: the schema (default); markdown: the generated docs/report-schema.md")
@@ -383,25 +386,14 @@ def resolve_targets(args: argparse.Namespace, settings: Settings, command: list[
     return targets
 
 
-def load_checks() -> None:
-    """`runner.load_all_checks()`, then every other module of mcpcheck.campaigns and
-    mcpcheck.checks, so REGISTRY is complete even when a campaign imports a check module
-    lazily (http_rules). A module that fails to import registers nothing and is left out."""
-    import importlib
-    import pkgutil
-
-    from . import campaigns, checks
+def load_checks(plugins: list[str] | tuple[str, ...] = ()) -> None:
+    """Every built-in check (runner.load_all_checks), then the plugins: the mcpcheck.checks entry
+    points and `plugins` (modules). A plugin that fails is one line on stderr; the run goes on."""
+    from .plugins import load_plugins
     from .runner import load_all_checks
 
     load_all_checks()
-    for pkg in (campaigns, checks):
-        for mod in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
-            if mod.name in sys.modules:
-                continue
-            try:
-                importlib.import_module(mod.name)
-            except Exception:  # noqa: BLE001 - optional module (missing dependency, work in progress)
-                continue
+    load_plugins(plugins)
 
 
 def _check_patterns(patterns: list[str], what: str) -> None:
@@ -462,7 +454,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     settings, _source = load_settings(args.config)
     formats = parse_formats(args.format or settings.formats)
     names = _campaign_names(args.campaign)
-    load_checks()
+    load_checks([*settings.plugins, *args.plugin])
     only = _split_list(args.check) or settings.checks
     skip = list(settings.skip_checks) + _split_list(args.skip_check)
     if only:
@@ -559,13 +551,17 @@ def cmd_workflow(args: argparse.Namespace) -> int:
 
 
 def cmd_list_checks(args: argparse.Namespace) -> int:
-    load_checks()
+    settings, _source = load_settings(args.config)
+    load_checks([*settings.plugins, *args.plugin])
     wanted = _campaign_names(args.campaign) if args.campaign else None
     specs = sorted((s for s in REGISTRY.values() if wanted is None or s.campaign in wanted), key=lambda s: (s.campaign, s.id))
+    origin = {c.id: (c.origin, c.scope) for c in REGISTRY.checks()}
     if args.format == "json":
         rows = [
             {
                 "id": s.id,
+                "scope": origin[s.id][1],
+                "origin": origin[s.id][0],
                 "category": s.category,
                 "severity": s.severity.value,
                 "title": s.title,
@@ -579,8 +575,8 @@ def cmd_list_checks(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    header = ("ID", "CAMPAIGN", "CATEGORY", "SEVERITY", "RULE", "LEVEL", "REVISIONS", "TITLE")
-    rows_t = [(s.id, s.campaign, s.category, s.severity.value, s.rule or "-", s.level or "-", s.revisions, s.title) for s in specs]
+    header = ("ID", "CAMPAIGN", "SCOPE", "CATEGORY", "SEVERITY", "RULE", "LEVEL", "REVISIONS", "FROM", "TITLE")
+    rows_t = [(s.id, s.campaign, origin[s.id][1], s.category, s.severity.value, s.rule or "-", s.level or "-", s.revisions, origin[s.id][0], s.title) for s in specs]
     widths = [max(len(r[i]) for r in [header, *rows_t]) for i in range(len(header) - 1)]
     for r in [header, *rows_t]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])

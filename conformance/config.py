@@ -98,6 +98,7 @@ class Settings(BaseModel):
     seed: int | None = None
     checks: list[str] | None = Field(None, description="only run these check ids (prefixes allowed)")
     skip_checks: list[str] = Field(default_factory=list)
+    plugins: list[str] = Field(default_factory=list, description="modules of user-written checks to load (docs/plugins.md)")
     targets: dict[str, Target] = Field(default_factory=dict)
     gate: GateSettings = Field(default_factory=GateSettings, description="deployment-readiness gate (docs/gate.md)")
     baseline: str | None = Field(None, description="baseline (suppressions) file (default: ./mcpcheck-baseline.toml when present)")

@@ -39,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mcpcheck-config", default=None, metavar="PATH", help="mcpcheck.toml / pyproject.toml to read targets from")
     group.addoption("--mcpcheck-campaign", action="append", default=[], metavar="NAME", help="campaign(s) to run (default: conformance)")
     group.addoption("--mcpcheck-fail-on", default=None, metavar="SEVERITY", help="lowest severity that fails an item (default: config, else high)")
+    group.addoption("--mcpcheck-plugin", action="append", default=[], metavar="MODULE", help="also load this module of user-written checks (repeatable; docs/plugins.md)")
 
 
 def _targets(config: pytest.Config) -> tuple[list[Target], Settings]:
@@ -53,12 +54,11 @@ def _targets(config: pytest.Config) -> tuple[list[Target], Settings]:
 
 def per_tool_checks() -> frozenset[str]:
     """The checks judged per call of one tool, whose findings about a tool name it (Finding.tool):
-    every check of the fuzz campaign and the security campaign's active probes. They get one item
-    per (target, check, tool). The static listing checks (tool_poisoning, shadowing, ...) name
-    prompts and resources the same way and call nothing, so they stay one item per check."""
-    from .campaigns.security import ACTIVE
-
-    return frozenset({s.id for s in REGISTRY.values() if s.campaign == "fuzz"} | {s.id for s in ACTIVE})
+    every check of the fuzz campaign and the checks registered with `per_tool=True` (the security
+    campaign's active probes). They get one item per (target, check, tool). The static listing
+    checks (tool_poisoning, shadowing, ...) name prompts and resources the same way and call
+    nothing, so they stay one item per check."""
+    return frozenset(c.id for c in REGISTRY.checks() if c.per_tool or c.spec.campaign == "fuzz")
 
 
 def _list_tools(target: Target) -> list[dict[str, Any]]:
@@ -106,6 +106,7 @@ def _tools_to_call(items: list["McpcheckItem"]) -> list[str] | None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--mcpcheck"):
         return
+    from .plugins import load_plugins
     from .runner import load_all_checks
 
     load_all_checks()
@@ -113,6 +114,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         targets, settings = _targets(config)
     except ConfigError as exc:
         raise pytest.UsageError(f"mcpcheck: {exc}") from exc
+    load_plugins([*settings.plugins, *config.getoption("--mcpcheck-plugin")])
     if not targets:
         raise pytest.UsageError("mcpcheck: no targets (configure [tool.mcpcheck.targets] or pass --mcpcheck-target / --mcpcheck-url)")
     names = config.getoption("--mcpcheck-campaign") or ["conformance"]

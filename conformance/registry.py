@@ -178,7 +178,10 @@ class ToolCall:
     after: Exchange | None = None
     secrets: tuple[str, ...] = ()  # canaries planted in the server's environment
     alive: bool = True  # the server was still there after the call
-    stdout: list[WireEntry] = field(default_factory=list)  # non-JSON-RPC stdout lines during the call
+    closed_reason: str | None = None  # why the transport ended, when it did
+    stderr: str = ""  # the tail of the server's stderr (stdio), for crash findings
+    timeout: float | None = None  # the request timeout the call had
+    stdout: list[WireEntry] = field(default_factory=list)  # stdout lines between request and answer
 
     @property
     def name(self) -> str:
@@ -195,6 +198,7 @@ class Listing:
     templates: list[dict[str, Any]] = field(default_factory=list)
     pages: dict[str, list[Exchange]] = field(default_factory=dict)  # list method -> pages
     stop: dict[str, str] = field(default_factory=dict)  # list method -> why the walk stopped
+    instructions: str | None = None  # the server's `instructions` (initialize / server/discover)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -208,6 +212,7 @@ class Check:
     fn: Callable[..., Any]
     scope: str
     origin: str  # "mcpcheck" for built-ins, else the plugin that registered it
+    per_tool: bool = False  # judged per tool it calls (the pytest plugin's TARGET::CHECK[TOOL] items)
 
     @property
     def id(self) -> str:
@@ -286,11 +291,14 @@ def check(
     revisions: str = "all",
     campaign: str | None = None,
     description: str = "",
+    per_tool: bool = False,
 ) -> Callable[[Callable[..., Any]], Check]:
     """Register the decorated function as a check (see the module docstring for the scopes).
 
     campaign: which campaign runs it; defaults by scope (`tool_call` checks belong to fuzz,
     `run` checks must name theirs: "load" or "workflow"; the rest to "conformance").
+    per_tool: the check calls tools and names the tool in its findings, so the pytest plugin
+    gives it one item per tool (set it on `session` probes that call every tool).
     """
     if scope not in SCOPES:
         raise CheckDefinitionError(f"check {id!r}: unknown scope {scope!r} (one of {', '.join(SCOPES)})")
@@ -313,7 +321,7 @@ def check(
         need = 1 if scope == "session" else 2
         if n != need:
             raise CheckDefinitionError(f"check {id!r}: a {scope!r} check takes {need} argument(s), {fn.__name__} takes {n}")
-        return REGISTRY.add(Check(spec=spec, fn=fn, scope=scope, origin=REGISTRY.origin))
+        return REGISTRY.add(Check(spec=spec, fn=fn, scope=scope, origin=REGISTRY.origin, per_tool=per_tool))
 
     return deco
 

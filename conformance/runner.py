@@ -136,6 +136,7 @@ async def run_target(
                 status=run.status,
                 reason=run.reason,
                 count=run.count,
+                origin=REGISTRY.check(check_id).origin if check_id in REGISTRY else "mcpcheck",
             )
         )
     return TargetOutcome(result=result, findings=ctx.findings, checks=checks)

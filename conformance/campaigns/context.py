@@ -11,6 +11,7 @@ ran, passed, failed or were skipped (and why) for the report. A check that judge
 from __future__ import annotations
 
 import shlex
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Literal
 
@@ -35,8 +36,9 @@ from ..registry import (
     call_probe,
 )
 from ..session import Exchange, Session
+from ..transport.base import TransportError
 
-Status = Literal["passed", "failed", "skipped"]
+Status = Literal["passed", "failed", "skipped", "error"]
 
 
 @dataclass
@@ -89,6 +91,8 @@ class CampaignContext:
         if not self.wants(spec):
             return []
         run = self._run(spec)
+        if run.status == "error":
+            return []  # a check that raised once stays an error entry for this era
         if run.status == "skipped":
             run.status, run.reason = "passed", None
         run.count += 1
@@ -158,8 +162,9 @@ class CampaignContext:
             return
         self.errors.append(err)
         self.notes.append(f"check error: {err.check} (from {err.origin}) raised {err.error}; its verdicts are missing")
+        sys.stderr.write(f"mcpcheck: check {err.check!r} (from {err.origin}) raised {err.error}; reported as an error, the run goes on\n")
         key = (err.check, self.revision)
-        self.ledger[key] = CheckRun(err.check, "skipped", self.revision, reason=f"the check raised {err.error}")
+        self.ledger[key] = CheckRun(err.check, "error", self.revision, reason=f"the check raised {err.error}")
 
     def judge_exchange(self, ex: Exchange, session: Session | None = None) -> list[Finding]:
         """Every `exchange` check of the registry over one request/response pair."""
@@ -201,14 +206,17 @@ class CampaignContext:
             if not self.wants(c.spec):
                 continue
             vs = self._judge(c, ctx, call)
-            if vs is not None:
+            if vs == []:
+                self.record(c.spec, [])  # judged, and nothing wrong
+            elif vs:
                 found += [(c.spec, v) for v in vs]
         return found
 
-    def judge_listing(self, listing: Listing, session: Session | None = None) -> list[Finding]:
+    def judge_listing(self, listing: Listing, session: Session | None = None, campaign: str | None = None) -> list[Finding]:
+        """Every `listing` check (of `campaign` when given) over what one session listed."""
         ctx = self._base(ListingContext, session)
         out: list[Finding] = []
-        for c in REGISTRY.for_scope("listing"):
+        for c in REGISTRY.for_scope("listing", campaign):
             if self.wants(c.spec):
                 out += self._record_judged(c.spec, self._judge(c, ctx, listing))
         return out
@@ -228,13 +236,30 @@ class CampaignContext:
         ctx.session = self.session
         return ctx
 
-    async def run_probes(self, campaign: str, state: Any = None, memo: dict[str, Any] | None = None) -> None:
-        """Every selected `session` check of `campaign`, in registration order, on the live session."""
+    async def run_probes(
+        self,
+        campaign: str,
+        state: Any = None,
+        memo: dict[str, Any] | None = None,
+        *,
+        after: Callable[[Check], Awaitable[None]] | None = None,
+    ) -> None:
+        """Every selected `session` check of `campaign`, in registration order, on the live session.
+
+        after: awaited after each check (the conformance campaign restarts a server that died
+        there); with it, a TransportError a check raised is left to `after` instead of ending
+        the campaign."""
         memo = memo if memo is not None else {}
         for c in REGISTRY.for_scope("session", campaign):
             if self.wants(c.spec):
                 self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
-                await self.run_probe(c, self.session_context(state, memo))
+                try:
+                    await self.run_probe(c, self.session_context(state, memo))
+                except TransportError:
+                    if after is None:
+                        raise
+                if after is not None:
+                    await after(c)
 
     async def run_probe(self, c: Check, probe_ctx: Any) -> list[Finding]:
         """One active `session` check; its violations are recorded."""

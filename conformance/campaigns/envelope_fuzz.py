@@ -34,7 +34,8 @@ from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
 from ..wirelog import WireEntry
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, record_with_entry
+from .engine import Failure, ToolRunner, record_with_entry
+from .fuzz import FuzzSettings
 from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
@@ -77,7 +78,7 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
         ctx.notes.append(f"envelope [{era}]: {runner.sent} malformed messages; answers seen: {counts or 'none'}")
 
 
-class _EnvelopeRunner(_Runner):
+class _EnvelopeRunner(ToolRunner):
     def __init__(self, *a: Any) -> None:
         super().__init__(*a)
         self.sent = 0
@@ -113,7 +114,7 @@ class _EnvelopeRunner(_Runner):
         if problem:
             ctx.notes.append(f"envelope: {kind}: {problem}")
 
-    def record_failure(self, fail: _Fail, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
+    def record_failure(self, fail: Failure, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
         """A shrunk failure becomes a Finding and (once per finding) an `envelope` corpus entry."""
         v = fail.violation
         if note:
@@ -131,7 +132,7 @@ class _EnvelopeRunner(_Runner):
     def one(self, msg: Any) -> None:
         if not self.session.alive:
             self.restart()
-        judged = self._await(send_and_judge(self.session, msg, self.ctx.target))
+        judged = self.run(send_and_judge(self.session, msg, self.ctx.target))
         self.sent += 1
         if judged.replies is not None:
             self._tally(msg.kind, judged.replies)
@@ -139,7 +140,7 @@ class _EnvelopeRunner(_Runner):
             if (v.severity or spec.severity) == Severity.info:
                 self.ctx.record(spec, [v])  # an observation (e.g. silence where an answer is optional)
                 continue
-            fail = _Fail(spec, v)
+            fail = Failure(spec, v)
             fail.message = msg  # type: ignore[attr-defined]  # the raw line, for the corpus entry
             raise fail
 

@@ -13,8 +13,6 @@ per call. Every call keeps its timeout; crashes and stray output are read with t
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import secrets as _secrets
@@ -22,18 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as _seed
-from hypothesis.errors import Flaky, Unsatisfiable
+from hypothesis.errors import Unsatisfiable
 
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
-from ..connect import detect, list_tools, open_session
-from ..corpus import CorpusEntry, save_entry
-from ..findings import Severity, Violation, run_check
+from ..connect import detect, list_tools
 from ..report.model import TargetResult
 from ..safety import may_call
-from ..session import Exchange, Session
+from ..session import Exchange
 from .context import CampaignContext
+from .engine import Failure, ToolRunner
+from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
 
 CANARY_ENV = "MCPCHECK_CANARY_SECRET"
@@ -91,42 +88,6 @@ def campaign_phases(*phases: Phase) -> list[Phase]:
     return [Phase.reuse, *phases] if os.environ.get("MCPCHECK_HYPOTHESIS_DB") else list(phases)
 
 
-@contextlib.contextmanager
-def shrink_budget(seconds: float):
-    """Bound Hypothesis' shrink phase. Loose schemas against a slow server can shrink for many
-    minutes; Hypothesis stops shrinking after `engine.MAX_SHRINKING_SECONDS` (300 s, read when a
-    shrink starts), which is the only bound it has, so it is lowered for the campaign's duration.
-    tests/test_strategies_pins.py fails if Hypothesis renames it."""
-    from hypothesis.internal.conjecture import engine
-
-    saved = engine.MAX_SHRINKING_SECONDS
-    engine.MAX_SHRINKING_SECONDS = seconds
-    try:
-        yield
-    finally:
-        engine.MAX_SHRINKING_SECONDS = saved
-
-
-def record_with_entry(ctx: CampaignContext, cfg: FuzzSettings, spec: Any, v: Violation, **entry: Any) -> None:
-    """Record a shrunk failure as a Finding and, the first time that finding is recorded (and
-    cfg.write_corpus), as a corpus/ entry: `entry` gives tool, arguments, mode and any other
-    CorpusEntry field; target, check, revision, detail, seed and evidence come from here.
-    The one corpus writer of the fuzz, stateful and envelope campaigns."""
-    if ctx.record(spec, [v]) and cfg.write_corpus:
-        save_entry(
-            CorpusEntry(
-                target=ctx.target.name,
-                check=spec.id,
-                revision=ctx.revision,
-                detail=v.detail,
-                seed=cfg.seed,
-                evidence=[e.to_dict(500) for e in v.evidence][:4],
-                **entry,
-            ),
-            cfg.corpus_dir,
-        )
-
-
 @dataclass
 class ToolReport:
     """Per tool: what was generated and which schema constraints the server enforces."""
@@ -137,17 +98,6 @@ class ToolReport:
     calls: int = 0
     skipped: str | None = None
     enforced: dict[str, bool] = field(default_factory=dict)  # constraint -> rejected when violated
-
-
-class _Fail(AssertionError):
-    def __init__(self, spec, violation: Violation, oracle: dict[str, Any] | None = None) -> None:
-        super().__init__(violation.detail)
-        self.spec, self.violation = spec, violation
-        self.oracle = oracle  # what replay needs beyond the arguments (CorpusEntry.oracle)
-
-
-def _checks_for(mode: str) -> list:
-    return [TC.VALID_ACCEPTED] if mode == "valid" else [TC.INVALID_REJECTED]
 
 
 async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
@@ -163,7 +113,7 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
         result.eras = probe.eras()
     era = probe.eras()[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
-    runner = _Runner(ctx, session, env, [secret], run)
+    runner = FuzzRunner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
     try:
         listed = run(list_tools(session))
@@ -186,12 +136,13 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
             ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(read_only)} tools)")
             runner.read_only(read_only, cfg, {r.tool: r for r in reports})
         else:
-            ctx.skip(TC.READ_ONLY, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
+            ctx.skip(TC.read_only, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
     finally:
         run(runner.session.close())
-        if ctx.target.transport == "stdio" and not any(f.check == TC.FUZZ_STDOUT.id for f in ctx.findings):
-            # stdout junk outside any call (banners, late prints); per-call junk was judged and shrunk already
-            ctx.check(TC.FUZZ_STDOUT, J.check_stdout_lines, [e for s in runner.sessions for e in s.wirelog.entries])
+        if ctx.target.transport == "stdio" and ctx.wants(TC.stdout_clean) and not any(f.check == TC.stdout_clean.id for f in ctx.findings):
+            # stdout junk outside any call (banners, late prints), judged over the whole log with
+            # the same rule; per-call junk was judged (and shrunk) per call already
+            ctx.record(TC.stdout_clean, list(J.check_stdout_lines([e for s in runner.sessions for e in s.wirelog.entries])))
     result.tools = sorted({r.tool for r in reports} | set(result.tools))
     ctx.fuzz_reports = reports  # type: ignore[attr-defined]
     for rep in reports:
@@ -212,109 +163,9 @@ def _is_idempotent(tool: dict) -> bool:
     return ann.get("idempotentHint") is True or _is_read_only(tool)
 
 
-class _Runner:
-    """Drives Hypothesis on the thread that owns the session's event loop (own_loop.py):
-    `self._await(coro)` runs the loop until the coroutine is done."""
-
-    def __init__(self, ctx: CampaignContext, session: Session, env: dict[str, str], secrets: list[str], run: Await) -> None:
-        self.ctx, self.session, self.env, self.secrets = ctx, session, env, secrets
-        self._await = run
-        self.sessions = [session]
-
-    def call(self, name: str, args: Any) -> Exchange:
-        if not self.session.alive:
-            self.restart()
-        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
-
-    def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
-        """Send a tools/call and return at once; `self._await(task)` collects the answer. One pass
-        of the loop writes the request to the server's stdin, so the server works on it while
-        the caller does something else (stdio only: other transports need the loop to send)."""
-        if not self.session.alive:
-            self.restart()
-        task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
-        self._await(asyncio.sleep(0))
-        return task
-
-    def cancel(self, ex: Exchange) -> None:
-        """Tell the server to stop working on a request we gave up on (notifications/cancelled)."""
-        rid = ex.request.get("id") if isinstance(ex.request, dict) else None
-        if rid is not None and self.session.alive:
-            self._await(self.session.notify("notifications/cancelled", {"requestId": rid, "reason": "mcpcheck: timed out"}))
-
-    def restart(self) -> None:
-        async def go() -> Session:
-            await self.session.close()
-            return await open_session(self.ctx.target, self.ctx.revision or "", extra_env=self.env)
-
-        self.session = self._await(go())
-        self.sessions.append(self.session)
-        self.ctx.session = self.session
-
-    def judge(self, ex: Exchange, name: str, args: Any, extra: Callable[[Exchange], list[tuple[Any, list[Violation]]]]) -> None:
-        """Raise _Fail for the first violation so Hypothesis shrinks towards it."""
-        if ex.transport_error is not None or not self.session.alive:
-            stderr = self.session.wirelog.stderr_text(1200).strip()
-            detail = f"tools/call {name!r} killed the server: {self.session.transport.closed_reason or ex.transport_error}"
-            if stderr:
-                detail += f"\nlast stderr:\n{stderr}"
-            raise _Fail(TC.FUZZ_NO_CRASH, Violation(detail, ex.evidence(), tool=name, input=args, key=f"{name}/crash"))
-        if ex.timed_out:
-            self.cancel(ex)
-            if ex.progress_capped:  # working, not hung: an observation, not shrunk
-                self.ctx.record(TC.FUZZ_NO_HANG, [Violation(
-                    f"tools/call {name!r} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
-                    f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (not a hang)",
-                    ex.evidence(), tool=name, input=args, severity=Severity.info, key=f"{name}/long-running")])
-                return
-            raise _Fail(TC.FUZZ_NO_HANG, Violation(f"tools/call {name!r} got no answer within {self.ctx.target.timeout:g}s", ex.evidence(), tool=name, input=args, key=f"{name}/hang"))
-        self._judge_stdout(ex, name, args)
-        for spec, violations in extra(ex):
-            for v in violations:
-                if v.severity is not None and v.severity.value == "info":
-                    self.ctx.record(spec, [v])  # an observation: record, don't shrink
-                    continue
-                raise _Fail(spec, v)
-        for v in run_check(TC.check_no_leak, ex, name, args, self.secrets):
-            raise _Fail(TC.NO_LEAK, v)  # shrunk like any other failure
-        self.ctx.passed(TC.NO_LEAK)
-
-    def _judge_stdout(self, ex: Exchange, name: str, args: Any) -> None:
-        """S1 per call: a non-protocol stdout line between the request and its answer is this call's."""
-        if self.ctx.target.transport != "stdio" or ex.request_entry is None:
-            return
-        log = self.session.wirelog
-        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
-        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
-        for v in run_check(J.check_stdout_lines, lines):
-            raise _Fail(TC.FUZZ_STDOUT, Violation(f"tools/call {name!r} polluted stdout: {v.detail}", [ex.request_entry, *v.evidence], tool=name, input=args, key=f"{name}/stdout"))
-
-    def record_failure(self, fail: _Fail, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
-        """A shrunk failure becomes a Finding and (once per finding) a corpus/ entry."""
-        v = fail.violation
-        if note:
-            v.detail += note
-        if v.tool:
-            record_with_entry(self.ctx, cfg, fail.spec, v, tool=v.tool, arguments=v.input, mode=mode, constraint=constraint, oracle=fail.oracle)
-        else:
-            self.ctx.record(fail.spec, [v])
-
-    def run_property(self, prop: Callable[[], None], mode: str, cfg: FuzzSettings, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
-        """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
-        try:
-            with shrink_budget(cfg.shrink_seconds):
-                prop()
-        except _Fail as fail:
-            self.record_failure(fail, mode, cfg, constraint_of())
-        except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
-            inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
-            if inner:
-                self.record_failure(inner[0], mode, cfg, constraint_of(), note=" (flaky: did not reproduce on every replay)")
-            else:
-                return f"{mode}: flaky ({exc})"
-        except Unsatisfiable as exc:
-            return f"{mode}: could not generate inputs ({exc})"
-        return None
+class FuzzRunner(ToolRunner):
+    """The fuzz campaign's properties per tool: valid and invalid inputs (with the constraint
+    sweep first), idempotency and read-only probes."""
 
     def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
         from mcpcheck import strategies
@@ -333,26 +184,20 @@ class _Runner:
             self.ctx.notes.append(f"fuzz: {name}: cannot generate {mode} inputs: {exc}")
             rep.note = (rep.note + "; " if rep.note else "") + f"no {mode} inputs: {exc}"
             return
-        out_schema = tool.get("outputSchema")
         last: dict[str, Any] = {}
-
-        def extra(ex: Exchange, args: Any, case: Any) -> list:
-            if mode == "valid":
-                return [
-                    (TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, ex, name, args)),
-                    (TC.OUTPUT_CONFORMS, run_check(TC.check_structured_output, ex, name, out_schema, rev, args)),
-                ]
-            rejected = not ex.ok or (isinstance(ex.result, dict) and ex.result.get("isError") is True)
-            key = case.constraint
-            rep.enforced[key] = rep.enforced.get(key, True) and rejected
-            if key in unenforced:
-                return []  # the sweep already reported it with its smallest input; look for other failures
-            return [(TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, name, args, case.constraint, case.path, getattr(case, "soft", False)))]
-
         unenforced: set[str] = set()
 
         def judge(ex: Exchange, args: Any, case: Any) -> None:
-            self.judge(ex, name, args, lambda e: extra(e, args, case))
+            if mode == "valid":
+                self.judge(self.tool_call(tool, args, ex, "valid"))
+                return
+            if ex.answered:
+                rejected = not ex.ok or (isinstance(ex.result, dict) and ex.result.get("isError") is True)
+                rep.enforced[case.constraint] = rep.enforced.get(case.constraint, True) and rejected
+            call = self.tool_call(tool, args, ex, "invalid", constraint=case.constraint, where=case.path, soft=bool(getattr(case, "soft", False)))
+            # a constraint the sweep already reported (with its smallest input) is not reported
+            # again: the search looks for other failures
+            self.judge(call, skip=lambda spec, v: spec.id == TC.invalid_input_rejected.id and case.constraint in unenforced)
 
         pipe = _Pipeline(self, name, judge, enabled=_can_pipeline(cfg, self.ctx.target.transport))
 
@@ -381,15 +226,11 @@ class _Runner:
             rep.calls += 1
             try:
                 judge(ex, args, case)
-            except _Fail:
+            except Failure:
                 pipe.reproduced = True
                 raise
 
-        property_ = self._keyed(property_, name, mode, cfg)
-        for spec in (*_checks_for(mode), TC.FUZZ_NO_CRASH, TC.FUZZ_NO_HANG):
-            self.ctx.passed(spec)
-        if mode == "valid":
-            self.ctx.passed(TC.OUTPUT_CONFORMS) if isinstance(out_schema, dict) else self.ctx.skip(TC.OUTPUT_CONFORMS, "no tool has an outputSchema")
+        property_ = self.keyed(property_, name, mode, cfg)
         if mode == "invalid":
             unenforced |= self.sweep_constraints(name, schema, cfg, judge, rep)
         problem = None
@@ -435,21 +276,13 @@ class _Runner:
             rep.calls += 1
             try:
                 judge(ex, case.value, case)
-            except _Fail as fail:
+            except Failure as fail:
                 self.record_failure(fail, "invalid", cfg, case.constraint)
-                if fail.spec is TC.INVALID_REJECTED:
+                if fail.spec.id == TC.invalid_input_rejected.id:
                     failed.add(case.constraint)
                 else:
                     break  # a crash or a hang: the search and its shrinking take it from here
         return failed
-
-    def _keyed(self, prop: Any, tool: str, what: str, cfg: FuzzSettings) -> Any:
-        """One Hypothesis identity per (target, tool, property): the properties of every tool are
-        built by the same function, so without this they share one example-database key (a
-        failure saved for one tool was replayed on another and deleted as passing) and, when
-        derandomized, one sequence of random choices. Then the --seed, if any."""
-        prop.hypothesis.inner_test._hypothesis_internal_add_digest = f"mcpcheck:{self.ctx.target.name}:{tool}:{what}".encode()
-        return _seed(cfg.seed)(prop) if cfg.seed is not None else prop
 
     MAX_OBSERVERS = 4
 
@@ -472,12 +305,12 @@ class _Runner:
             a, b = (self.call(t["name"], args) for _ in range(2))
             if not (a.answered and b.answered):
                 continue
-            if not run_check(TC.check_read_only, a, b, str(t["name"]), args, str(t["name"]), args):
+            if not list(TC.check_read_only(a, b, str(t["name"]), args, str(t["name"]), args)):
                 observers.append((str(t["name"]), args))
             else:
                 self.ctx.notes.append(f"fuzz: {t['name']} answers differently twice in a row (time or randomness): not used to observe read-only tools")
         if not observers:
-            self.ctx.skip(TC.READ_ONLY, "no read-only tool answers the same twice in a row: nothing to observe through")
+            self.ctx.skip(TC.read_only, "no read-only tool answers the same twice in a row: nothing to observe through")
         for tool in tools:
             name = str(tool["name"])
             mine = [o for o in observers if o[0] != name][: self.MAX_OBSERVERS]
@@ -487,11 +320,13 @@ class _Runner:
                 plan = strategies.plan_valid(_schema(tool), revision=self.ctx.revision)
             except Exception:
                 continue
-            problem = self.run_property(self._read_only_property(name, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
+            problem = self.run_property(self._read_only_property(tool, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
             if problem:
                 self.ctx.notes.append(f"fuzz: {name}: read-only probe stopped: {problem}")
 
-    def _read_only_property(self, name: str, strategy: Any, observers: list[tuple[str, Any]], cfg: FuzzSettings, rep: ToolReport | None) -> Callable[[], None]:
+    def _read_only_property(self, tool: dict[str, Any], strategy: Any, observers: list[tuple[str, Any]], cfg: FuzzSettings, rep: ToolReport | None) -> Callable[[], None]:
+        name = str(tool["name"])
+
         @_probe_settings(cfg)
         @given(strategy)
         def unchanged(args: Any) -> None:
@@ -505,11 +340,10 @@ class _Runner:
                     rep.calls += 3
                 if any(e.transport_error is not None or e.timed_out for e in (before, ex, after)):
                     return  # judged by the crash / hang properties, not here
-                for v in run_check(TC.check_read_only, before, after, name, args, observer, o_args):
-                    raise _Fail(TC.READ_ONLY, v, oracle={"observer": observer, "observer_arguments": o_args})
-            self.ctx.passed(TC.READ_ONLY)
+                call = self.tool_call(tool, args, ex, "observed", observer=observer, observer_arguments=o_args, before=before, after=after)
+                self.judge(call, oracle={"observer": observer, "observer_arguments": o_args})
 
-        return self._keyed(unchanged, name, "read-only", cfg)
+        return self.keyed(unchanged, name, "read-only", cfg)
 
     def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
         from mcpcheck import strategies
@@ -532,11 +366,9 @@ class _Runner:
             for ex in (a, b):
                 if ex.transport_error is not None or ex.timed_out:
                     return  # judged by the crash / hang properties, not here
-            for v in run_check(TC.check_idempotent, a, b, name, args):
-                raise _Fail(TC.IDEMPOTENT, v)  # shrink to the smallest arguments that show it
-            self.ctx.passed(TC.IDEMPOTENT)
+            self.judge(self.tool_call(tool, args, b, "repeat", first=a))  # shrinks to the smallest arguments
 
-        twice = self._keyed(twice, name, "idempotency", cfg)
+        twice = self.keyed(twice, name, "idempotency", cfg)
         try:
             problem = self.run_property(twice, "valid", cfg)
         except Exception as exc:  # pragma: no cover - generation trouble only
@@ -573,13 +405,13 @@ class _Pipeline:
     search's failure is recorded unshrunk, with a note.
     """
 
-    def __init__(self, runner: "_Runner", tool: str, judge: Callable[[Exchange, Any, Any], None], *, enabled: bool) -> None:
+    def __init__(self, runner: "FuzzRunner", tool: str, judge: Callable[[Exchange, Any, Any], None], *, enabled: bool) -> None:
         self.runner, self.tool, self.judge = runner, tool, judge
         self.enabled = enabled  # False: no search stage, the property runs sequentially at once
         self.searching = True
         self.calls = 0
         self.pending: tuple[Any, Any, Any] | None = None  # (task, args, case)
-        self.failure: tuple[_Fail, Any, Any] | None = None
+        self.failure: tuple[Failure, Any, Any] | None = None
         self.passed: set[str] = set()
         self.reproduced = False  # stage 2 failed too (and Hypothesis shrank it)
 
@@ -596,11 +428,11 @@ class _Pipeline:
             return
         task, args, case = self.pending
         self.pending = None
-        ex = self.runner._await(task)
+        ex = self.runner.run(task)
         self.calls += 1
         try:
             self.judge(ex, args, case)
-        except _Fail as fail:
+        except Failure as fail:
             self.failure = (fail, args, case)
             return
         self.passed.add(_input_key(args))

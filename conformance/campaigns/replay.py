@@ -13,12 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..checks import jsonrpc as J
 from ..checks import tools as TC
 from ..connect import detect, open_session
 from ..corpus import CorpusEntry, load_entries
-from ..findings import CheckSpec, Severity, Violation, run_check
-from ..registry import REGISTRY
+from ..findings import CheckSpec, Severity, Violation
+from ..registry import REGISTRY, ToolCall
 from ..report.model import TargetResult
 from .context import CampaignContext
 
@@ -106,44 +105,54 @@ def _verdict(ctx: CampaignContext, path: Path, pairs: list[tuple[CheckSpec, list
 
 async def replay_call(ctx: CampaignContext, name: str, entry: CorpusEntry, tools: dict) -> list[tuple[CheckSpec, list[Violation]]]:
     """Call the entry's tool with its stored arguments once (twice for fuzz.idempotent) and judge
-    the answer with every per-call check the fuzz campaign applies, each under its own check.
+    the answer with every `tool_call` check of the registry, each under its own check.
     A fuzz.read_only entry also calls its observer (read-only tool) before and after."""
     oracle = entry.oracle or {}
-    if entry.check == TC.READ_ONLY.id and isinstance(oracle.get("observer"), str):
+    if entry.check == TC.read_only.id and isinstance(oracle.get("observer"), str):
         observer, o_args = oracle["observer"], oracle.get("observer_arguments")
         before = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
-        pairs = await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode)
+        ex = await ctx.s.request("tools/call", {"name": entry.tool, "arguments": entry.arguments})
+        found = ctx.judge_call(_tool_call(ctx, tools, entry.tool, entry.arguments, ex, "valid"))
         after = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
-        return [*pairs, (TC.READ_ONLY, run_check(TC.check_read_only, before, after, entry.tool, entry.arguments, observer, o_args))]
-    return await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode, constraint=entry.constraint, twice=entry.check == TC.IDEMPOTENT.id)
+        if before.answered and after.answered:
+            found += ctx.judge_call(_tool_call(ctx, tools, entry.tool, entry.arguments, ex, "observed", observer=observer, observer_arguments=o_args, before=before, after=after))
+        return _grouped(found)
+    return await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode, constraint=entry.constraint, twice=entry.check == TC.idempotent.id)
+
+
+def _tool_call(ctx: CampaignContext, tools: dict, tool: str, args: Any, ex: Any, kind: str, **extra: Any) -> ToolCall:
+    s = ctx.s
+    lines = []
+    if ctx.target.transport == "stdio" and ex.request_entry is not None:
+        log = s.wirelog
+        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
+        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
+    return ToolCall(
+        tool=tools.get(tool) or {"name": tool}, arguments=args, exchange=ex, kind=kind, elapsed=ex.elapsed,
+        alive=s.alive, closed_reason=s.transport.closed_reason, stderr=s.wirelog.stderr_text(1200) if not s.alive else "",
+        timeout=ctx.target.timeout, stdout=lines, **extra,
+    )
+
+
+def _grouped(found: list[tuple[CheckSpec, Violation]]) -> list[tuple[CheckSpec, list[Violation]]]:
+    out: dict[str, tuple[CheckSpec, list[Violation]]] = {}
+    for spec, v in found:
+        out.setdefault(spec.id, (spec, []))[1].append(v)
+    return list(out.values())
 
 
 async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tools: dict, *, mode: str = "valid", constraint: str | None = None, twice: bool = False) -> list[tuple[CheckSpec, list[Violation]]]:
-    """One tools/call on ctx.s, judged like the fuzz campaign judges a call of that mode: no
-    crash, no hang, invalid rejected / valid accepted and conforming output, clean stdout, no
-    leak (and idempotency when `twice`). Also the judge of each call step of a stateful replay."""
+    """One tools/call on ctx.s, judged by every `tool_call` check of the registry as a call of
+    that mode (and for idempotency when `twice`). Also the judge of each call step of a
+    stateful replay. `name` (the corpus file) prefixes crash and hang details."""
     ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
-    if ex.transport_error or not ctx.s.alive:
-        why = ctx.s.transport.closed_reason or ex.transport_error
-        return [(TC.FUZZ_NO_CRASH, [Violation(f"replaying {name} killed the server: {why}", ex.evidence(), tool=tool, input=args, key=f"{tool}/crash")])]
-    if ex.timed_out:
-        return [(TC.FUZZ_NO_HANG, [Violation(f"replaying {name}: no answer within {ctx.target.timeout:g}s", ex.evidence(), tool=tool, input=args, key=f"{tool}/hang")])]
-    pairs: list[tuple[CheckSpec, list[Violation]]] = []
-    if mode == "invalid":
-        pairs.append((TC.INVALID_REJECTED, run_check(TC.check_invalid_rejected, ex, tool, args, constraint or "?", "", False)))
-    else:
-        out = (tools.get(tool) or {}).get("outputSchema")
-        pairs.append((TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, ex, tool, args)))
-        pairs.append((TC.OUTPUT_CONFORMS, run_check(TC.check_structured_output, ex, tool, out, ctx.revision, args)))
-    if ctx.target.transport == "stdio" and ex.request_entry is not None:
-        log = ctx.s.wirelog
-        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
-        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
-        junk = run_check(J.check_stdout_lines, lines)
-        pairs.append((TC.FUZZ_STDOUT, [Violation(f"tools/call {tool!r} polluted stdout: {v.detail}", [ex.request_entry, *v.evidence], tool=tool, input=args, key=f"{tool}/stdout") for v in junk]))
-    pairs.append((TC.NO_LEAK, run_check(TC.check_no_leak, ex, tool, args, [])))
-    if twice:
+    kind = "invalid" if mode == "invalid" else "valid"
+    found = ctx.judge_call(_tool_call(ctx, tools, tool, args, ex, kind, constraint=constraint if mode == "invalid" else None))
+    if twice and ex.answered and ctx.s.alive:
         again = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
         if again.answered:
-            pairs.append((TC.IDEMPOTENT, run_check(TC.check_idempotent, ex, again, tool, args)))
-    return pairs
+            found += ctx.judge_call(_tool_call(ctx, tools, tool, args, again, "repeat", first=ex))
+    for spec, v in found:
+        if spec.id in (TC.no_crash.id, TC.no_hang.id):
+            v.detail = f"replaying {name}: {v.detail}"
+    return _grouped(found)

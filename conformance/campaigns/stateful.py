@@ -28,7 +28,8 @@ from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, randomness, record_with_entry, shrink_budget
+from .engine import Failure, ToolRunner, record_with_entry, shrink_budget
+from .fuzz import FuzzSettings, randomness
 from .own_loop import Await, run_on_own_loop
 
 LISTING_STABLE = register(
@@ -123,7 +124,7 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
 
     probe, session = run(detect(ctx.target))
     ctx.revision, ctx.session = probe.eras()[0], session
-    runner = _Runner(ctx, session, {}, [], run)
+    runner = ToolRunner(ctx, session, {}, [], run)
     try:
         listed = run(list_tools(session))
         callable_tools = []
@@ -148,10 +149,12 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
         run(runner.session.close())
 
 
-def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
+def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
     names = [t["name"] for t, _ in tools]
     steps_log: list[dict[str, Any]] = []
     stateless = runner.session.stateless
+
+    by_name = {str(t.get("name")): t for t in listed if isinstance(t, dict)}
 
     class MCPSession(RuleBasedStateMachine):
         values = Bundle("values")
@@ -167,7 +170,7 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             name = names[i]
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
-            runner.judge(ex, name, args, lambda e: [(TC.VALID_ACCEPTED, run_check(TC.check_valid_accepted, e, name, args))])
+            runner.judge(runner.tool_call(by_name.get(name, {"name": name}), args, ex, "valid"))
             return harvest(ex.result) if ex.ok else []
 
         @rule(target=values, i=st.integers(0, len(tools) - 1), data=st.data())
@@ -199,24 +202,24 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         @rule(i=st.integers(0, max(0, len(resources) - 1)))
         def read_resource(self, i: int) -> None:
             steps_log.append({"read": resources[i]})
-            ex = runner._await(runner.session.request("resources/read", {"uri": resources[i]}))
+            ex = runner.run(runner.session.request("resources/read", {"uri": resources[i]}))
             if ex.timed_out:
-                raise _Fail(TC.FUZZ_NO_HANG, Violation(f"resources/read {resources[i]!r} got no answer", ex.evidence()))
+                raise Failure(TC.no_hang, Violation(f"resources/read {resources[i]!r} got no answer", ex.evidence()))
 
         @precondition(lambda self: not stateless)
         @rule()
         def ping(self) -> None:
             steps_log.append({"ping": True})
-            ex = runner._await(runner.session.request("ping"))
+            ex = runner.run(runner.session.request("ping"))
             if ex.timed_out:
-                raise _Fail(TC.FUZZ_NO_HANG, Violation("ping got no answer mid-sequence", ex.evidence()))
+                raise Failure(TC.no_hang, Violation("ping got no answer mid-sequence", ex.evidence()))
 
         @precondition(lambda self: ctx.target.transport == "stdio")
         @rule(i=st.integers(0, len(tools) - 1), data=st.data())
         def cancel_in_flight(self, i: int, data: st.DataObject) -> None:
             args = data.draw(tools[i][1], label=f"{names[i]} arguments")
             steps_log.append({"cancel": names[i], "arguments": args})
-            ex, after = runner._await(_call_and_cancel(runner.session, names[i], args))
+            ex, after = runner.run(_call_and_cancel(runner.session, names[i], args))
             v = cancel_ignored(ex, after, names[i], stateless, ctx.target.transport)
             if v is not None:
                 ctx.fail(CANCEL, v)
@@ -226,7 +229,7 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         @invariant()
         def alive(self) -> None:
             if not runner.session.alive:
-                raise _Fail(SEQUENCE_OK, Violation(f"the server died after {len(steps_log)} steps: {runner.session.transport.closed_reason}", runner.session.wirelog.entries[-4:], key="died"))
+                raise Failure(SEQUENCE_OK, Violation(f"the server died after {len(steps_log)} steps: {runner.session.transport.closed_reason}", runner.session.wirelog.entries[-4:], key="died"))
 
     ctx.passed(SEQUENCE_OK)
     ctx.passed(LISTING_STABLE)
@@ -235,12 +238,12 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
     try:
         with shrink_budget(cfg.shrink_seconds):  # every failing shrink step may cost a server restart
             _run_state_machine(MCPSession, cfg)
-    except _Fail as fail:
+    except Failure as fail:
         _record_sequence(ctx, cfg, fail, steps_log)
     except (Flaky, FlakyStrategyDefinition) as exc:
         # The server's answers feed the sequence (bundles, listings): when they change between
         # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
-        inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
+        inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, Failure)]
         if inner:
             inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
             _record_sequence(ctx, cfg, inner[0], steps_log)
@@ -263,14 +266,14 @@ def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
     )
 
 
-def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: _Fail, steps_log: list) -> None:
+def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: Failure, steps_log: list) -> None:
     v = fail.violation
     v.input = {"steps": list(steps_log)}
     record_with_entry(ctx, cfg, fail.spec, v, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful")
 
 
-def _sync_list(runner: _Runner) -> list[dict[str, Any]]:
-    return runner._await(list_tools(runner.session))
+def _sync_list(runner: ToolRunner) -> list[dict[str, Any]]:
+    return runner.run(list_tools(runner.session))
 
 
 CANCEL_GRACE = 0.25  # seconds after the cancel within which an answer may be a race
@@ -355,10 +358,10 @@ async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], l
         return [(LISTING_STABLE, [v] if v is not None else [])]
     if "read" in step:
         ex = await s.request("resources/read", {"uri": step["read"]})
-        return [(TC.FUZZ_NO_HANG, [Violation(f"resources/read {step['read']!r} got no answer", ex.evidence())] if ex.timed_out else [])]
+        return [(TC.no_hang, [Violation(f"resources/read {step['read']!r} got no answer", ex.evidence())] if ex.timed_out else [])]
     if "ping" in step:
         ex = await s.request("ping")
-        return [(TC.FUZZ_NO_HANG, [Violation("ping got no answer mid-sequence", ex.evidence())] if ex.timed_out else [])]
+        return [(TC.no_hang, [Violation("ping got no answer mid-sequence", ex.evidence())] if ex.timed_out else [])]
     if "cancel" in step:
         ex, after = await _call_and_cancel(s, step["cancel"], step.get("arguments"))
         v = cancel_ignored(ex, after, step["cancel"], s.stateless, ctx.target.transport)

@@ -1,4 +1,11 @@
-"""Per-call tool invariants used by the fuzz campaign (spec-digest T9-T12, §6.2, §6.6)."""
+"""Per-call tool invariants (spec-digest T9-T13, S1, §6.2, §6.6): the registry's `tool_call` checks.
+
+Every tools/call a campaign makes is handed to every check below as a `ToolCall` (what kind of
+input it was, the exchange, whether the server survived); each check judges the kinds it is about
+and `Skip`s the rest. Registration order is judging order: a crash or a hang is the first thing
+said about a call. The fuzz campaign shrinks the first violation; info-level ones are recorded
+as observations without shrinking.
+"""
 
 from __future__ import annotations
 
@@ -10,92 +17,10 @@ from typing import Any, Iterator
 from jsonschema import validators
 
 from ..findings import Severity, Violation
-from ..registry import register
+from ..registry import Skip, ToolCall, ToolCallContext, check
 from ..session import Exchange
 from .listing import default_dialect
 
-VALID_ACCEPTED = register(
-    "fuzz.valid_input_accepted",
-    "tool.input_validation",
-    "high",
-    "Schema-valid arguments are never rejected as invalid params",
-    rule="T10",
-    level="MUST",
-    campaign="fuzz",
-    description="A -32602 for arguments that satisfy the advertised inputSchema means the schema lies.",
-)
-INVALID_REJECTED = register(
-    "fuzz.invalid_input_rejected",
-    "tool.input_validation",
-    "medium",
-    "Schema-invalid arguments are rejected (-32602 or isError), never executed",
-    rule="T10/T11",
-    level="MUST",
-    campaign="fuzz",
-)
-OUTPUT_CONFORMS = register(
-    "fuzz.structured_output",
-    "tool.output_schema",
-    "high",
-    "Successful results of tools with an outputSchema carry conforming structuredContent",
-    rule="T12",
-    level="MUST",
-    campaign="fuzz",
-)
-NO_LEAK = register(
-    "fuzz.no_internal_leak",
-    "security.data_exposure",
-    "medium",
-    "Error texts leak no stack traces, file paths or environment secrets",
-    rule="T11",
-    level="MUST",
-    campaign="fuzz",
-)
-IDEMPOTENT = register(
-    "fuzz.idempotent",
-    "tool.idempotency",
-    "medium",
-    "Tools annotated idempotentHint/readOnlyHint give equivalent results for identical calls",
-    rule="T13",
-    level="hint",
-    campaign="fuzz",
-)
-READ_ONLY = register(
-    "fuzz.read_only",
-    "tool.idempotency",
-    "medium",
-    "Tools annotated readOnlyHint change nothing observable through other read-only tools",
-    rule="T13",
-    level="hint",
-    campaign="fuzz",
-)
-FUZZ_NO_HANG = register(
-    "fuzz.no_hang",
-    "robustness.timeout",
-    "high",
-    "Every fuzzed call is answered within the timeout",
-    rule="T11",
-    level="MUST",
-    campaign="fuzz",
-)
-FUZZ_NO_CRASH = register(
-    "fuzz.no_crash",
-    "protocol.crash",
-    "critical",
-    "No fuzzed call kills the server or its connection",
-    rule="T11",
-    level="MUST",
-    campaign="fuzz",
-)
-FUZZ_STDOUT = register(
-    "fuzz.stdout_clean",
-    "protocol.stdout_pollution",
-    "high",
-    "Tool calls never write non-protocol bytes to stdout",
-    rule="S1",
-    level="MUST NOT",
-    campaign="fuzz",
-)
 
 TRACEBACK_RE = re.compile(r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+ \(.*:\d+:\d+\)|File \"[^\"]+\", line \d+", re.M)
 PATH_RE = re.compile(r"(?:/(?:home|Users|usr|opt|var|root|tmp|srv|app)/[\w.\-/]+\.(?:py|js|ts|mjs|cjs|rb|go|java))")
@@ -217,3 +142,169 @@ def check_read_only(before: Exchange, after: Exchange, tool: str, args: Any, obs
             input=args,
             key=f"{tool}/changes/{observer}",
         )
+
+
+# --------------------------------------------------------------------------- the checks, in judging order
+
+INPUT_KINDS = ("valid", "invalid", "injected")  # calls whose answer is judged on its own
+
+
+@check(
+    "fuzz.no_crash",
+    category="protocol.crash",
+    severity="critical",
+    title="No fuzzed call kills the server or its connection",
+    scope="tool_call",
+    rule="T11",
+    level="MUST",
+)
+def no_crash(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    ex = call.exchange
+    if ex.transport_error is None and call.alive:
+        return
+    detail = f"tools/call {call.name!r} killed the server: {call.closed_reason or ex.transport_error}"
+    if call.stderr.strip():
+        detail += f"\nlast stderr:\n{call.stderr.strip()}"
+    yield Violation(detail, ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/crash")
+
+
+@check(
+    "fuzz.no_hang",
+    category="robustness.timeout",
+    severity="high",
+    title="Every fuzzed call is answered within the timeout",
+    scope="tool_call",
+    rule="T11",
+    level="MUST",
+)
+def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    ex = call.exchange
+    if not ex.timed_out or ex.transport_error is not None or not call.alive:
+        return
+    if ex.progress_capped:  # working, not hung: an observation, not shrunk
+        yield Violation(
+            f"tools/call {call.name!r} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
+            f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (not a hang)",
+            ex.evidence(), tool=call.name, input=call.arguments, severity=Severity.info, key=f"{call.name}/long-running")
+        return
+    yield Violation(f"tools/call {call.name!r} got no answer within {call.timeout or 0:g}s", ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/hang")
+
+
+@check(
+    "fuzz.stdout_clean",
+    category="protocol.stdout_pollution",
+    severity="high",
+    title="Tool calls never write non-protocol bytes to stdout",
+    scope="tool_call",
+    rule="S1",
+    level="MUST NOT",
+)
+def stdout_clean(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if ctx.transport != "stdio":
+        raise Skip("not a stdio target")
+    from .jsonrpc import check_stdout_lines
+
+    for v in check_stdout_lines(call.stdout):
+        ev = [call.exchange.request_entry] if call.exchange.request_entry is not None else []
+        yield Violation(f"tools/call {call.name!r} polluted stdout: {v.detail}", [*ev, *v.evidence], tool=call.name, input=call.arguments, key=f"{call.name}/stdout")
+        return
+
+
+def _answered(call: ToolCall) -> bool:
+    ex = call.exchange
+    return ex.transport_error is None and not ex.timed_out and call.alive
+
+
+@check(
+    "fuzz.valid_input_accepted",
+    category="tool.input_validation",
+    severity="high",
+    title="Schema-valid arguments are never rejected as invalid params",
+    scope="tool_call",
+    rule="T10",
+    level="MUST",
+    description="A -32602 for arguments that satisfy the advertised inputSchema means the schema lies.",
+)
+def valid_input_accepted(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "valid":
+        raise Skip("judged on schema-valid inputs")
+    if _answered(call):
+        yield from check_valid_accepted(call.exchange, call.name, call.arguments)
+
+
+@check(
+    "fuzz.structured_output",
+    category="tool.output_schema",
+    severity="high",
+    title="Successful results of tools with an outputSchema carry conforming structuredContent",
+    scope="tool_call",
+    rule="T12",
+    level="MUST",
+)
+def structured_output(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "valid" or not isinstance(call.tool.get("outputSchema"), dict):
+        raise Skip("no tool has an outputSchema")
+    if _answered(call):
+        yield from check_structured_output(call.exchange, call.name, call.tool["outputSchema"], ctx.revision, call.arguments)
+
+
+@check(
+    "fuzz.invalid_input_rejected",
+    category="tool.input_validation",
+    severity="medium",
+    title="Schema-invalid arguments are rejected (-32602 or isError), never executed",
+    scope="tool_call",
+    rule="T10/T11",
+    level="MUST",
+)
+def invalid_input_rejected(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "invalid":
+        raise Skip("judged on schema-invalid inputs")
+    if _answered(call):
+        yield from check_invalid_rejected(call.exchange, call.name, call.arguments, call.constraint or "?", call.where or "", call.soft)
+
+
+@check(
+    "fuzz.idempotent",
+    category="tool.idempotency",
+    severity="medium",
+    title="Tools annotated idempotentHint/readOnlyHint give equivalent results for identical calls",
+    scope="tool_call",
+    rule="T13",
+    level="hint",
+)
+def idempotent(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "repeat" or call.first is None:
+        raise Skip("no tool is annotated idempotentHint or readOnlyHint")
+    yield from check_idempotent(call.first, call.exchange, call.name, call.arguments)
+
+
+@check(
+    "fuzz.read_only",
+    category="tool.idempotency",
+    severity="medium",
+    title="Tools annotated readOnlyHint change nothing observable through other read-only tools",
+    scope="tool_call",
+    rule="T13",
+    level="hint",
+)
+def read_only(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "observed" or call.before is None or call.after is None:
+        raise Skip("fewer than two read-only tools to observe one through")
+    yield from check_read_only(call.before, call.after, call.name, call.arguments, str(call.observer), call.observer_arguments)
+
+
+@check(
+    "fuzz.no_internal_leak",
+    category="security.data_exposure",
+    severity="medium",
+    title="Error texts leak no stack traces, file paths or environment secrets",
+    scope="tool_call",
+    rule="T11",
+    level="MUST",
+)
+def no_internal_leak(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind not in INPUT_KINDS:
+        raise Skip("judged on single calls")
+    if _answered(call):
+        yield from check_no_leak(call.exchange, call.name, call.arguments, list(call.secrets))

@@ -60,6 +60,9 @@ def _testcase(suite: ET.Element, target: str, name: str, findings: list[Finding]
         message = worst.detail if len(findings) == 1 else f"{len(findings)} findings; worst: {worst.detail}"
         failure = _set(ET.SubElement(case, "failure"), type=worst.severity.value, message=message)
         failure.text = _text("\n\n".join(_describe(f) for f in findings))
+    elif check is not None and check.status == "error":
+        err = _set(ET.SubElement(case, "error"), type="check-error", message=f"the check itself failed ({check.origin}): {check.reason}")
+        err.text = _text(check.reason or "")
     elif check is not None and check.status == "skipped":
         _set(ET.SubElement(case, "skipped"), message=check.reason or "skipped")
     if observations:

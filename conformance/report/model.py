@@ -79,8 +79,9 @@ class CheckResult(BaseModel):
     rule: str | None = None
     target: str
     revision: str | None = None
-    status: Literal["passed", "failed", "skipped"]
-    reason: str | None = Field(None, description="why the check was skipped")
+    status: Literal["passed", "failed", "skipped", "error"]
+    reason: str | None = Field(None, description="why the check was skipped, or what it raised (error)")
+    origin: str = Field("mcpcheck", description="who registered the check: mcpcheck, or the plugin")
     count: int = Field(0, description="how many times it was evaluated")
 
 
