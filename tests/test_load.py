@@ -88,6 +88,8 @@ def test_clean_fast_server_passes_with_metrics_and_charts(tmp_path):
     st = checks(ctx)
     for c in ("load.concurrency.mixup", "load.concurrency.unmatched", "load.crash", "load.errors_under_load", "load.slow_inputs", "load.degradation"):
         assert st[c] == "passed", (c, st)
+    for c in ("load.slo", "load.stress", "load.baseline"):  # nothing configured: judged nothing, says so
+        assert st[c] == "skipped", (c, st)
     assert run.data["revision"] == "2026-07-28"
     s = run.summary
     assert s["calls"] == 120 and s["errors"] == 0

@@ -6,9 +6,9 @@
 
 Steps: detect the era -> list tools -> draw the input pool (before any clock) -> call every
 input alone (outcome, unloaded latency, reference answers) -> warmup -> the measured pattern
-(stress: steps until a limit breaks) -> confirm slow inputs -> checks -> load.json, charts,
-the HdrHistogram distribution and (optionally) the new baseline in
-<report_dir>/load/<target>/.
+(stress: steps until a limit breaks) -> confirm slow inputs -> the registry's `run` checks of
+campaign "load" over one LoadResult (mcpcheck.load.checks) -> load.json, charts, the HdrHistogram
+distribution and (optionally) the new baseline in <report_dir>/load/<target>/.
 """
 
 from __future__ import annotations
@@ -26,19 +26,18 @@ from typing import Any
 from ..campaigns.context import CampaignContext
 from ..config import Target
 from ..connect import detect, list_tools
-from ..findings import Severity, Violation
+from ..findings import Severity
+from ..registry import REGISTRY
 from ..report.model import TargetResult
-from ..session import Session, id_key
+from ..session import Session
 from . import baseline as B
-from . import checks as C
+from .checks import STEADY, LoadResult, SlowInput
 from .config import LoadConfig, parse_load_config
 from .engine import BoundedWireLog, LoadEngine, PhaseResult, open_load_session
 from .metrics import Recorder, Stats, trend
 from .patterns import shape_for
 from .pool import Pool, build_pool
 from .resources import ResourceSampler, SelfCPU, server_pids
-
-STEADY = ("constant", "soak", "baseline")
 
 
 @dataclass
@@ -74,7 +73,7 @@ def _slug(text: str) -> str:
 
 
 async def run_load(ctx: CampaignContext, result: TargetResult, cfg: LoadConfig | dict | None = None) -> LoadRun:
-    cfg = parse_load_config(cfg if cfg is not None else getattr(ctx, "load_config", None))
+    cfg = parse_load_config(cfg if cfg is not None else ctx.load_config)
     target = ctx.target
     timeout = cfg.timeout or target.timeout
     if target.protocol:
@@ -109,8 +108,8 @@ async def run_load(ctx: CampaignContext, result: TargetResult, cfg: LoadConfig |
         for name, why in pool.skipped.items():
             ctx.notes.append(f"load: not calling {name}: {why}")
         if not pool.items:
-            for spec in (C.MIXUP, C.ERRORS, C.SLO, C.DEGRADATION):
-                ctx.skip(spec, "no tool could be called (see notes)")
+            for c in REGISTRY.for_scope("run", "load"):
+                ctx.skip(c.spec, "no tool could be called (see notes)")
             return run
         engine = LoadEngine(sessions, pool, cfg, timeout, _validators(pool, era) if cfg.check_output_schema else {})
         sampler = ResourceSampler(server_pids(sessions), cfg.resource_interval)
@@ -123,7 +122,7 @@ async def run_load(ctx: CampaignContext, result: TargetResult, cfg: LoadConfig |
             await s.close()
     if run.files:
         ctx.notes.append(f"load: figures and charts in {Path(run.files[0]).parent}")
-    ctx.load_run = run  # type: ignore[attr-defined]
+    ctx.load_run = run
     return run
 
 
@@ -243,72 +242,30 @@ async def _analyse(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine, sa
     )
 
     # ---- slow inputs: slow alone before the run, and again when re-called alone after it
-    slow_rows: list[dict[str, Any]] = []
-    if cfg.slow_inputs.enabled and not engine.dead:
-        slow_rows = await _slow_inputs(ctx, cfg, engine, run)
-    run.data["slow_inputs"] = slow_rows
+    judged = LoadResult(config=cfg, data=run.data, examples=engine.examples, late_ids=engine.late_ids)
+    if not cfg.slow_inputs.enabled:
+        judged.slow_skipped = "slow inputs not looked for (slow_inputs.enabled = false)"
+    elif engine.dead:
+        judged.slow_skipped = "the server went away under load: inputs were not re-called"
+    else:
+        await _slow_inputs(ctx, cfg, engine, run, judged)
+    run.data["slow_inputs"] = [s.row for s in judged.slow]
 
     await sampler.stop()
     res_summary = sampler.summary()
     run.data["server"] = {**(res_summary or {}), "series": [s.__dict__ for s in sampler.samples]} if res_summary else None
-
-    # ---- concurrency: mix-ups and unmatched responses
-    mix = engine.examples.get("mixup", [])
-    if mix:
-        first = mix[0]
-        ctx.fail(C.MIXUP, Violation(
-            f"{rec.total.counts['mixup']} of {summary['calls']} responses under load were not the answer to their "
-            f"own request. First: {first.problem}",
-            evidence=[e for m in mix[:3] for e in m.ex.evidence()],
-            tool=first.item.tool, input=first.item.args, key="mixup",
-        ))
-    else:
-        ctx.passed(C.MIXUP)
-    stray = [e for s in sessions for e in s.unmatched
-             if not (isinstance(e.parsed, dict) and id_key(e.parsed.get("id")) in engine.late_ids)]
-    if stray:
-        ids = [e.parsed.get("id") if isinstance(e.parsed, dict) else None for e in stray[:5]]
-        ctx.fail(C.UNMATCHED, Violation(
-            f"{len(stray)} responses under load carried an id no request was waiting for (ids {ids})",
-            evidence=stray[:4], key="unmatched"))
-    else:
-        ctx.passed(C.UNMATCHED)
-
-    # ---- crash
+    judged.unmatched = [e for s in sessions for e in s.unmatched]
+    judged.calls, judged.dead = engine.calls, engine.dead
     if engine.dead:
-        stderr = sessions[0].wirelog.stderr_text(800).strip()
-        ctx.fail(C.CRASH, Violation(
-            f"the server went away under load after {engine.calls} calls: {engine.dead}" + (f"\nlast stderr:\n{stderr}" if stderr else ""),
-            evidence=[e for x in engine.examples.get("transport", [])[:1] for e in x.ex.evidence()], key="crash"))
-    else:
-        ctx.passed(C.CRASH)
+        judged.stderr = sessions[0].wirelog.stderr_text(800)
 
-    # ---- errors under load
-    err_examples = [x for k in ("timeout", "transport", "rpc_error", "tool_error", "dropped") for x in engine.examples.get(k, [])
-                    if k in ("timeout", "transport", "dropped") or x.item.calib_outcome != k]
-    ctx.check(C.ERRORS, C.check_errors, summary, tools, cfg, err_examples)
-
-    # ---- degradation (steady patterns only: elsewhere latency is meant to move with the load)
-    tr = None
+    # ---- degradation trend (steady patterns only: elsewhere latency is meant to move with the load)
     if cfg.degradation.enabled and cfg.pattern in STEADY:
         pts = [(w["start_s"] + rec.window / 2, w["p50_ms"]) for w in windows if "p50_ms" in w and w["calls"] >= 3]
-        tr = trend(pts)
+        judged.trend = tr = trend(pts)
         run.data["degradation"] = {**(tr or {}), "windows": len(pts)} if tr else None
         if tr and res_summary:
             run.data["degradation"]["rss_mb_growth"] = res_summary["rss_mb_growth"]
-        ctx.check(C.DEGRADATION, C.check_degradation, [w for w in windows if "p50_ms" in w], cfg, tr)
-    else:
-        ctx.skip(C.DEGRADATION, f"degradation is judged on steady patterns ({', '.join(STEADY)}), not {cfg.pattern}")
-
-    # ---- SLOs
-    limits = cfg.slo.limits()
-    if limits or cfg.slo_tools:
-        ctx.check(C.SLO, C.check_slo, summary, limits, "all tools")
-        for name, slo in cfg.slo_tools.items():
-            if name in tools:
-                ctx.check(C.SLO, C.check_slo, tools[name], slo.limits(), name)
-    else:
-        ctx.skip(C.SLO, "no SLO configured")
 
     # ---- stress breaking point
     stress = run.data.get("stress")
@@ -319,31 +276,22 @@ async def _analyse(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine, sa
             ctx.notes.append(f"load: stress found no breaking point up to {cfg.stress.max:g} {unit} (last step {stress['steps'][-1]['level']:g})" if stress["steps"] else "load: stress ran no step")
         else:
             ctx.notes.append(f"load: stress breaking point {bp:g} {unit} ({stress['broken_by']}); last good step {stress['last_good']}")
-        sev = C.severity_for_stress(bp, cfg.stress.min_breaking_point)
-        if sev is not None:
-            ctx.fail(C.STRESS, Violation(
-                f"the server broke at {bp:g} {unit} ({stress['broken_by']}), below the required {cfg.stress.min_breaking_point:g} {unit}",
-                key="stress", severity=sev))
-        elif cfg.stress.min_breaking_point is not None:
-            ctx.passed(C.STRESS)
 
     # ---- baseline
     out_dir = Path(cfg.report_dir) / "load" / _slug(target.name)
     if cfg.baseline.file:
         base = B.load_baseline(cfg.baseline.file)
         if base is not None:
-            comparison = B.compare(run.data, base, cfg)
+            judged.comparison = comparison = B.compare(run.data, base, cfg)
             run.data["baseline"] = {"file": cfg.baseline.file, **comparison}
             if not comparison["comparable"]:
                 ctx.notes.append(f"load: baseline {cfg.baseline.file} was recorded with pattern {base.get('pattern')} / {base.get('model')} model; ratios are indicative")
-            ctx.check(C.BASELINE, C.check_baseline, comparison)
-        else:
-            ctx.skip(C.BASELINE, f"no baseline stored yet at {cfg.baseline.file}")
         if cfg.baseline.save:
             B.save_baseline(cfg.baseline.file, B.make_baseline(run.data, cfg))
             ctx.notes.append(f"load: baseline written to {cfg.baseline.file}")
-    else:
-        ctx.skip(C.BASELINE, "no baseline file configured")
+
+    # ---- every load check of the registry (mcpcheck.load.checks, plugins) over this run
+    ctx.judge_run("load", judged)
 
     # ---- notes and files
     s = summary
@@ -359,15 +307,16 @@ async def _analyse(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine, sa
     run.files = _write(out_dir, run, rec, sampler, cfg, f"{target.name} [{era}] {cfg.pattern} ({cfg.model} model)")
 
 
-async def _slow_inputs(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine, run: LoadRun) -> list[dict[str, Any]]:
+async def _slow_inputs(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine, run: LoadRun, judged: LoadResult) -> None:
+    """Re-call alone every input that was far slower alone than its tool's median; the ones slow
+    again go to `judged.slow` (the load.slow_inputs check reports them)."""
     rec, pool, si = run.recorder, run.pool, cfg.slow_inputs
     assert rec is not None and pool is not None
-    rows: list[dict[str, Any]] = []
-    found = False
     for tool in pool.tools:
         alone = [i.calib_ms[0] for i in tool.items if i.calib_ms]
         if len(alone) < 3:
             continue
+        judged.slow_judged += 1
         typical = statistics.median(alone)
         limit = max(si.factor * typical, si.min_ms)
         cands = sorted((i for i in tool.items if i.calib_ms and i.calib_ms[0] > limit), key=lambda i: -i.calib_ms[0])
@@ -381,19 +330,7 @@ async def _slow_inputs(ctx: CampaignContext, cfg: LoadConfig, engine: LoadEngine
                 "typical_ms": round(typical, 2), "under_load_mean_ms": round(rec.item_sum_us[item.index] / n / 1000, 2) if n else None,
                 "under_load_calls": n,
             }
-            rows.append(row)
-            found = True
-            ctx.fail(C.SLOW, Violation(
-                f"tools/call {tool.name!r} with {json.dumps(item.args, default=str)[:200]} took {row['alone_ms']:g} ms alone "
-                f"and {row['again_ms']:g} ms when repeated, against a typical {typical:.2f} ms for this tool "
-                f"(limit: {si.factor:g}x typical and at least {si.min_ms:g} ms)"
-                + (f"; under load it averaged {row['under_load_mean_ms']:g} ms over {n} calls" if n else ""),
-                evidence=ex.evidence(), tool=tool.name, input=item.args,
-                key=f"slow/{tool.name}/{json.dumps(item.args, sort_keys=True, default=str)}",
-            ))
-    if not found:
-        ctx.passed(C.SLOW)
-    return rows
+            judged.slow.append(SlowInput(row, ex))
 
 
 def _write(out_dir: Path, run: LoadRun, rec: Recorder, sampler: ResourceSampler, cfg: LoadConfig, title: str) -> list[str]:
