@@ -126,9 +126,7 @@ def test_broken_variant_fails_with_a_step_level_message(tmp_path):
     assert [s.status for s in out.result.steps][-1] == "failed"
     # as a campaign: the failure is a finding naming the step, with wire evidence
     ctx = CampaignContext(target=make_target(name="kv", command=[sys.executable, str(FIX / "load_kv_server.py")]), campaign="workflow")
-    from mcpcheck.workflow.campaign import record
-
-    record(ctx, out)
+    ctx.judge_run("workflow", out)  # every workflow check of the registry (mcpcheck.workflow.campaign)
     (f,) = ctx.findings
     assert f.check == "workflow.step" and "step 'fetch'" in f.detail and f.evidence and f.tool == "get"
 
@@ -183,11 +181,29 @@ def test_workflow_campaign_binds_the_run_target(tmp_path):
 
     from mcpcheck.workflow.campaign import run_workflow
 
+    from mcpcheck.registry import REGISTRY, check
+
+    seen = []
+
+    @check("test.workflow_outcome_seen", category="workflow.step", severity="low", scope="run", campaign="workflow",
+           title="a plugin's run check gets every workflow outcome")
+    def seen_check(ctx, outcome):
+        seen.append(outcome.workflow.name)
+        return []
+
     ctx = CampaignContext(target=make_target(name="kv", command=[sys.executable, str(FIX / "load_kv_server.py")]), campaign="workflow")
     ctx.workflow_files = [str(path)]
-    outs = asyncio.run(run_workflow(ctx, TargetResult(name="kv", transport="stdio", description="kv")))
+    try:
+        outs = asyncio.run(run_workflow(ctx, TargetResult(name="kv", transport="stdio", description="kv")))
+    finally:
+        REGISTRY.remove("test.workflow_outcome_seen")
     assert outs[0].passed, outs[0].failure
+    assert seen == ["kv-basic"] and ctx.ledger[("test.workflow_outcome_seen", None)].status == "passed"
     assert ctx.ledger[("workflow.step", None)].status == "passed"
+    # run once, no consistency assertions: the other two judged nothing and say why
+    prop, cons = ctx.ledger[("workflow.property", None)], ctx.ledger[("workflow.consistency", None)]
+    assert prop.status == "skipped" and "not property-tested" in prop.reason
+    assert cons.status == "skipped" and "no consistency assertions" in cons.reason
     assert json.loads(json.dumps(outs[0].to_dict()))["run"]["steps"][1]["status"] == "passed"
 
 

@@ -2,7 +2,9 @@
 
     run_workflow(ctx, result)                 campaign "workflow": runs the files in
                                               ctx.workflow_files (paths); the workflow target
-                                              named "target" (or named like ctx.target) is ctx.target
+                                              named "target" (or named like ctx.target) is ctx.target;
+                                              each WorkflowOutcome is judged by the registry's `run`
+                                              checks of campaign "workflow" (ctx.judge_run)
     run_workflow_files(paths, ...)            CLI entry: every workflow of every file, optionally
                                               property-tested; returns WorkflowOutcome list
 """
@@ -12,36 +14,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..campaigns.context import CampaignContext
 from ..config import Target
-from ..findings import CATEGORIES, Violation
-from ..registry import register
+from ..findings import Violation
+from ..registry import REGISTRY, RunContext, Skip, check
 from ..report.model import TargetResult
-from .engine import WorkflowError, WorkflowResult, run_workflow_async
+from .engine import StepResult, WorkflowError, WorkflowResult, run_workflow_async
 from .model import Workflow, load_workflow_file
 from .prop import PropertyResult, property_test
-
-
-def _category(wanted: str, fallback: str) -> str:
-    # workflow.* categories are not in the taxonomy yet (see the issue notes); until they are,
-    # findings are filed under the closest existing category.
-    return wanted if wanted in CATEGORIES else fallback
-
-
-STEP = register(
-    "workflow.step", _category("workflow.step", "tool.output_schema"), "high",
-    "Every workflow step succeeds and meets its expectations", campaign="workflow",
-)
-CONSISTENCY = register(
-    "workflow.consistency", _category("workflow.consistency", "tool.output_schema"), "high",
-    "Servers in a workflow agree on the data passed between them", campaign="workflow",
-)
-PROPERTY = register(
-    "workflow.property", _category("workflow.step", "tool.output_schema"), "high",
-    "A strategy-driven workflow holds for every drawn input (Hypothesis, shrunk)", campaign="workflow",
-)
 
 
 @dataclass
@@ -107,32 +89,72 @@ def run_workflow_files(paths: list[str | Path], *, configured: dict[str, Target]
     return asyncio.run(go())
 
 
-def record(ctx: CampaignContext, outcome: WorkflowOutcome) -> None:
-    """Turn an outcome into ledger entries and findings."""
-    wf = outcome.workflow
-    if outcome.passed:
-        ctx.passed(PROPERTY if outcome.prop is not None else STEP)
-        if wf.consistency:
-            ctx.passed(CONSISTENCY)
-        return
+# ------------------------------------------------------------------------------ checks
+# `run` checks of campaign "workflow": fn(ctx: RunContext, outcome: WorkflowOutcome), one
+# outcome per workflow. A workflow that is property-tested is judged by workflow.property; one
+# run once by workflow.step (and workflow.consistency when it has consistency assertions).
+
+
+def _failed_step(outcome: WorkflowOutcome) -> StepResult | None:
     res = outcome.prop.last if outcome.prop is not None else outcome.result
-    failed = next((s for s in (res.steps if res else []) if s.status == "failed"), None)
-    spec = PROPERTY if outcome.prop is not None else (STEP if failed is not None or outcome.error else CONSISTENCY)
-    ctx.fail(spec, Violation(
+    return next((s for s in (res.steps if res else []) if s.status == "failed"), None)
+
+
+def _violation(outcome: WorkflowOutcome) -> Violation:
+    """The failure of a workflow, with the failed step's wire evidence, tool and input."""
+    failed = _failed_step(outcome)
+    return Violation(
         outcome.failure or "workflow failed",
         evidence=failed.evidence if failed else [],
         tool=failed.what.split(" ", 1)[1] if failed and failed.what.startswith("tools/call") else None,
         input=(outcome.prop.minimal if outcome.prop is not None else (failed.args if failed else None)),
-        key=f"{wf.name}/{failed.id if failed else 'consistency'}",
-    ))
+        key=f"{outcome.workflow.name}/{failed.id if failed else 'consistency'}",
+    )
+
+
+@check("workflow.step", category="workflow.step", severity="high", scope="run", campaign="workflow",
+       title="Every workflow step succeeds and meets its expectations")
+def step(ctx: RunContext, outcome: WorkflowOutcome) -> Iterator[Violation]:
+    if outcome.prop is not None:
+        raise Skip(f"workflow {outcome.workflow.name!r} is property-tested (see workflow.property)")
+    if outcome.error or _failed_step(outcome) is not None:
+        yield _violation(outcome)
+
+
+@check("workflow.consistency", category="workflow.consistency", severity="high", scope="run", campaign="workflow",
+       title="Servers in a workflow agree on the data passed between them")
+def consistency(ctx: RunContext, outcome: WorkflowOutcome) -> Iterator[Violation]:
+    name = outcome.workflow.name
+    if not outcome.workflow.consistency:
+        raise Skip(f"workflow {name!r} has no consistency assertions")
+    if outcome.prop is not None:
+        if not outcome.prop.passed:
+            raise Skip(f"workflow {name!r} is property-tested; its failure is reported by workflow.property")
+        return  # every example held, consistency assertions included
+    if outcome.error:
+        raise Skip(f"workflow {name!r} could not run")
+    if _failed_step(outcome) is not None:
+        raise Skip(f"workflow {name!r}: a step failed before the consistency assertions were judged")
+    if not outcome.passed:
+        yield _violation(outcome)
+
+
+@check("workflow.property", category="workflow.step", severity="high", scope="run", campaign="workflow",
+       title="A strategy-driven workflow holds for every drawn input (Hypothesis, shrunk)")
+def property_holds(ctx: RunContext, outcome: WorkflowOutcome) -> Iterator[Violation]:
+    if outcome.prop is None:
+        raise Skip(f"workflow {outcome.workflow.name!r} was run once, not property-tested (--examples N on a workflow with $draw)")
+    if not outcome.prop.passed:
+        yield _violation(outcome)
 
 
 async def run_workflow(ctx: CampaignContext, result: TargetResult) -> list[WorkflowOutcome]:
-    files = list(getattr(ctx, "workflow_files", None) or [])
-    configured: dict[str, Target] = dict(getattr(ctx, "configured_targets", None) or {})
-    examples = int(getattr(ctx, "workflow_examples", 0) or 0)
+    files = list(ctx.workflow_files)
+    configured: dict[str, Target] = dict(ctx.configured_targets)
+    examples = int(ctx.workflow_examples or 0)
     if not files:
-        ctx.skip(STEP, "no workflow files given")
+        for c in REGISTRY.for_scope("run", "workflow"):
+            ctx.skip(c.spec, "no workflow files given")
         return []
     outcomes = []
     for path in files:
@@ -142,6 +164,6 @@ async def run_workflow(ctx: CampaignContext, result: TargetResult) -> list[Workf
             ctx.progress(f"workflow {wf.name}")
             out = await run_one(wf, configured=configured, overrides=overrides, examples=examples)
             outcomes.append(out)
-            record(ctx, out)
+            ctx.judge_run("workflow", out)
             ctx.notes.append(f"workflow {wf.name}: " + ("passed" if out.passed else f"FAILED: {out.failure}"))
     return outcomes
