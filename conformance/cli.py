@@ -608,6 +608,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "document"
         raise UsageError(f"{args.report} is not a mcpcheck report.json: {where}: {err['msg']}") from exc
+    load_checks()  # the SARIF rules are described by the registry (built-ins and installed plugins)
     try:
         out = render(report, args.format, directory=path.parent)
     except UnknownFormat as exc:

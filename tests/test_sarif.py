@@ -124,3 +124,57 @@ def test_no_file_no_physical_location_and_the_workflow_file_in_actions(tmp_path,
     monkeypatch.setenv("GITHUB_WORKFLOW_REF", "owner/repo/.github/workflows/ci.yml@refs/heads/main")
     log = valid(validator, render_sarif(report))
     assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".github/workflows/ci.yml"
+
+
+def test_rules_come_from_the_registry_and_an_unknown_check_still_renders(validator):
+    """A plugin's check is described by the registry (its title, description, revisions and
+    origin, not the report's copy); a check the registry does not know (an old report, a plugin
+    not loaded now) is described from the report and its findings still render."""
+    from mcpcheck.registry import REGISTRY, check
+
+    saved, REGISTRY.origin = REGISTRY.origin, "acme_checks"
+    try:
+        @check("acme.terse_description", category="tool.schema", severity="low", title="Tools say what they do", scope="listing",
+               rule="T1", level="SHOULD", revisions="2025-06-18+", description="Every tool has a description of 20 characters or more")
+        def terse(ctx, listing):
+            return []
+    finally:
+        REGISTRY.origin = saved
+    try:
+        plugin = rv.finding("acme.terse_description", "low", "add: 'Adds.' is 5 characters", category="tool.schema", tool="add")
+        retired = rv.finding("gone.retired_check", "medium", "from a report written by an older mcpcheck")
+        log = valid(validator, render_sarif(rv.synthetic([plugin, retired])))
+    finally:
+        REGISTRY.remove("acme.terse_description")
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    by_id = {r["id"]: r for r in rules}
+    mine = by_id["acme.terse_description"]
+    assert mine["shortDescription"]["text"] == "Tools say what they do"  # the registry's title, not "title of ..."
+    assert mine["fullDescription"]["text"].startswith("Every tool has a description of 20 characters or more. MCP spec rule T1 (SHOULD)")
+    assert mine["properties"]["origin"] == "acme_checks" and mine["properties"]["revisions"] == "2025-06-18+"
+    gone = by_id["gone.retired_check"]
+    assert gone["shortDescription"]["text"] == "title of gone.retired_check" and gone["properties"]["revisions"] == "?"
+    assert gone["properties"]["specRule"] == "J4" and gone["defaultConfiguration"]["level"] == "error"  # the report: high
+    assert "origin" not in gone["properties"] and "origin" not in by_id["jsonrpc.response_shape"]["properties"]
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert rules[results["gone.retired_check"]["ruleIndex"]]["id"] == "gone.retired_check"
+    assert "older mcpcheck" in results["gone.retired_check"]["message"]["text"]
+
+
+def test_report_command_loads_the_registry_for_sarif(tmp_path, validator):
+    """`mcpcheck report --format sarif` in a fresh process (no campaign ran, nothing imported the
+    checks): the CLI loads the registry, so rules carry the checks' own titles and revisions."""
+    import subprocess
+    import sys
+
+    report = rv.synthetic([rv.finding("errors.unknown_method", "medium", "unknown method succeeded")])
+    path = tmp_path / "report.json"
+    path.write_text(report.model_dump_json(), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "mcpcheck.cli", "report", str(path), "--format", "sarif"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rules = {r["id"]: r for r in valid(validator, proc.stdout)["runs"][0]["tool"]["driver"]["rules"]}
+    for rid in ("errors.unknown_method", "jsonrpc.response_shape"):
+        assert rules[rid]["shortDescription"]["text"] != f"title of {rid}", rules[rid]  # the registry's title
+        assert rules[rid]["properties"]["revisions"] != "?"

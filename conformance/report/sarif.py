@@ -1,9 +1,12 @@
 """The SARIF 2.1.0 view (`mcpcheck.sarif`), for GitHub code scanning and other SARIF consumers.
 
-- `tool.driver.rules`: every check that appears in the report (run, or with a finding), with the
-  registry's description, the spec rule, level and revisions; `defaultConfiguration.level` from
-  the check's severity; `properties.security-severity` for security checks (GitHub ranks alerts
-  with it).
+- `tool.driver.rules`: every check that appears in the report (run, or with a finding), described
+  by the check registry (mcpcheck.registry.REGISTRY: title, description, spec rule, level,
+  revisions, origin); `defaultConfiguration.level` from the check's severity;
+  `properties.security-severity` for security checks (GitHub ranks alerts with it). This module
+  reads the registry as it is: the caller loads the checks first (the CLI's `load_checks`:
+  built-ins and plugins). A check the registry does not know (a report from an older version, a
+  plugin not loaded now) is described from what the report recorded about it.
 - `results`: one per finding (severity low and up), and one per suppressed finding carrying a
   SARIF `suppressions` entry (status accepted, the baseline's reason). `partialFingerprints`
   holds the stable finding id, so an alert keeps its identity across runs.
@@ -71,35 +74,23 @@ def _utc(iso: str) -> str:
     return t.isoformat(timespec="seconds") + "Z"
 
 
-def _registry() -> dict:
-    """The check registry (imported lazily: `mcpcheck report --format sarif` runs no campaign)."""
-    if not REGISTRY:
-        try:
-            from ..cli import load_checks
-
-            load_checks()
-        except Exception:  # noqa: BLE001 - rules then come from the report alone
-            pass
-    return REGISTRY
-
-
 def _rules(report: RunReport, findings: list[Finding]) -> list[dict[str, Any]]:
-    registry = _registry()
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, dict[str, Any]] = {}  # what the report itself says about each check
     for c in report.checks:
-        seen.setdefault(c.id, {"category": c.category, "severity": c.severity, "title": c.title, "rule": c.rule})
+        seen.setdefault(c.id, {"category": c.category, "severity": c.severity, "title": c.title, "rule": c.rule, "origin": c.origin})
     for f in findings:
         seen.setdefault(f.check, {"category": f.category, "severity": f.severity, "title": f.title, "rule": f.rule, "level": f.spec_level})
     rules = []
     for check_id in sorted(seen):
         info = seen[check_id]
-        spec = registry.get(check_id)
+        spec = REGISTRY.get(check_id)
         category = spec.category if spec else info["category"]
         severity = spec.severity if spec else info["severity"]
         title = spec.title if spec else info["title"]
         rule_id = spec.rule if spec else info.get("rule")
         level = spec.level if spec else info.get("level")
         revisions = spec.revisions if spec else "?"
+        origin = REGISTRY.check(check_id).origin if spec else info.get("origin")
         description = (spec.description if spec else "") or title
         spec_ref = f"MCP spec rule {rule_id}" + (f" ({level})" if level else "") if rule_id else "no single spec rule (robustness / security property)"
         help_text = f"{title}. {spec_ref}; protocol revisions: {revisions}; category: {category}; default severity: {severity.value}."
@@ -115,6 +106,8 @@ def _rules(report: RunReport, findings: list[Finding]) -> list[dict[str, Any]]:
         }
         if rule_id:
             props["specRule"] = rule_id
+        if origin and origin != "mcpcheck":
+            props["origin"] = origin  # the plugin that registered the check
         if category.startswith("security."):
             props["security-severity"] = SECURITY_SEVERITY[severity]
         props["tags"] = list(dict.fromkeys(tags))  # SARIF: tags are unique
