@@ -18,7 +18,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 
 from ..connect import open_session
 from ..corpus import CorpusEntry, save_entry
-from ..findings import Violation
+from ..findings import CheckSpec, Violation
 from ..registry import ToolCall
 from ..session import Exchange, Session
 from .context import CampaignContext
@@ -181,3 +181,45 @@ class ToolRunner:
         derandomized, one sequence of random choices. Then the --seed, if any."""
         prop.hypothesis.inner_test._hypothesis_internal_add_digest = f"mcpcheck:{self.ctx.target.name}:{tool}:{what}".encode()
         return _seed(cfg.seed)(prop) if cfg.seed is not None else prop
+
+
+# ----------------------------------------------------------------- one call, outside Hypothesis
+
+
+def call_of(ctx: CampaignContext, tools: dict, tool: str, args: Any, ex: Any, kind: str, **extra: Any) -> ToolCall:
+    """A ToolCall of one call made on ctx.s (outside a ToolRunner: replay, stateful replay)."""
+    s = ctx.s
+    lines = []
+    if ctx.target.transport == "stdio" and ex.request_entry is not None:
+        log = s.wirelog
+        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
+        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
+    return ToolCall(
+        tool=tools.get(tool) or {"name": tool}, arguments=args, exchange=ex, kind=kind, elapsed=ex.elapsed,
+        alive=s.alive, closed_reason=s.transport.closed_reason, stderr=s.wirelog.stderr_text(1200) if not s.alive else "",
+        timeout=ctx.target.timeout, stdout=lines, **extra,
+    )
+
+
+def grouped(found: list[tuple[CheckSpec, Violation]]) -> list[tuple[CheckSpec, list[Violation]]]:
+    out: dict[str, tuple[CheckSpec, list[Violation]]] = {}
+    for spec, v in found:
+        out.setdefault(spec.id, (spec, []))[1].append(v)
+    return list(out.values())
+
+
+async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tools: dict, *, mode: str = "valid", constraint: str | None = None, twice: bool = False) -> list[tuple[CheckSpec, list[Violation]]]:
+    """One tools/call on ctx.s, judged by every `tool_call` check of the registry as a call of
+    that mode (and for idempotency when `twice`). Also the judge of each call step of a
+    stateful replay. `name` (the corpus file) prefixes crash and hang details."""
+    ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
+    kind = "invalid" if mode == "invalid" else "valid"
+    found = ctx.judge_call(call_of(ctx, tools, tool, args, ex, kind, constraint=constraint if mode == "invalid" else None))
+    if twice and ex.answered and ctx.s.alive:
+        again = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
+        if again.answered:
+            found += ctx.judge_call(call_of(ctx, tools, tool, args, again, "repeat", first=ex))
+    for spec, v in found:
+        if spec.id in ("fuzz.no_crash", "fuzz.no_hang"):
+            v.detail = f"replaying {name}: {v.detail}"
+    return grouped(found)

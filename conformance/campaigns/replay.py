@@ -17,7 +17,8 @@ from ..checks import tools as TC
 from ..connect import detect, open_session
 from ..corpus import CorpusEntry, load_entries
 from ..findings import CheckSpec, Severity, Violation
-from ..registry import REGISTRY, ToolCall
+from ..registry import REGISTRY
+from .engine import call_of, grouped, judge_call
 from ..report.model import TargetResult
 from .context import CampaignContext
 
@@ -112,47 +113,11 @@ async def replay_call(ctx: CampaignContext, name: str, entry: CorpusEntry, tools
         observer, o_args = oracle["observer"], oracle.get("observer_arguments")
         before = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
         ex = await ctx.s.request("tools/call", {"name": entry.tool, "arguments": entry.arguments})
-        found = ctx.judge_call(_tool_call(ctx, tools, entry.tool, entry.arguments, ex, "valid"))
+        found = ctx.judge_call(call_of(ctx, tools, entry.tool, entry.arguments, ex, "valid"))
         after = await ctx.s.request("tools/call", {"name": observer, "arguments": o_args})
         if before.answered and after.answered:
-            found += ctx.judge_call(_tool_call(ctx, tools, entry.tool, entry.arguments, ex, "observed", observer=observer, observer_arguments=o_args, before=before, after=after))
-        return _grouped(found)
+            found += ctx.judge_call(call_of(ctx, tools, entry.tool, entry.arguments, ex, "observed", observer=observer, observer_arguments=o_args, before=before, after=after))
+        return grouped(found)
     return await judge_call(ctx, name, entry.tool, entry.arguments, tools, mode=entry.mode, constraint=entry.constraint, twice=entry.check == TC.idempotent.id)
 
 
-def _tool_call(ctx: CampaignContext, tools: dict, tool: str, args: Any, ex: Any, kind: str, **extra: Any) -> ToolCall:
-    s = ctx.s
-    lines = []
-    if ctx.target.transport == "stdio" and ex.request_entry is not None:
-        log = s.wirelog
-        end = ex.response_entry.seq if ex.response_entry is not None else len(log.entries) - 1
-        lines = [e for e in log.entries[ex.request_entry.seq + 1 : end + 1] if e.channel == "stdout"]
-    return ToolCall(
-        tool=tools.get(tool) or {"name": tool}, arguments=args, exchange=ex, kind=kind, elapsed=ex.elapsed,
-        alive=s.alive, closed_reason=s.transport.closed_reason, stderr=s.wirelog.stderr_text(1200) if not s.alive else "",
-        timeout=ctx.target.timeout, stdout=lines, **extra,
-    )
-
-
-def _grouped(found: list[tuple[CheckSpec, Violation]]) -> list[tuple[CheckSpec, list[Violation]]]:
-    out: dict[str, tuple[CheckSpec, list[Violation]]] = {}
-    for spec, v in found:
-        out.setdefault(spec.id, (spec, []))[1].append(v)
-    return list(out.values())
-
-
-async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tools: dict, *, mode: str = "valid", constraint: str | None = None, twice: bool = False) -> list[tuple[CheckSpec, list[Violation]]]:
-    """One tools/call on ctx.s, judged by every `tool_call` check of the registry as a call of
-    that mode (and for idempotency when `twice`). Also the judge of each call step of a
-    stateful replay. `name` (the corpus file) prefixes crash and hang details."""
-    ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
-    kind = "invalid" if mode == "invalid" else "valid"
-    found = ctx.judge_call(_tool_call(ctx, tools, tool, args, ex, kind, constraint=constraint if mode == "invalid" else None))
-    if twice and ex.answered and ctx.s.alive:
-        again = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
-        if again.answered:
-            found += ctx.judge_call(_tool_call(ctx, tools, tool, args, again, "repeat", first=ex))
-    for spec, v in found:
-        if spec.id in (TC.no_crash.id, TC.no_hang.id):
-            v.detail = f"replaying {name}: {v.detail}"
-    return _grouped(found)

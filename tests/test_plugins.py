@@ -1,0 +1,148 @@
+"""User-written checks: loaded from --plugin, the config and entry points (test_packaging.py);
+listed with their origin; their findings in the reports; broken plugins and raising checks are
+one clear line each and never stop the run. Real CLI processes against the official-SDK fixture
+tests/fixtures/terse_server.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import mcpcheck
+from servers import FIXTURES
+
+TERSE = [sys.executable, str(FIXTURES / "terse_server.py")]
+
+GOOD = '''
+import mcpcheck
+
+@mcpcheck.check("acme.tool_count", category="tool.schema", severity="low", title="At most one tool", scope="listing")
+def tool_count(ctx, listing):
+    if len(listing.tools) > 1:
+        yield mcpcheck.Violation(f"{len(listing.tools)} tools", key="count")
+
+
+@mcpcheck.check("acme.every_error_has_data", category="protocol.error_codes", severity="info", title="Errors carry data", scope="exchange")
+def every_error_has_data(ctx, ex):
+    if ex.error is not None and "data" not in ex.error:
+        yield mcpcheck.Violation(f"{ex.method}: error without data", ex.evidence(), key=ex.method)
+'''
+
+RAISES = '''
+import mcpcheck
+
+@mcpcheck.check("acme.buggy", category="tool.schema", severity="low", title="A check with a bug", scope="listing")
+def buggy(ctx, listing):
+    return 1 / 0
+'''
+
+BAD_META = '''
+import mcpcheck
+
+@mcpcheck.check("acme.bad", category="no.such.category", severity="low", title="x", scope="listing")
+def bad(ctx, listing):
+    return []
+'''
+
+
+def write(tmp: Path, name: str, body: str) -> None:
+    (tmp / f"{name}.py").write_text(textwrap.dedent(body))
+
+
+def mcpcheck_cli(tmp: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(tmp)}
+    return subprocess.run([sys.executable, "-m", "mcpcheck.cli", *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_list_checks_shows_plugin_checks_with_their_origin(tmp_path):
+    write(tmp_path, "acme_checks", GOOD)
+    out = mcpcheck_cli(tmp_path, "list-checks", "--format", "json", "--plugin", "acme_checks")
+    assert out.returncode == 0, out.stderr
+    rows = {r["id"]: r for r in json.loads(out.stdout)}
+    assert rows["acme.tool_count"]["origin"] == "acme_checks" and rows["acme.tool_count"]["scope"] == "listing"
+    assert rows["fuzz.no_crash"]["origin"] == "mcpcheck" and rows["fuzz.no_crash"]["scope"] == "tool_call"
+    table = mcpcheck_cli(tmp_path, "list-checks", "--plugin", "acme_checks").stdout
+    assert any(line.startswith("acme.tool_count") and "acme_checks" in line for line in table.splitlines())
+
+
+def test_plugin_findings_reach_every_report_and_a_raising_check_is_an_error_entry(tmp_path):
+    write(tmp_path, "acme_checks", GOOD)
+    write(tmp_path, "acme_buggy", RAISES)
+    (tmp_path / "mcpcheck.toml").write_text('plugins = ["acme_buggy"]\n')  # one from the config, one from --plugin
+    out = mcpcheck_cli(tmp_path, "run", "--quiet", "--fail-on", "critical", "--format", "json,junit,sarif", "--report-dir", "r", "--plugin", "acme_checks", "--", *TERSE)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert [line for line in out.stderr.splitlines() if "acme.buggy" in line] == [
+        "mcpcheck: check 'acme.buggy' (from acme_buggy) raised ZeroDivisionError: division by zero; reported as an error, the run goes on"
+    ]
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert {f["check"] for f in report["findings"]} >= {"acme.tool_count"}
+    status = {(c["id"], c["status"]) for c in report["checks"] if c["id"].startswith("acme.")}
+    assert ("acme.buggy", "error") in status and ("acme.tool_count", "failed") in status
+    assert any(c["origin"] == "acme_buggy" for c in report["checks"] if c["id"] == "acme.buggy")
+    # built-in checks still ran
+    assert any(c["id"] == "jsonrpc.response_shape" and c["status"] == "passed" for c in report["checks"])
+    junit = ET.parse(tmp_path / "r" / next(p.name for p in (tmp_path / "r").glob("*.xml"))).getroot()
+    assert any(c.find("error") is not None for c in junit.iter("testcase") if c.get("name", "").startswith("acme.buggy"))
+    sarif = json.loads(next((tmp_path / "r").glob("*.sarif")).read_text())
+    assert any(r["ruleId"] == "acme.tool_count" for r in sarif["runs"][0]["results"])
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ("import no_such_module_anywhere\n", "ModuleNotFoundError: No module named 'no_such_module_anywhere'"),
+        (BAD_META, "check 'acme.bad': unknown category 'no.such.category'"),
+    ],
+    ids=["import-error", "bad-metadata"],
+)
+def test_a_broken_plugin_is_one_line_and_the_run_goes_on(tmp_path, body, says):
+    write(tmp_path, "acme_broken", body)
+    out = mcpcheck_cli(tmp_path, "run", "--quiet", "--fail-on", "critical", "--report-dir", "r", "--plugin", "acme_broken", "--check", "jsonrpc.response_shape", "--", *TERSE)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if "acme_broken" in line]
+    assert len(lines) == 1 and lines[0].startswith("mcpcheck: plugin 'acme_broken' not loaded: ") and says in lines[0], out.stderr
+    assert (tmp_path / "r" / "report.json").exists()
+
+
+def test_a_plugin_id_that_clashes_with_a_builtin_is_refused(tmp_path):
+    write(tmp_path, "acme_clash", GOOD.replace("acme.tool_count", "jsonrpc.response_shape"))
+    out = mcpcheck_cli(tmp_path, "list-checks", "--format", "json", "--plugin", "acme_clash")
+    assert out.returncode == 0
+    assert "mcpcheck: plugin 'acme_clash' not loaded: CheckDefinitionError: check 'jsonrpc.response_shape' registered twice" in out.stderr
+    rows = {r["id"]: r for r in json.loads(out.stdout)}
+    assert rows["jsonrpc.response_shape"]["origin"] == "mcpcheck" and "acme.every_error_has_data" not in rows
+
+
+def test_programmatic_run_with_a_plugin(tmp_path, monkeypatch):
+    write(tmp_path, "acme_prog", GOOD.replace("acme.", "acmeprog."))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = mcpcheck.run(TERSE, campaigns=["conformance"], plugins=["acme_prog"], checks=["acmeprog", "jsonrpc.response_shape"])
+    assert isinstance(report, mcpcheck.RunReport)
+    assert {(f.check, f.severity) for f in report.findings} == {("acmeprog.tool_count", mcpcheck.Severity.low)}
+
+
+def test_public_api_is_exactly_all():
+    """Everything a user needs is a name of `mcpcheck.__all__`; each one exists."""
+    for name in mcpcheck.__all__:
+        assert hasattr(mcpcheck, name), name
+    assert {"check", "Skip", "Violation", "Finding", "Severity", "run", "strategies", "valid", "invalid", "injected"} <= set(mcpcheck.__all__)
+    contexts = {"ExchangeContext", "LogContext", "ToolCallContext", "ListingContext", "SessionContext", "RunContext"}
+    assert contexts <= set(mcpcheck.__all__) and len(contexts) == len(mcpcheck.SCOPES)
+
+
+def test_check_metadata_is_validated_at_definition():
+    from mcpcheck.registry import CheckDefinitionError
+
+    with pytest.raises(CheckDefinitionError, match="unknown scope"):
+        mcpcheck.check("t.x", category="tool.schema", severity="low", title="x", scope="everywhere")
+    with pytest.raises(CheckDefinitionError, match="takes an async"):
+        mcpcheck.check("t.y", category="tool.schema", severity="low", title="x", scope="session")(lambda ctx: [])
+    with pytest.raises(CheckDefinitionError, match="takes 2 argument"):
+        mcpcheck.check("t.z", category="tool.schema", severity="low", title="x", scope="exchange")(lambda ex: [])
