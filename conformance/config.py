@@ -114,7 +114,8 @@ class Settings(BaseModel):
         return data
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
+def format_error(source: str, exc: ValidationError) -> str:
+    """A pydantic error as one line per problem, naming the key (`source: unknown key 'a.b'`)."""
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
@@ -154,7 +155,7 @@ def load_settings(path: str | Path | None = None, *, cwd: Path | None = None) ->
         try:
             return Settings.model_validate(table), source
         except ValidationError as exc:
-            raise ConfigError(_format_error(source, exc)) from exc
+            raise ConfigError(format_error(source, exc)) from exc
     return Settings(), None
 
 
@@ -162,4 +163,4 @@ def make_target(**fields: Any) -> Target:
     try:
         return Target.model_validate(fields)
     except ValidationError as exc:
-        raise ConfigError(_format_error("target", exc)) from exc
+        raise ConfigError(format_error("target", exc)) from exc

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import ConfigError, _format_error
+from ..config import ConfigError, format_error
 
 PATTERNS = ("baseline", "constant", "ramp-up", "spike", "burst", "stress", "soak")
 Pattern = Literal["baseline", "constant", "ramp-up", "spike", "burst", "stress", "soak"]
@@ -172,7 +172,7 @@ def parse_load_config(data: Any, source: str = "load config") -> LoadConfig:
     try:
         return LoadConfig.model_validate(data or {})
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc)) from exc
+        raise ConfigError(format_error(source, exc)) from exc
 
 
 def read_structured(path: str | Path) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..config import ConfigError, Target, _format_error
+from ..config import ConfigError, Target, format_error
 from ..connect import detect, open_session
 from ..safety import may_call
 from ..session import Exchange, Session, is_stateless
@@ -70,7 +70,7 @@ def parse_monitor_config(data: Any, source: str = "monitor config") -> MonitorCo
     try:
         return MonitorConfig.model_validate(data or {})
     except ValidationError as exc:
-        raise ConfigError(_format_error(source, exc)) from exc
+        raise ConfigError(format_error(source, exc)) from exc
 
 
 @dataclass

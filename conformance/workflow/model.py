@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..config import ConfigError, Target, _format_error
+from ..config import ConfigError, Target, format_error
 
 ID = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -219,7 +219,7 @@ def parse_workflows(data: Any, source: str = "workflow", base: Path | None = Non
         try:
             wf = Workflow.model_validate(doc)
         except ValidationError as exc:
-            raise ConfigError(_format_error(where, exc)) from exc
+            raise ConfigError(format_error(where, exc)) from exc
         wf.source = source
         out.append(wf)
     return out
