@@ -112,8 +112,9 @@ def injection_points(schema: Any, revision: str | None = None) -> list[Injection
     return _points(inline_refs(schema, legacy=is_legacy_dialect(cls)).schema)
 
 
-def _slots(value: Any, tokens: tuple[Token, ...]) -> list[tuple[tuple[str | int, ...], str]]:
-    """Concrete places matching a pattern: ("replace" existing | "insert" missing key | "append")."""
+def slots_for(value: Any, tokens: tuple[Token, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Concrete places in `value` matching an InjectionPoint's tokens, as (where, mode): "replace" an
+    existing string, "insert" a missing key, or "append" to an array (feed them to `put_text`)."""
     out: list[tuple[tuple[str | int, ...], str]] = []
 
     def go(cur: Any, i: int, prefix: tuple[str | int, ...]) -> None:
@@ -138,7 +139,9 @@ def _slots(value: Any, tokens: tuple[Token, ...]) -> list[tuple[tuple[str | int,
     return out
 
 
-def _put(value: Any, where: tuple[str | int, ...], mode: str, text: str) -> tuple[Any, tuple[str | int, ...]]:
+def put_text(value: Any, where: tuple[str | int, ...], mode: str, text: str) -> tuple[Any, tuple[str | int, ...]]:
+    """Put `text` at a place `slots_for` found (in place: pass a copy); returns the value and
+    the concrete place (an append's index)."""
     cur = value
     for t in where[:-1]:
         cur = cur[t]
@@ -180,7 +183,7 @@ def injected(
     @st.composite
     def cases(draw: st.DrawFn) -> InjectedCase:
         base = draw(plan.strategy, label="valid arguments")
-        slots = [(where, mode, k) for k, (point, _) in enumerate(usable) for where, mode in _slots(base, point.tokens)]
+        slots = [(where, mode, k) for k, (point, _) in enumerate(usable) for where, mode in slots_for(base, point.tokens)]
         if not slots:
             reject()
         count = draw(st.integers(1, min(max_points, len(slots))), label="how many injections")
@@ -197,7 +200,7 @@ def injected(
             template = draw_template(draw, usable[k][1])
             n = draw(st.integers(0, 2**48 - 1), label="canary seed")
             payload = template.render(make_canary(n, f"{to_pointer(where)}|{template.name}"))
-            value, concrete = _put(value, where, mode, payload.text)
+            value, concrete = put_text(value, where, mode, payload.text)
             done.append(Injection(to_pointer(concrete), payload))
         if not done or not _accepts(oracle, value):
             reject()
@@ -213,4 +216,4 @@ def _accepts(validator: Any, instance: Any) -> bool:
         return False
 
 
-__all__ = ["InjectedCase", "Injection", "InjectionPoint", "injected", "injection_points"]
+__all__ = ["InjectedCase", "Injection", "InjectionPoint", "injected", "injection_points", "put_text", "slots_for"]

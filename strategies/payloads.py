@@ -186,7 +186,8 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _ssrf(base_url: str) -> list[PayloadTemplate]:
+def ssrf_templates(base_url: str) -> list[PayloadTemplate]:
+    """The ssrf family's templates, aimed at `base_url` (an http(s) URL on a loopback host)."""
     parts = urlsplit(base_url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not _is_loopback(host):
@@ -272,7 +273,7 @@ def templates(
         elif family == "ssrf":
             if ssrf_base is None:
                 raise ValueError("the ssrf family needs ssrf_base (the loopback canary server's URL)")
-            out += _ssrf(ssrf_base)
+            out += ssrf_templates(ssrf_base)
         elif family == "oversized":
             out += _oversized(sizes)
         elif family == "unicode":

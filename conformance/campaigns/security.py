@@ -1,18 +1,27 @@
 """The security campaign: active injection probes plus static checks of what a server publishes.
 
-Active probes (docs/security.md has the full list): for every tool mcpcheck may call
-(conformance/safety.py), every string position of its inputSchema that can hold a payload while
-the arguments stay valid (strategies.injection_points), a bounded, deterministic list of probes
-per family (shell, sql, path, template, ssrf; conformance/security/probes.py) goes through the
-real session. The same probes go into resource-template variables (resources/read) and prompt
+Active probes (docs/security.md has the full list; the I/O is in campaigns/security_probes.py):
+for every tool mcpcheck may call, every string position of its inputSchema that can hold a
+payload while the arguments stay valid, a bounded, deterministic list of probes per family
+(shell, sql, path, template, ssrf; conformance/security/probes.py) goes through the real
+session. The same probes go into resource-template variables (resources/read) and prompt
 arguments (prompts/get). The oracles (conformance/security/detect.py) only accept proof: text
 that the payload makes the server produce but that was never sent (an arithmetic product, the
 content of a planted file, a database error, extra rows compared with a false control), or a
 request seen by mcpcheck's loopback canary HTTP server.
 
-Static checks: tool poisoning (hidden instructions in descriptions and schemas), rug pulls
-(definitions that change between listings without a list_changed notification), name shadowing
-(look-alikes of well-known tool names; duplicates across the targets of one run).
+Static checks: tool poisoning and name shadowing are `listing` checks
+(conformance/security/poisoning.py) judged on the first listing and on the one after the
+probes; rug pulls (definitions that change between listings without a list_changed
+notification) are judged by `security.rug_pull`, which runs after the active probes and lists
+again; duplicates across the targets of one run by `security.tool_shadowing_cross_target`, a
+`run` check that `cross_target` judges once every target was tested.
+
+How the campaign drives its checks: it opens one session (a canary secret in the stdio
+server's environment), lists twice, judges the first listing, then runs every `session` check
+of campaign "security" in registration order (`ctx.run_probes`) with a SecurityRun as
+`ctx.state`. The six active checks share one pass of probes (`ctx.once`): whichever runs first
+sends them all, each yields what its family proved.
 
 Observers run on this machine only: the canary HTTP server listens on 127.0.0.1, the planted
 file lives in a fresh temporary folder, the canary secret is an environment variable of the
@@ -21,199 +30,177 @@ stdio server process. Nothing is ever sent anywhere else.
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import json
 import secrets as _secrets
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
 
 from ..connect import open_session, start_session
 from ..corpus import CorpusEntry, save_entry
-from ..findings import CheckSpec, Severity, Violation
-from ..registry import register
-from ..report.model import TargetResult
-from ..safety import may_call
+from ..findings import CheckSpec, Violation
+from ..registry import REGISTRY, RunContext, SessionContext, Skip, call_check, check
+from ..report.model import CheckResult, TargetResult
 from ..security import detect as D
 from ..security import poisoning as P
 from ..security.canary_server import CanaryFile, CanaryServer
-from ..security.probes import FAMILIES, Probe, interleave, probes_for
-from mcpcheck.strategies.payloads import make_canary
-from ..session import HANDSHAKE_LATEST, LATEST, Exchange, Session
-from ..wirelog import WireEntry
+from ..session import HANDSHAKE_LATEST, LATEST, Session
 from .context import CampaignContext
 from .fuzz import CANARY_ENV
+from .security_probes import Active, SecurityRun, SecuritySettings, probe_all
 
-# -------------------------------------------------------------------- checks
+# -------------------------------------------------------------------- the active checks
 
-COMMAND_INJECTION = register(
-    "security.command_injection", "security.command_injection", "critical",
-    "Arguments never reach a shell: no payload makes the server print a computed marker",
-    rule="T11", level="MUST", campaign="security",
+
+async def _active(ctx: SessionContext) -> Active:
+    """The one pass of active probes the six active checks share (run by the first of them)."""
+    run: SecurityRun = ctx.state
+    return await ctx.once("security.active", lambda: probe_all(
+        run, plant=run.wants(path_traversal.spec), ssrf=run.wants(ssrf.spec), exposure=run.wants(data_exposure.spec),
+    ))
+
+
+async def _proven(ctx: SessionContext, family: str, check_id: str) -> AsyncIterator[Violation]:
+    """What the active probes proved for `family`, each first proof of a tool saved to corpus/."""
+    run: SecurityRun = ctx.state
+    if family != "exposure" and family not in run.cfg.families:
+        raise Skip(f"{family} family not selected")
+    found = await _active(ctx)
+    if family == "exposure":
+        if not found.exposure_calls:
+            raise Skip("no call was made: nothing mcpcheck may call")
+    elif not found.positions:
+        raise Skip("no tool argument, resource template variable or prompt argument can carry a payload")
+    elif not found.sent.get(family):
+        raise Skip(f"no {family} payload fits an argument that can carry one")
+    saved: set[str | None] = set()
+    for proof in found.proofs.get(family, []):
+        v = proof.violation
+        if proof.oracle is not None and run.cfg.write_corpus and v.key not in saved:  # once per finding
+            saved.add(v.key)
+            save_entry(
+                CorpusEntry(target=run.target.name, tool=str(v.tool), arguments=v.input, mode="injected", check=check_id, revision=run.revision, detail=v.detail, oracle=proof.oracle),
+                run.cfg.corpus_dir,
+            )
+        yield v
+
+
+@check(
+    "security.command_injection", category="security.command_injection", severity="critical",
+    title="Arguments never reach a shell: no payload makes the server print a computed marker",
+    scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
     description="Payloads like `; echo TOKEN:$((1337*7331))`; proof is TOKEN:9801547 in the answer, a text that was never sent.",
 )
-SQL_INJECTION = register(
-    "security.sql_injection", "security.sql_injection", "critical",
-    "Arguments never change the structure of an SQL query",
-    rule="T11", level="MUST", campaign="security",
+async def command_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "shell", command_injection.id):
+        yield v
+
+
+@check(
+    "security.sql_injection", category="security.sql_injection", severity="critical",
+    title="Arguments never change the structure of an SQL query",
+    scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
     description="Proof: a tautology returns more rows than a benign value while the same query made false does not; or a UNION-selected computed value; or database error text.",
 )
-PATH_TRAVERSAL = register(
-    "security.path_traversal", "security.path_traversal", "high",
-    "Path arguments and resource URIs cannot read files outside the server's root",
-    rule="T11/RS5", level="MUST", campaign="security",
+async def sql_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "sql", sql_injection.id):
+        yield v
+
+
+@check(
+    "security.path_traversal", category="security.path_traversal", severity="high",
+    title="Path arguments and resource URIs cannot read files outside the server's root",
+    scope="session", rule="T11/RS5", level="MUST", campaign="security", per_tool=True,
     description="Proof: the token of a file mcpcheck planted outside the server's working directory (or /etc/passwd's root:x:0:0) comes back.",
 )
-TEMPLATE_INJECTION = register(
-    "security.template_injection", "security.template_injection", "critical",
-    "Arguments are never evaluated as template or code expressions",
-    rule="T11", level="MUST", campaign="security",
+async def path_traversal(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "path", path_traversal.id):
+        yield v
+
+
+@check(
+    "security.template_injection", category="security.template_injection", severity="critical",
+    title="Arguments are never evaluated as template or code expressions",
+    scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
     description="Payloads like `TOKEN:{{1337*7331}}` in several syntaxes; proof is TOKEN:9801547 in the answer.",
 )
-SSRF = register(
-    "security.ssrf", "security.ssrf", "high",
-    "URL-like arguments do not make the server fetch arbitrary (loopback) URLs",
-    rule="T11", level="MUST", campaign="security",
+async def template_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "template", template_injection.id):
+        yield v
+
+
+@check(
+    "security.ssrf", category="security.ssrf", severity="high",
+    title="URL-like arguments do not make the server fetch arbitrary (loopback) URLs",
+    scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
     description="Proof: mcpcheck's loopback canary HTTP server receives the per-probe token.",
 )
-DATA_EXPOSURE = register(
-    "security.data_exposure", "security.data_exposure", "high",
-    "Results, errors and log notifications leak no secrets, stack traces or host paths",
-    rule="T11/LG4", level="MUST", campaign="security",
+async def ssrf(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "ssrf", ssrf.id):
+        yield v
+
+
+@check(
+    "security.data_exposure", category="security.data_exposure", severity="high",
+    title="Results, errors and log notifications leak no secrets, stack traces or host paths",
+    scope="session", rule="T11/LG4", level="MUST", campaign="security", per_tool=True,
     description="A canary secret is planted in the stdio server's environment (MCPCHECK_CANARY_SECRET); it, a stack trace, or an absolute host path in any answer is a finding (secret: critical, trace: medium, path: low).",
 )
-TOOL_POISONING = register(
-    "security.tool_poisoning", "security.tool_poisoning", "high",
-    "Published descriptions and schemas carry no hidden instructions for the model",
-    rule="T11", level="MUST NOT", campaign="security",
-    description="Rules: override, hidden_tag, secret_file, conceal, tool_steering, invisible, base64 (conformance/security/poisoning.py).",
+async def data_exposure(ctx: SessionContext) -> AsyncIterator[Violation]:
+    async for v in _proven(ctx, "exposure", data_exposure.id):
+        yield v
+
+
+# -------------------------------------------------------------------- rug pull (after the probes)
+
+
+@check(
+    "security.rug_pull", category="security.rug_pull", severity="high",
+    title="Tool, prompt and resource definitions do not change without a list_changed notification",
+    scope="session", rule="T7/T14", level="MUST NOT", campaign="security",
+    description="Compares the first listing with the next one and, when the active probes ran, with a listing made after their calls.",
 )
-RUG_PULL = register(
-    "security.rug_pull", "security.rug_pull", "high",
-    "Tool, prompt and resource definitions do not change without a list_changed notification",
-    rule="T7/T14", level="MUST NOT", campaign="security",
-)
-SHADOWING = register(
-    "security.tool_shadowing", "security.tool_poisoning", "medium",
-    "Tool names do not imitate well-known tool names or each other",
-    rule="T6", level="SHOULD NOT", campaign="security",
-    description="Look-alikes of well-known tool names (read_fiIe, read-file) are medium; two names of one server that read the same are low; publishing a well-known name exactly is an info observation.",
-)
-SHADOWING_CROSS = register(
-    "security.tool_shadowing_cross_target", "security.tool_poisoning", "medium",
-    "No two targets of one run publish the same tool name",
-    rule="T6", level="SHOULD NOT", campaign="security",
-    description="A client connected to both servers cannot tell which one a call goes to; judged after every target of the run was listed.",
-)
-
-BY_FAMILY: dict[str, CheckSpec] = {
-    "shell": COMMAND_INJECTION,
-    "sql": SQL_INJECTION,
-    "path": PATH_TRAVERSAL,
-    "template": TEMPLATE_INJECTION,
-    "ssrf": SSRF,
-}
-ACTIVE = (*BY_FAMILY.values(), DATA_EXPOSURE)
-STATIC = (TOOL_POISONING, RUG_PULL, SHADOWING)
-
-
-@dataclass
-class SecuritySettings:
-    """Bounds of the active probes (no CLI/config: set `ctx.security_settings` to change them)."""
-
-    max_calls_per_tool: int = 48  # baseline calls included
-    max_points_per_tool: int = 3  # string positions probed per tool
-    max_calls_per_template: int = 24  # resources/read calls per resource template
-    max_calls_per_prompt: int = 24  # prompts/get calls per prompt
-    families: tuple[str, ...] = FAMILIES
-    ssrf_grace: float = 0.0  # seconds to wait for a fetch after each SSRF probe (late ones: final_grace)
-    final_grace: float = 1.0  # one last wait for late (asynchronous) fetches
-    write_corpus: bool = True
-    corpus_dir: str = "corpus"
-
-
-# -------------------------------------------------------------------- run state
-
-
-@dataclass
-class _Position:
-    """One place a payload goes: a tool argument, a template variable or a prompt argument."""
-
-    kind: str  # "tool" | "template" | "prompt"
-    item: str  # tool / prompt name or uriTemplate
-    where: str  # JSON pointer / {var} / argument name
-    build: Any  # text -> request params (dict) or None when the probe does not fit
-    field_name: str = ""
-    uri_format: bool = False
-    baseline: Exchange | None = None
-    base_params: Any = None
-    hit_families: set[str] = field(default_factory=set)
-    sql: dict[str, dict[str, tuple[Probe, Any, Exchange]]] = field(default_factory=dict)
-
-
-@dataclass
-class _Run:
-    ctx: CampaignContext
-    cfg: SecuritySettings
-    env: dict[str, str]
-    secret: str | None
-    session: Session
-    planted: CanaryFile | None = None
-    canary: CanaryServer | None = None
-    sessions: list[Session] = field(default_factory=list)
-    calls: int = 0
-    ssrf_pending: list[tuple[_Position, Probe, Any, Exchange]] = field(default_factory=list)
-
-    async def request(self, method: str, params: dict[str, Any], timeout: float | None = None) -> Exchange:
-        if not self.session.alive:
-            self.ctx.notes.append(f"security: the server went away ({self.session.transport.closed_reason}); restarted it")
-            self.session = await open_session(self.ctx.target, self.ctx.revision or "", extra_env=self.env)
-            self.sessions.append(self.session)
-            self.ctx.session = self.session
-        self.calls += 1
-        return await self.session.request(method, params, timeout=timeout)
+async def rug_pull(ctx: SessionContext) -> list[Violation]:
+    run: SecurityRun = ctx.state
+    if run.first is None or run.second is None:
+        raise Skip("the server's definitions were not listed")
+    found, notes = P.rug_pulls(run.first, run.second, run.notified(), "between two consecutive listings, with no call in between")
+    if run.probed:  # registered after the active checks: their calls are done
+        after = await run.after_listing()
+        more, more_notes = P.rug_pulls(run.first, after, run.notified(), f"after {run.calls} calls")
+        found, notes = found + more, notes + more_notes
+    run.notes.extend(notes)
+    return found
 
 
 # -------------------------------------------------------------------- entry point
 
 
 async def run_security(ctx: CampaignContext, result: TargetResult, cfg: SecuritySettings | None = None) -> None:
-    cfg = cfg or getattr(ctx, "security_settings", None) or SecuritySettings()
-    stdio = ctx.target.transport == "stdio"
-    secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}" if stdio else None
+    cfg = cfg or ctx.security_settings or SecuritySettings()
+    secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}" if ctx.target.transport == "stdio" else None
     env = {CANARY_ENV: secret} if secret else {}
-    active = any(ctx.wants(s) for s in ACTIVE)
-    planted = CanaryFile.plant() if active and ctx.wants(PATH_TRAVERSAL) and "path" in cfg.families else None
-    canary = CanaryServer().start() if active and ctx.wants(SSRF) and "ssrf" in cfg.families else None
-    run: _Run | None = None
+    run: SecurityRun | None = None
     try:
         session = await _open(ctx, env)
         if not result.eras and session.revision:
             result.eras = [session.revision]
         ctx.revision, ctx.session = session.revision, session
-        run = _Run(ctx, cfg, env, secret, session, planted, canary, [session])
-        first = await _listing(run)
-        second = await _listing(run)
-        result.tools = sorted({str(t.get("name")) for t in first.tools} | set(result.tools))
-        _static(run, first)
-        _rug_pull(run, first, second, "between two consecutive listings, with no call in between")
-        if active:
-            await _active(run, first)
-            after = await _listing(run)
-            _rug_pull(run, first, after, f"after {run.calls} calls")
-            _poisoning(run, after)  # a definition that turned poisonous later
-        else:
-            for spec in ACTIVE:
-                ctx.skip(spec, "not selected")
+        run = SecurityRun(
+            target=ctx.target, revision=ctx.revision, cfg=cfg, env=env, secret=secret, session=session, sessions=[session],
+            notes=ctx.notes, wants=ctx.wants, progress=ctx.progress, on_session=lambda s: setattr(ctx, "session", s),
+        )
+        run.first = await run.listing()
+        run.second = await run.listing()
+        result.tools = sorted({str(t.get("name")) for t in run.first.tools} | set(result.tools))
+        ctx.judge_listing(run.first, session, campaign="security")
+        await ctx.run_probes("security", run)
+        if run.probed:  # a definition that turned poisonous after the calls
+            ctx.judge_listing(await run.after_listing(), run.session, campaign="security")
         if secret is None:
             ctx.notes.append("security: HTTP target: no canary secret could be planted in the server's environment; data_exposure looked for stack traces and host paths only")
     finally:
-        for s in run.sessions if run is not None else []:
-            await s.close()
-        if canary is not None:
-            canary.stop()
-        if planted is not None:
-            planted.remove()
+        if run is not None:
+            await run.close()
 
 
 async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
@@ -231,453 +218,11 @@ async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
     return await open_session(target, HANDSHAKE_LATEST, extra_env=env)
 
 
-async def _list(run: _Run, method: str, key: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(50):
-        ex = await run.request(method, {"cursor": cursor} if cursor else {})
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        items += [t for t in ex.result.get(key) or [] if isinstance(t, dict)]
-        cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str):
-            break
-    return items
-
-
-async def _listing(run: _Run) -> P.Listing:
-    caps = run.session.server_capabilities
-    src = run.session.discover_result if run.session.stateless else run.session.initialize_result
-    instructions = (src or {}).get("instructions")
-    return P.Listing(
-        tools=await _list(run, "tools/list", "tools") if "tools" in caps else [],
-        prompts=await _list(run, "prompts/list", "prompts") if "prompts" in caps else [],
-        resources=await _list(run, "resources/list", "resources") if "resources" in caps else [],
-        templates=await _list(run, "resources/templates/list", "resourceTemplates") if "resources" in caps else [],
-        instructions=instructions if isinstance(instructions, str) else None,
-    )
-
-
-def _listing_evidence(run: _Run, n: int = 2) -> list[WireEntry]:
-    out = [
-        e for e in run.session.wirelog.entries
-        if e.direction == "in" and isinstance(e.parsed, dict) and isinstance(e.parsed.get("result"), dict) and "tools" in e.parsed["result"]
-    ]
-    return out[-n:]
-
-
-# -------------------------------------------------------------------- static checks
-
-
-def _static(run: _Run, listing: P.Listing) -> None:
-    _poisoning(run, listing)
-    ctx = run.ctx
-    if not ctx.wants(SHADOWING):
-        return
-    names = [str(t.get("name")) for t in listing.tools if isinstance(t.get("name"), str)]
-    ev = _listing_evidence(run, 1)
-    violations = []
-    for name, known in P.lookalikes(names):
-        violations.append(Violation(
-            f"tool {name!r} imitates the well-known tool name {known!r} (the {P.WELL_KNOWN_TOOLS[known]} server's): a model choosing by name can be steered to it",
-            ev, tool=name, key=f"lookalike/{name}",
-        ))
-    for a, b in P.same_server_collisions(names):
-        violations.append(Violation(f"tools {a!r} and {b!r} have names that read the same", ev, tool=b, severity=Severity.low, key=f"collision/{a}/{b}"))
-    for name in names:
-        if name in P.WELL_KNOWN_TOOLS:
-            violations.append(Violation(
-                f"tool {name!r} has the name of a well-known {P.WELL_KNOWN_TOOLS[name]} tool: if this server is not that one, a client connected to both cannot tell them apart",
-                ev, tool=name, severity=Severity.info, key=f"wellknown/{name}",
-            ))
-    ctx.record(SHADOWING, violations)
-
-
-def _poisoning(run: _Run, listing: P.Listing) -> None:
-    if not run.ctx.wants(TOOL_POISONING):
-        return
-    ev = _listing_evidence(run, 1)
-    violations = [
-        Violation(f"{h.where}: hidden-instruction rule '{h.rule}' matched: {h.excerpt}", ev, tool=h.item, path=h.where, key=f"{h.where}/{h.rule}")
-        for h in P.scan_listing(listing)
-    ]
-    run.ctx.record(TOOL_POISONING, violations)
-
-
-NOTIFY = {"tool": "notifications/tools/list_changed", "prompt": "notifications/prompts/list_changed", "resource": "notifications/resources/list_changed", "template": "notifications/resources/list_changed"}
-
-
-def _rug_pull(run: _Run, before: P.Listing, after: P.Listing, when: str) -> None:
-    ctx = run.ctx
-    if not ctx.wants(RUG_PULL):
-        return
-    notified = {
-        n.parsed.get("method") for s in run.sessions for n in s.notifications if isinstance(n.parsed, dict)
-    }
-    violations = []
-    for (kind, a), (_k, b) in zip(before.by_kind(), after.by_kind()):
-        changes = P.diff_listings(a, b, kind)
-        if changes and NOTIFY[kind] not in notified:
-            violations.append(Violation(
-                f"{kind} definitions changed {when} without {NOTIFY[kind]}: " + "; ".join(changes[:6]),
-                _listing_evidence(run, 2), key=f"{kind}/{when.split(',')[0].split(' ')[0]}",
-            ))
-        elif changes:
-            ctx.notes.append(f"security: {kind} definitions changed {when}, announced by {NOTIFY[kind]}: " + "; ".join(changes[:3]))
-    ctx.record(RUG_PULL, violations)
-
-
-# -------------------------------------------------------------------- active probes
-
-
-async def _active(run: _Run, listing: P.Listing) -> None:
-    ctx, cfg = run.ctx, run.cfg
-    positions_any = False
-    for tool in listing.tools:
-        why = may_call(tool, ctx.target.safety)
-        if why is not None:
-            ctx.notes.append(f"security: not calling {tool.get('name')}: {why}")
-            continue
-        positions = await _tool_positions(run, tool)
-        positions_any |= bool(positions)
-        if positions:
-            await _probe(run, positions, cfg.max_calls_per_tool)
-        elif ctx.wants(DATA_EXPOSURE):
-            await _exposure_only(run, tool)
-    for tmpl in listing.templates:
-        positions = _template_positions(tmpl)
-        positions_any |= bool(positions)
-        await _probe(run, positions, cfg.max_calls_per_template)
-    for prompt in listing.prompts:
-        positions = _prompt_positions(prompt)
-        positions_any |= bool(positions)
-        await _probe(run, positions, cfg.max_calls_per_prompt)
-    if run.canary is not None and run.ssrf_pending:
-        await asyncio.sleep(cfg.final_grace)
-        for pos, probe, params, ex in run.ssrf_pending:
-            if "ssrf" not in pos.hit_families:
-                _judge_ssrf(run, pos, probe, params, ex, wait=0.0)
-    for spec in ACTIVE:
-        if positions_any or spec is DATA_EXPOSURE:
-            ctx.passed(spec)
-        else:
-            ctx.skip(spec, "no tool argument, resource template variable or prompt argument can carry a payload")
-    if run.planted is None:
-        ctx.skip(PATH_TRAVERSAL, "path family not selected")
-    if run.canary is None:
-        ctx.skip(SSRF, "ssrf family not selected")
-
-
-async def _exposure_only(run: _Run, tool: dict[str, Any]) -> None:
-    """A tool with no string input still gets one call (simplest valid arguments) so that what
-    it returns is searched for the canary secret, stack traces and host paths."""
-    from mcpcheck import strategies
-
-    name = str(tool.get("name"))
-    schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
-    try:
-        base = await asyncio.to_thread(strategies.simplest, strategies.plan_valid(schema, revision=run.ctx.revision).strategy)
-    except Exception as exc:
-        run.ctx.notes.append(f"security: {name}: no valid arguments for the exposure call: {exc}")
-        return
-    pos = _Position("tool", name, "", lambda _t: None, base_params=base)
-    params = {"name": name, "arguments": base}
-    ex = await run.request("tools/call", params, timeout=min(run.ctx.target.timeout, 5.0))
-    _judge_exposure(run, pos, params, ex)
-
-
-async def _tool_positions(run: _Run, tool: dict[str, Any]) -> list[_Position]:
-    from mcpcheck import strategies
-    from mcpcheck.strategies.injected import _put, _slots
-
-    name = str(tool.get("name"))
-    schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
-    rev = run.ctx.revision
-    try:
-        points = strategies.injection_points(schema, rev)
-    except Exception as exc:  # an unusable schema is judged by the conformance campaign
-        run.ctx.notes.append(f"security: {name}: cannot find string inputs: {exc}")
-        return []
-    if not points:
-        return []
-    try:
-        plan = strategies.plan_valid(schema, revision=rev)
-        base = await asyncio.to_thread(strategies.simplest, plan.strategy)
-        oracle = strategies.make_validator(schema, rev, formats=True)
-    except Exception as exc:
-        run.ctx.notes.append(f"security: {name}: no valid base arguments: {exc}")
-        return []
-    base = _loopback_urls(run, base, points, oracle)
-    out = []
-    for point in points[: run.cfg.max_points_per_tool]:
-        slots = _slots(base, point.tokens)
-        if not slots:
-            continue
-        where, mode = slots[0]
-
-        def build(text: str, where=where, mode=mode) -> dict[str, Any] | None:
-            args, _ = _put(copy.deepcopy(base), where, mode, text)
-            try:
-                ok = oracle.is_valid(args)
-            except Exception:
-                ok = False
-            return {"name": name, "arguments": args} if ok else None
-
-        field_name = str(point.tokens[-1]) if point.tokens else ""
-        out.append(_Position("tool", name, point.path, build, field_name=field_name, uri_format=point.format is not None, base_params=base))
-    return out
-
-
-def _loopback_urls(run: _Run, base: Any, points: list[Any], oracle: Any) -> Any:
-    """Fill every URL-like field of the base arguments with a URL on the loopback canary
-    server, so that a tool never falls back to a default URL somewhere on the internet while
-    another of its fields carries the payload."""
-    from mcpcheck.strategies.injected import _put, _slots
-
-    from ..security.probes import URLISH
-
-    for point in points:
-        name = str(point.tokens[-1]) if point.tokens else ""
-        if point.format is None and not URLISH.search(name):
-            continue
-        for where, mode in _slots(base, point.tokens)[:1]:
-            if mode == "append":
-                continue
-            url = f"{run.canary.base_url if run.canary else 'http://127.0.0.1:9'}/{make_canary(0, 'base-url|' + point.path)}"
-            candidate, _ = _put(copy.deepcopy(base), where, mode, url)
-            try:
-                if oracle.is_valid(candidate):
-                    base = candidate
-            except Exception:
-                pass
-    return base
-
-
-def _template_vars(template: str) -> list[tuple[str, str, str]]:
-    """(expression, operator, variable) for each RFC 6570 expression of a URI template."""
-    import re
-
-    out = []
-    for m in re.finditer(r"\{([+#./;?&]?)([^}]*)\}", template):
-        op = m.group(1)
-        for var in m.group(2).split(","):
-            out.append((m.group(0), op, var.rstrip("*").split(":")[0]))
-    return out
-
-
-def _template_positions(tmpl: dict[str, Any]) -> list[_Position]:
-    from urllib.parse import quote
-
-    template = tmpl.get("uriTemplate")
-    if not isinstance(template, str):
-        return []
-    exprs = _template_vars(template)
-    out = []
-    for expr, op, var in exprs:
-        if op in ("?", "&", ";"):
-            continue  # query-style expressions: values still go through the same handler; keep the budget for path-style ones
-
-        def build(text: str, expr=expr, op=op, var=var) -> dict[str, Any]:
-            uri = template
-            for e, o, v in exprs:
-                value = text if v == var else "mcpcheck"
-                value = quote(value, safe="/:@!$&'()*+,;=" if o in ("+", "#") else "")
-                uri = uri.replace(e, value, 1) if e != expr or v == var else uri
-            return {"uri": uri}
-
-        out.append(_Position("template", template, "{" + var + "}", build, field_name=var))
-    return out
-
-
-def _prompt_positions(prompt: dict[str, Any]) -> list[_Position]:
-    name = prompt.get("name")
-    if not isinstance(name, str):
-        return []
-    args = [a for a in prompt.get("arguments") or [] if isinstance(a, dict) and isinstance(a.get("name"), str)]
-    required = {a["name"]: "mcpcheck" for a in args if a.get("required")}
-    out = []
-    for a in args:
-
-        def build(text: str, arg=a["name"]) -> dict[str, Any]:
-            return {"name": name, "arguments": {**required, arg: text}}
-
-        out.append(_Position("prompt", name, a["name"], build, field_name=a["name"]))
-    return out
-
-
-def _benign(run: _Run, pos: _Position) -> str:
-    """A harmless value for the baseline call: a fresh token (a URL on the canary server for
-    URI-format fields), matching nothing a server could hold."""
-    token = make_canary(0, f"benign|{run.ctx.target.name}|{pos.kind}|{pos.item}|{pos.where}")
-    if pos.uri_format:
-        return f"{run.canary.base_url if run.canary else 'http://127.0.0.1:9'}/{token}"
-    return token
-
-
-METHOD = {"tool": "tools/call", "template": "resources/read", "prompt": "prompts/get"}
-
-
-async def _probe(run: _Run, positions: list[_Position], budget: int) -> None:
-    if not positions:
-        return
-    cfg, ctx = run.cfg, run.ctx
-    cwd = getattr(run.session.transport, "workdir", None)
-    groups = []
-    for pos in positions:
-        salt = f"{run.ctx.target.name}|{pos.kind}|{pos.item}|{pos.where}"
-        groups.append(probes_for(
-            salt, pos.field_name, families=cfg.families,
-            planted=str(run.planted.path) if run.planted else None,
-            token=run.planted.token if run.planted else None,
-            server_cwd=cwd, ssrf_base=run.canary.base_url if run.canary else None,
-            uri_format=pos.uri_format,
-        ))
-    # one benign baseline call per position, then the interleaved probes
-    for pos in positions:
-        params = pos.build(_benign(run, pos))
-        if params is None:
-            continue
-        ex = await run.request(METHOD[pos.kind], params)
-        pos.baseline = ex
-        _judge_exposure(run, pos, params, ex)
-    plan = interleave(groups, max(0, budget - len(positions)))
-    ctx.progress(f"{ctx.target.name}: security probes for {positions[0].kind} {positions[0].item} ({len(plan)} calls)")
-    for gi, probe in plan:
-        pos = positions[gi]
-        if probe.family in pos.hit_families:
-            continue  # one proven finding per position and family is enough
-        params = pos.build(probe.text)
-        if params is None:
-            continue  # the payload would make the arguments invalid: not an injection test
-        ex = await run.request(METHOD[pos.kind], params)
-        _judge(run, pos, probe, params, ex)
-        _judge_exposure(run, pos, params, ex)
-
-
-# -------------------------------------------------------------------- judging
-
-
-def _input(pos: _Position, params: dict[str, Any]) -> Any:
-    return params.get("arguments") if pos.kind == "tool" else params
-
-
-def _describe(pos: _Position) -> str:
-    if pos.kind == "tool":
-        return f"tool {pos.item!r} argument {pos.where}" if pos.where else f"tool {pos.item!r}"
-    if pos.kind == "template":
-        return f"resource template {pos.item!r} variable {pos.where}"
-    return f"prompt {pos.item!r} argument {pos.where!r}"
-
-
-def _hit(run: _Run, pos: _Position, probe: Probe, params: dict[str, Any], ex: Exchange, proof: str, extra: list[WireEntry] | None = None, baseline: Exchange | None = None, control: Any = None) -> None:
-    spec = BY_FAMILY[probe.family]
-    evidence = [*ex.evidence(), *(extra or [])]
-    if baseline is not None:
-        evidence = [*baseline.evidence(), *evidence]
-    args = _input(pos, params)
-    v = Violation(
-        f"{_describe(pos)}: {probe.template} payload {probe.text[:160]!r} was acted on. Proof: {proof}",
-        evidence,
-        path=pos.where if pos.kind == "tool" else f"{pos.kind}:{pos.item} {pos.where}",
-        tool=pos.item if pos.kind == "tool" else None,
-        input=args,
-        key=f"{pos.kind}/{pos.item}/{pos.where}",
-    )
-    findings = run.ctx.record(spec, [v])
-    pos.hit_families.add(probe.family)
-    if findings and pos.kind == "tool" and run.cfg.write_corpus:
-        oracle: dict[str, Any] = {"family": probe.family, "template": probe.template, "oracle": probe.oracle, "marker": probe.marker, "payload": probe.text, "path": pos.where}
-        if probe.oracle in ("sql_tautology", "sql_contradiction", "db_error") and pos.baseline is not None:
-            oracle["baseline_arguments"] = pos.baseline.request["params"]["arguments"] if isinstance(pos.baseline.request, dict) else None
-        if control is not None:
-            oracle["control_arguments"] = [control]
-        if probe.family == "path" and run.planted is not None:
-            oracle["planted"] = {"path": str(run.planted.path), "token": run.planted.token}
-        if probe.family == "ssrf" and run.canary is not None:
-            oracle["ssrf_base"] = run.canary.base_url
-        save_entry(
-            CorpusEntry(target=run.ctx.target.name, tool=pos.item, arguments=args, mode="injected", check=spec.id, revision=run.ctx.revision, detail=v.detail, oracle=oracle),
-            run.cfg.corpus_dir,
-        )
-
-
-def _judge(run: _Run, pos: _Position, probe: Probe, params: dict[str, Any], ex: Exchange) -> None:
-    sent = D.sent_text(params)
-    if probe.oracle == "marker" and probe.marker:
-        proof = D.marker_proof(ex, probe.marker, sent, pos.baseline)
-        if proof:
-            _hit(run, pos, probe, params, ex, f"{probe.marker!r} is in the answer but was never sent ({proof})")
-        elif probe.family == "sql" and (proof := D.db_error_proof(ex, sent, pos.baseline)):
-            _hit(run, pos, probe, params, ex, proof, baseline=pos.baseline)
-    elif probe.oracle == "db_error":
-        proof = D.db_error_proof(ex, sent, pos.baseline)
-        if proof:
-            _hit(run, pos, probe, params, ex, proof, baseline=pos.baseline)
-    elif probe.oracle in ("sql_tautology", "sql_contradiction"):
-        if (proof := D.db_error_proof(ex, sent, pos.baseline)):
-            _hit(run, pos, probe, params, ex, proof, baseline=pos.baseline)
-            return
-        pair = pos.sql.setdefault(probe.pair or "", {})
-        pair["tautology" if probe.oracle == "sql_tautology" else "contradiction"] = (probe, params, ex)
-        if "tautology" in pair and "contradiction" in pair and pos.baseline is not None:
-            base_n = D.row_count(pos.baseline)
-            t_probe, t_params, taut = pair["tautology"]
-            _c_probe, c_params, contra = pair["contradiction"]
-            t_n, c_n = D.row_count(taut), D.row_count(contra)
-            if t_n > base_n and c_n <= base_n:
-                _hit(
-                    run, pos, t_probe, t_params, taut,
-                    f"the tautology returned {t_n} records where a benign value returned {base_n} and the same query made false ({_c_probe.text!r}) returned {c_n}",
-                    extra=contra.evidence(), baseline=pos.baseline, control=_input(pos, c_params),
-                )
-    elif probe.oracle == "ssrf":
-        if not _judge_ssrf(run, pos, probe, params, ex, wait=run.cfg.ssrf_grace):
-            run.ssrf_pending.append((pos, probe, params, ex))
-
-
-def _judge_ssrf(run: _Run, pos: _Position, probe: Probe, params: dict[str, Any], ex: Exchange, wait: float) -> bool:
-    if run.canary is None:
-        return False
-    hits = run.canary.wait_for(probe.canary, wait)
-    if not hits:
-        return False
-    entry = run.session.wirelog.record("in", "event", f"mcpcheck canary server {run.canary.base_url} received: {hits[0].describe()}", note=f"ssrf token {probe.canary}")
-    _hit(run, pos, probe, params, ex, f"the loopback canary server received {hits[0].describe()} carrying the token {probe.canary}", extra=[entry])
-    return True
-
-
-def _judge_exposure(run: _Run, pos: _Position, params: dict[str, Any], ex: Exchange) -> None:
-    if not run.ctx.wants(DATA_EXPOSURE):
-        return
-    found = D.exposures(ex, D.sent_text(params), [run.secret] if run.secret else [])
-    sev = {"secret": Severity.critical, "traceback": Severity.medium, "path": Severity.low}
-    what = {"secret": f"the canary secret planted in the server's environment ({CANARY_ENV})", "traceback": "a stack trace", "path": "an absolute path of the host"}
-    violations = [
-        Violation(
-            f"{_describe(pos)}: the {e.where} of {METHOD[pos.kind]} leaks {what[e.kind]}: {e.excerpt[:400]!r}",
-            ex.evidence(), path=(pos.where or None) if pos.kind == "tool" else None, tool=pos.item if pos.kind == "tool" else None,
-            input=_input(pos, params), severity=sev[e.kind], key=f"{pos.kind}/{pos.item}/{e.kind}",
-        )
-        for e in found
-    ]
-    if violations:
-        new = run.ctx.record(DATA_EXPOSURE, violations)
-        if new and pos.kind == "tool" and run.cfg.write_corpus:
-            for f in new:
-                oracle = {"family": "exposure", "oracle": "exposure", "secret": run.secret}
-                save_entry(
-                    CorpusEntry(target=run.ctx.target.name, tool=pos.item, arguments=f.input, mode="injected", check=DATA_EXPOSURE.id, revision=run.ctx.revision, detail=f.detail, oracle=oracle),
-                    run.cfg.corpus_dir,
-                )
-
-
 # -------------------------------------------------------------------- replay
 
 
 async def replay_injected(ctx: CampaignContext, entry: CorpusEntry) -> tuple[CheckSpec, list[Violation]]:
     """Re-run one stored security hit and judge it with the same oracle (used by `replay`)."""
-    from ..registry import REGISTRY
-
     spec = REGISTRY[entry.check]
     oracle = dict(entry.oracle or {})
     args = entry.arguments
@@ -736,19 +281,37 @@ async def replay_injected(ctx: CampaignContext, entry: CorpusEntry) -> tuple[Che
 # -------------------------------------------------------------------- across targets
 
 
-def cross_target(outcomes: list[Any], wants: Any = lambda _id: True) -> None:
-    """After every target of a run was tested: the same tool name published by two targets."""
-    from ..report.model import CheckResult
+@dataclass
+class Publishers:
+    """What `security.tool_shadowing_cross_target` judges for one target: its tool names and,
+    for every tool name of the run, the targets that publish it."""
 
-    if not wants(SHADOWING_CROSS.id):
-        return
-    if len(outcomes) < 2:
-        for o in outcomes:
-            o.checks.append(CheckResult(
-                id=SHADOWING_CROSS.id, category=SHADOWING_CROSS.category, severity=SHADOWING_CROSS.severity,
-                title=SHADOWING_CROSS.title, rule=SHADOWING_CROSS.rule, target=o.result.name, revision=None,
-                status="skipped", reason="only one target in this run", count=0,
-            ))
+    target: str
+    tools: list[str]
+    owners: dict[str, list[str]]
+    targets: int  # how many targets the run tested
+
+
+@check(
+    "security.tool_shadowing_cross_target", category="security.tool_poisoning", severity="medium",
+    title="No two targets of one run publish the same tool name",
+    scope="run", rule="T6", level="SHOULD NOT", campaign="security",
+    description="A client connected to both servers cannot tell which one a call goes to; judged after every target of the run was listed.",
+)
+def tool_shadowing_cross_target(ctx: RunContext, pub: Publishers) -> Any:
+    if pub.targets < 2:
+        raise Skip("only one target in this run")
+    for name in sorted(set(pub.tools)):
+        owners = pub.owners.get(name, [])
+        if len(set(owners)) > 1 and pub.target in owners:
+            yield Violation(f"tool {name!r} is published by targets {', '.join(repr(t) for t in sorted(owners))}: a client connected to both cannot tell which server a call goes to", tool=name, key=f"{name}")
+
+
+def cross_target(outcomes: list[Any], wants: Any = lambda _id: True) -> None:
+    """After every target of a run was tested: judge security.tool_shadowing_cross_target for
+    each target and add its verdict (and findings) to the target's outcome."""
+    c = tool_shadowing_cross_target
+    if not wants(c.id):
         return
     owners: dict[str, list[str]] = {}
     for o in outcomes:
@@ -756,18 +319,17 @@ def cross_target(outcomes: list[Any], wants: Any = lambda _id: True) -> None:
             owners.setdefault(name, []).append(o.result.name)
     for o in outcomes:
         me = o.result.name
-        violations = [
-            Violation(f"tool {name!r} is published by targets {', '.join(repr(t) for t in sorted(owners[name]))}: a client connected to both cannot tell which server a call goes to", tool=name, key=f"{name}")
-            for name in sorted(set(o.result.tools))
-            if len(set(owners[name])) > 1 and me in owners[name]
-        ]
-        for v in violations:
-            o.findings.append(SHADOWING_CROSS.finding(v, target=me))
+        found, err = call_check(c, RunContext(target=me, campaign="security"), Publishers(me, list(o.result.tools), owners, len(outcomes)))
+        for v in found:
+            o.findings.append(c.finding(v, target=me))
+        if err is not None:
+            status, reason, count = "skipped", (str(err) if isinstance(err, Skip) else f"the check raised {err.error}"), 0
+        else:
+            status, reason, count = ("failed" if found else "passed"), None, 1
         o.checks.append(CheckResult(
-            id=SHADOWING_CROSS.id, category=SHADOWING_CROSS.category, severity=SHADOWING_CROSS.severity,
-            title=SHADOWING_CROSS.title, rule=SHADOWING_CROSS.rule, target=me, revision=None,
-            status="failed" if violations else "passed", count=1,
+            id=c.id, category=c.category, severity=c.severity, title=c.title, rule=c.rule, target=me, revision=None,
+            status=status, reason=reason, count=count,
         ))
 
 
-__all__ = ["SecuritySettings", "cross_target", "replay_injected", "run_security"]
+__all__ = ["SecurityRun", "SecuritySettings", "cross_target", "replay_injected", "run_security"]

@@ -1,9 +1,12 @@
 """Static rules over what a server publishes: tool poisoning, rug pulls, name shadowing.
 
 Pure functions over listings (the dicts of tools/list, prompts/list, resources/list,
-resources/templates/list and the server's `instructions`). Each rule is written to keep false
-positives near zero: tests run every rule over the descriptions published by real third-party
-servers and require zero hits.
+resources/templates/list and the server's `instructions`: mcpcheck.registry.Listing). Each rule
+is written to keep false positives near zero: tests run every rule over the descriptions
+published by real third-party servers and require zero hits. The `listing` checks of the
+security campaign (security.tool_poisoning, security.tool_shadowing) are at the end; the rug
+pull comparison (`rug_pulls`) is judged by the campaign's security.rug_pull probe, which lists
+again after the active probes' calls.
 
 Poisoning rules (id: what it looks for):
   override      "ignore/disregard/forget (all) previous/prior/above instructions"
@@ -27,6 +30,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
+
+from ..findings import Severity, Violation
+from ..registry import Listing, ListingContext, check
+from ..wirelog import WireEntry
 
 # -------------------------------------------------------------------- poisoning rules
 
@@ -178,9 +185,9 @@ def scan_item(kind: str, item: dict[str, Any]) -> list[Hit]:
     return hits
 
 
-def scan_listing(listing: "Listing") -> list[Hit]:
+def scan_listing(listing: Listing) -> list[Hit]:
     hits: list[Hit] = []
-    for kind, items in listing.by_kind():
+    for kind, items in by_kind(listing):
         for item in items:
             hits += scan_item(kind, item)
     if listing.instructions:
@@ -191,16 +198,8 @@ def scan_listing(listing: "Listing") -> list[Hit]:
 # -------------------------------------------------------------------- listings and rug pulls
 
 
-@dataclass
-class Listing:
-    tools: list[dict[str, Any]]
-    prompts: list[dict[str, Any]]
-    resources: list[dict[str, Any]]
-    templates: list[dict[str, Any]]
-    instructions: str | None = None
-
-    def by_kind(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        return [("tool", self.tools), ("prompt", self.prompts), ("resource", self.resources), ("template", self.templates)]
+def by_kind(listing: Listing) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [("tool", listing.tools), ("prompt", listing.prompts), ("resource", listing.resources), ("template", listing.templates)]
 
 
 _VOLATILE = ("_meta",)
@@ -232,6 +231,34 @@ def diff_listings(before: list[dict[str, Any]], after: list[dict[str, Any]], kin
                     detail.append(f"{f} changed")
             out.append(f"{kind} {n!r} changed ({'; '.join(detail)})")
     return sorted(out)
+
+
+NOTIFY = {"tool": "notifications/tools/list_changed", "prompt": "notifications/prompts/list_changed", "resource": "notifications/resources/list_changed", "template": "notifications/resources/list_changed"}
+
+
+def rug_pulls(before: Listing, after: Listing, notified: set[str], when: str) -> tuple[list[Violation], list[str]]:
+    """security.rug_pull between two listings of one server: a kind whose definitions changed
+    `when` (e.g. "after 40 calls") with no list_changed notification of that kind among
+    `notified` is a violation; a change that was announced is returned as a note."""
+    violations, notes = [], []
+    evidence = [*listing_evidence(before), *listing_evidence(after)]
+    for (kind, a), (_k, b) in zip(by_kind(before), by_kind(after)):
+        changes = diff_listings(a, b, kind)
+        if changes and NOTIFY[kind] not in notified:
+            violations.append(Violation(
+                f"{kind} definitions changed {when} without {NOTIFY[kind]}: " + "; ".join(changes[:6]),
+                evidence, key=f"{kind}/{when.split(',')[0].split(' ')[0]}",
+            ))
+        elif changes:
+            notes.append(f"security: {kind} definitions changed {when}, announced by {NOTIFY[kind]}: " + "; ".join(changes[:3]))
+    return violations, notes
+
+
+def listing_evidence(listing: Listing) -> list[WireEntry]:
+    """The answer to the last tools/list page of a listing (what a finding about it shows)."""
+    pages = listing.pages.get("tools/list") or []
+    last = pages[-1].response_entry if pages else None
+    return [last] if last is not None else []
 
 
 # -------------------------------------------------------------------- shadowing
@@ -287,3 +314,52 @@ def same_server_collisions(names: Iterable[str]) -> list[tuple[str, str]]:
             out.append((seen[s], n))
         seen.setdefault(s, n)
     return out
+
+
+# -------------------------------------------------------------------- the listing checks
+
+
+@check(
+    "security.tool_poisoning",
+    category="security.tool_poisoning",
+    severity="high",
+    title="Published descriptions and schemas carry no hidden instructions for the model",
+    scope="listing",
+    rule="T11",
+    level="MUST NOT",
+    campaign="security",
+    description="Rules: override, hidden_tag, secret_file, conceal, tool_steering, invisible, base64 (conformance/security/poisoning.py).",
+)
+def tool_poisoning(ctx: ListingContext, listing: Listing) -> Iterable[Violation]:
+    ev = listing_evidence(listing)
+    for h in scan_listing(listing):
+        yield Violation(f"{h.where}: hidden-instruction rule '{h.rule}' matched: {h.excerpt}", ev, tool=h.item, path=h.where, key=f"{h.where}/{h.rule}")
+
+
+@check(
+    "security.tool_shadowing",
+    category="security.tool_poisoning",
+    severity="medium",
+    title="Tool names do not imitate well-known tool names or each other",
+    scope="listing",
+    rule="T6",
+    level="SHOULD NOT",
+    campaign="security",
+    description="Look-alikes of well-known tool names (read_fiIe, read-file) are medium; two names of one server that read the same are low; publishing a well-known name exactly is an info observation.",
+)
+def tool_shadowing(ctx: ListingContext, listing: Listing) -> Iterable[Violation]:
+    names = [str(t.get("name")) for t in listing.tools if isinstance(t.get("name"), str)]
+    ev = listing_evidence(listing)
+    for name, known in lookalikes(names):
+        yield Violation(
+            f"tool {name!r} imitates the well-known tool name {known!r} (the {WELL_KNOWN_TOOLS[known]} server's): a model choosing by name can be steered to it",
+            ev, tool=name, key=f"lookalike/{name}",
+        )
+    for a, b in same_server_collisions(names):
+        yield Violation(f"tools {a!r} and {b!r} have names that read the same", ev, tool=b, severity=Severity.low, key=f"collision/{a}/{b}")
+    for name in names:
+        if name in WELL_KNOWN_TOOLS:
+            yield Violation(
+                f"tool {name!r} has the name of a well-known {WELL_KNOWN_TOOLS[name]} tool: if this server is not that one, a client connected to both cannot tell them apart",
+                ev, tool=name, severity=Severity.info, key=f"wellknown/{name}",
+            )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import quote
 
-from mcpcheck.strategies.payloads import PRODUCT_TEXT, _ssrf, make_canary, templates
+from mcpcheck.strategies.payloads import PRODUCT_TEXT, make_canary, ssrf_templates, templates
 
 FAMILIES = ("shell", "sql", "path", "template", "ssrf")
 CATEGORY = {
@@ -116,7 +116,7 @@ def path_probes(salt: str, planted: str | None, token: str | None, server_cwd: s
 def ssrf_probes(salt: str, base_url: str | None, urlish: bool) -> list[Probe]:
     if not base_url:
         return []
-    by_name = {t.name: t for t in _ssrf(base_url)}
+    by_name = {t.name: t for t in ssrf_templates(base_url)}
     names = SSRF_TEMPLATES if urlish else SSRF_TEMPLATES[:1]
     out = []
     for name in names:
