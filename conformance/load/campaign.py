@@ -26,7 +26,6 @@ from typing import Any
 from ..campaigns.context import CampaignContext
 from ..config import Target
 from ..connect import detect, list_tools
-from ..findings import Severity
 from ..registry import REGISTRY
 from ..report.model import TargetResult
 from ..session import Session
@@ -34,7 +33,7 @@ from . import baseline as B
 from .checks import STEADY, LoadResult, SlowInput
 from .config import LoadConfig, parse_load_config
 from .engine import BoundedWireLog, LoadEngine, PhaseResult, open_load_session
-from .metrics import Recorder, Stats, trend
+from .metrics import Recorder, trend
 from .patterns import shape_for
 from .pool import Pool, build_pool
 from .resources import ResourceSampler, SelfCPU, server_pids
@@ -364,7 +363,3 @@ async def run_load_target(target: Target, cfg: LoadConfig | dict | None = None, 
     run = await run_load(ctx, result, cfg)
     result.notes.extend(ctx.notes)
     return run, ctx, result
-
-
-def failing(ctx: CampaignContext, fail_on: Severity = Severity.medium) -> list:
-    return [f for f in ctx.findings if f.severity >= fail_on]
