@@ -27,7 +27,7 @@ from ..campaigns.context import CampaignContext
 from ..config import Target
 from ..connect import detect, list_tools
 from ..registry import REGISTRY
-from ..report.model import TargetResult
+from ..results import TargetResult
 from ..session import Session
 from . import baseline as B
 from .checks import STEADY, LoadResult, SlowInput

@@ -20,7 +20,7 @@ from ..campaigns.context import CampaignContext
 from ..config import Target
 from ..findings import Violation
 from ..registry import REGISTRY, RunContext, Skip, check
-from ..report.model import TargetResult
+from ..results import TargetResult
 from .engine import StepResult, WorkflowError, WorkflowResult, run_workflow_async
 from .model import Workflow, load_workflow_file
 from .prop import PropertyResult, property_test
