@@ -229,6 +229,23 @@ class CampaignContext:
                 out += self._record_judged(c.spec, self._judge(c, ctx, result))
         return out
 
+    def judge_result(self, campaign: str, result: Any) -> list[tuple[CheckSpec, Violation]]:
+        """Every `run` check of `campaign` over one result of a Hypothesis-driven campaign (one
+        malformed message, one stateful step). Like judge_call: what they found is returned
+        unrecorded (the campaign shrinks a failure first); a check that found nothing is marked
+        judged, one that raised Skip is skipped with the reason."""
+        ctx = self._base(RunContext)
+        found: list[tuple[CheckSpec, Violation]] = []
+        for c in REGISTRY.for_scope("run", campaign):
+            if not self.wants(c.spec):
+                continue
+            vs = self._judge(c, ctx, result)
+            if vs == []:
+                self.record(c.spec, [])  # judged, and nothing wrong
+            elif vs:
+                found += [(c.spec, v) for v in vs]
+        return found
+
     def session_context(self, state: Any = None, memo: dict[str, Any] | None = None) -> SessionContext:
         """The context an active check of this campaign gets (one memo per session: pass the
         same dict to every check of one session)."""

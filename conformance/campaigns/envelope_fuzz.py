@@ -5,14 +5,16 @@ strategies.jsonrpc.malformed_envelopes (not JSON, wrong "jsonrpc", missing metho
 wrong params shape, huge and deeply nested messages, unknown methods and notifications, batches,
 stray responses), Hypothesis generates messages that go out through the transport's raw-send door.
 After each one the campaign sends a liveness probe (ping; server/discover in the stateless era) and
-judges everything that arrived in between with the pure checks in conformance/checks/envelope.py:
-the right error code or a silence the spec allows, never a crash, never a hang, never
-non-protocol stdout, and an answer to the probe.
+judges what the message produced (`checks.envelope.Malformed`) with every `run` check of campaign
+"envelope" in the registry (conformance/checks/envelope.py): the right error code or a silence the
+spec allows, never a crash, never a hang, never non-protocol stdout, and an answer to the probe.
+A check is passed only once it judged a message; one that judged none is skipped with the reason
+(for a kind whose generation could not run: what stopped it).
 
 A failure stops that kind's run; Hypothesis shrinks the message to the smallest one that still
 fails, and a dead server is restarted so the next kind still runs. Each shrunk (non-info) failure
 is written to corpus/ as an `envelope` entry (the raw line and the answer it deserves), and
-`replay_envelope` sends it again and judges it with the same `send_and_judge` (no Hypothesis).
+`replay_envelope` sends it again and judges it with the same checks (no Hypothesis).
 """
 
 from __future__ import annotations
@@ -25,16 +27,15 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 
 from ..checks import envelope as E
-from ..checks import jsonrpc as J
 from ..config import Target
 from ..connect import detect, open_session
 from ..corpus import CorpusEntry, envelope_arguments, envelope_message
-from ..findings import CheckSpec, Severity, Violation, run_check
+from ..findings import CheckSpec, Severity, Violation
+from ..registry import REGISTRY
 from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
-from ..wirelog import WireEntry
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, record_with_entry
+from .engine import Failure, ToolRunner, grouped, record_with_entry
 from .fuzz import FuzzSettings
 from .own_loop import Await, run_on_own_loop
 
@@ -86,7 +87,6 @@ class _EnvelopeRunner(ToolRunner):
 
     def fuzz_kind(self, kind: str, strat: Any, cfg: FuzzSettings) -> None:
         ctx = self.ctx
-        spec = E.KIND_SPEC[kind]
 
         @settings(
             max_examples=examples_per_kind(cfg),
@@ -106,13 +106,11 @@ class _EnvelopeRunner(ToolRunner):
             from hypothesis import seed as _seed
 
             property_ = _seed(cfg.seed)(property_)
-        for s in (spec, E.SURVIVES, E.RESPONSIVE, E.ERROR_SHAPE):
-            ctx.passed(s)
-        if ctx.target.transport == "stdio":
-            ctx.passed(E.STDOUT)
         problem = self.run_property(property_, "envelope", cfg)
         if problem:
             ctx.notes.append(f"envelope: {kind}: {problem}")
+            for c in REGISTRY.for_scope("run", "envelope"):  # those that judged no message so far
+                ctx.skip(c.spec, f"{kind} messages: {problem}")
 
     def record_failure(self, fail: Failure, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
         """A shrunk failure becomes a Finding and (once per finding) an `envelope` corpus entry."""
@@ -132,11 +130,11 @@ class _EnvelopeRunner(ToolRunner):
     def one(self, msg: Any) -> None:
         if not self.session.alive:
             self.restart()
-        judged = self.run(send_and_judge(self.session, msg, self.ctx.target))
+        m = self.run(send_malformed(self.session, msg, self.ctx.target))
         self.sent += 1
-        if judged.replies is not None:
-            self._tally(msg.kind, judged.replies)
-        for spec, v in judged.verdicts:
+        if m.answered:
+            self._tally(msg.kind, m.replies or [])
+        for spec, v in self.ctx.judge_result("envelope", m):
             if (v.severity or spec.severity) == Severity.info:
                 self.ctx.record(spec, [v])  # an observation (e.g. silence where an answer is optional)
                 continue
@@ -158,60 +156,29 @@ class _EnvelopeRunner(ToolRunner):
         self.codes[key] = self.codes.get(key, 0) + 1
 
 
-@dataclass
-class Judged:
-    """What one malformed message earned: the verdicts in the order the campaign raises them
-    (info ones are observations), and the replies seen (None when the server died, hung or
-    polluted stdout first: nothing else was judged)."""
-
-    sent: WireEntry | None
-    verdicts: list[tuple[CheckSpec, Violation]] = field(default_factory=list)
-    replies: list[WireEntry] | None = None
-
-
-async def send_and_judge(s: Session, msg: Any, target: Target) -> Judged:
+async def send_malformed(s: Session, msg: Any, target: Target) -> E.Malformed:
     """Send one raw line (`msg`: a strategies.jsonrpc.RawMessage) on a live session, probe the
-    server, and judge everything that arrived in between with the pure checks in checks/envelope.py.
-    The one judge of the campaign (under Hypothesis) and of the replay of `envelope` entries."""
+    server, and collect what arrived in between (no judging: the envelope checks do that).
+    The one sender of the campaign (under Hypothesis) and of the replay of `envelope` entries."""
     mark = s.wirelog.mark()
     sent = await s.send_raw(msg.data, note=f"envelope fuzz: {msg.kind}")
-    out = Judged(sent)
-    shown = E._shown(msg.data)
-    if sent is None or not s.alive:
-        out.verdicts.append(_died(s, msg, shown, mark))
-        return out
-    probe = await _probe(s)
-    if probe.transport_error is not None or not s.alive:
-        out.verdicts.append(_died(s, msg, shown, mark))
-        return out
-    if probe.timed_out:
-        v = Violation(f"after the {msg.kind} message {shown!r} the server did not answer {probe.method} within {target.timeout:g}s", [sent, *probe.evidence()], input=shown, key=msg.kind)
-        out.verdicts.append((E.RESPONSIVE, v))
-        return out
-    await asyncio.sleep(GRACE)  # the loop runs meanwhile: a late answer lands in this window, not the next one's
-    window = s.wirelog.since(mark)
-    if target.transport == "stdio":
-        for v in run_check(J.check_stdout_lines, [e for e in window if e.channel == "stdout"]):
-            out.verdicts.append((E.STDOUT, Violation(f"after the {msg.kind} message {shown!r}: {v.detail}", [sent, *v.evidence], input=shown, key=msg.kind)))
-            return out
-    own = {id_key(probe.request.get("id"))} if isinstance(probe.request, dict) else set()
-    out.replies = E.replies_to(window, own)
     codes = msg.acceptable_codes
     if msg.kind == "invalid_utf8" or (s.stateless and b'"method":"ping"' in msg.data):
         # decoded leniently, the message is judged like any other (and 2026-07-28 has no ping)
         codes = codes | SJ_STANDARD
-    out.verdicts += E.check_reply(msg.kind, msg.expect, codes, msg.request_id, msg.data, sent, out.replies)
+    out = E.Malformed(msg.kind, msg.expect, codes, msg.request_id, msg.data, sent, timeout=target.timeout)
+    if sent is not None and s.alive:
+        out.probe = await _probe(s)
+        if out.probe.transport_error is None and s.alive and not out.probe.timed_out:
+            await asyncio.sleep(GRACE)  # the loop runs meanwhile: a late answer lands in this window, not the next one's
+    out.window = s.wirelog.since(mark)
+    if sent is None or not s.alive or (out.probe is not None and out.probe.transport_error is not None):
+        out.died, out.closed_reason = True, s.transport.closed_reason
+        out.stderr = s.wirelog.stderr_text(1200).strip()
+    elif out.probe is not None and not out.probe.timed_out:
+        own = {id_key(out.probe.request.get("id"))} if isinstance(out.probe.request, dict) else set()
+        out.replies = E.replies_to(out.window, own)
     return out
-
-
-def _died(s: Session, msg: Any, shown: str, mark: int) -> tuple[CheckSpec, Violation]:
-    window = s.wirelog.since(mark)
-    stderr = s.wirelog.stderr_text(1200).strip()
-    detail = f"the {msg.kind} message {shown!r} killed the server: {s.transport.closed_reason or 'connection lost'}"
-    if stderr:
-        detail += f"\nlast stderr:\n{stderr}"
-    ev = [e for e in window if e.channel not in ("stderr",)][:4]
-    return E.SURVIVES, Violation(detail, ev, input=shown, key=msg.kind)
 
 
 async def _probe(s: Session) -> Exchange:
@@ -229,15 +196,12 @@ def stored_message(entry: CorpusEntry) -> Any:
 
 
 async def replay_envelope(ctx: CampaignContext, entry: CorpusEntry) -> list[tuple[CheckSpec, list[Violation]]]:
-    """Send an `envelope` entry's line again on ctx's live session and judge it like the campaign:
-    one (check, violations) pair per check the campaign runs for that kind (empty: passed)."""
+    """Send an `envelope` entry's line again on ctx's live session and judge it like the campaign
+    (every envelope check: those that found nothing are marked judged); returns the (check,
+    violations) pairs of those that found something."""
     msg = stored_message(entry)
-    judged = await send_and_judge(ctx.s, msg, ctx.target)
-    specs = [E.KIND_SPEC[msg.kind], E.SURVIVES, E.RESPONSIVE, E.ERROR_SHAPE] + ([E.STDOUT] if ctx.target.transport == "stdio" else [])
-    for spec, _ in judged.verdicts:
-        if spec not in specs:
-            specs.append(spec)
-    return [(spec, [v for s, v in judged.verdicts if s is spec]) for spec in specs]
+    m = await send_malformed(ctx.s, msg, ctx.target)
+    return grouped(ctx.judge_result("envelope", m))
 
 
 def summarize_notes(notes: list[str]) -> dict[str, int]:
@@ -252,4 +216,4 @@ def summarize_notes(notes: list[str]) -> dict[str, int]:
     return out
 
 
-__all__ = ["run_envelope", "replay_envelope", "send_and_judge", "summarize_notes", "examples_per_kind", "json"]
+__all__ = ["run_envelope", "replay_envelope", "send_malformed", "summarize_notes", "examples_per_kind", "json"]

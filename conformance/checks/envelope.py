@@ -2,6 +2,13 @@
 JSON-RPC messages that are malformed on purpose (strategies/jsonrpc.py labels each one with the
 answer it deserves).
 
+Each check is a `run` check of campaign "envelope": a pure function over `Malformed`, what one
+malformed message produced (the line sent, whether the server survived it, the liveness probe,
+the stdout lines and the answers that came back). The envelope campaign judges every message it
+sends with them (`CampaignContext.judge_result`), and so does the replay of an `envelope` corpus
+entry; no other campaign runs them. A check that does not apply to a message (a parse-error
+check on an unknown method, every reply check after the server died) raises Skip.
+
 Severities follow the spec-digest's levels:
   * the error *codes* (-32700/-32600/-32601/-32602) are JSON-RPC 2.0 conventions that MCP repeats
     without a MUST (J6, J8): a wrong code is `low`, no answer at all is an `info` observation;
@@ -12,115 +19,235 @@ Severities follow the spec-digest's levels:
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..findings import CheckSpec, Severity, Violation
-from ..registry import register
+from ..findings import Severity, Violation
+from ..registry import Check, RunContext, Skip, check
+from ..session import Exchange
 from ..wirelog import WireEntry
+from .jsonrpc import check_stdout_lines
 
-PARSE_ERROR = register(
-    "envelope.parse_error",
-    "protocol.error_codes",
-    "low",
-    "Input that is not JSON gets -32700 Parse error (or no answer), never a result",
-    rule="J6/J8",
-    level="JSON-RPC",
+
+@dataclass
+class Malformed:
+    """What one malformed message produced: the `run` result every envelope check judges."""
+
+    kind: str  # strategies.jsonrpc kind (not_json, bad_id_type, ...)
+    expect: str  # the answer it deserves ("-32700", "no-response", "error-or-ignore", ...)
+    codes: frozenset[int]  # the error codes that are right for it
+    request_id: Any  # the id it carries, if readable
+    data: bytes  # the line as sent
+    sent: WireEntry | None  # None: the transport would not take it
+    died: bool = False  # the server or its connection went away
+    closed_reason: str | None = None
+    stderr: str = ""  # the tail of the server's stderr, when it died
+    window: list[WireEntry] = field(default_factory=list)  # everything on the wire since the line was sent
+    probe: Exchange | None = None  # the liveness probe (ping; server/discover in 2026-07-28)
+    timeout: float = 0.0
+    replies: list[WireEntry] | None = None  # answers that are not to our probe (None: not collected)
+
+    @property
+    def shown(self) -> str:
+        return _shown(self.data)
+
+    @property
+    def answered(self) -> bool:
+        """The server is alive and answered the probe: its replies can be judged."""
+        return not self.died and self.probe is not None and not self.probe.timed_out and self.replies is not None
+
+
+def _alive_and_answering(m: Malformed) -> None:
+    if m.died:
+        raise Skip("judged on messages the server survived")
+    if not m.answered:
+        raise Skip("judged on messages after which the server answered the liveness probe")
+
+
+# --------------------------------------------------------------------------- the checks, in judging order
+
+
+@check(
+    "envelope.survives",
+    category="protocol.crash",
+    severity="critical",
+    title="No malformed message kills the server or its connection",
+    scope="run",
+    rule="T11/S5",
+    level="MUST",
     campaign="envelope",
-    description="not JSON, truncated JSON, trailing garbage, invalid UTF-8. No answer is an info observation.",
 )
-INVALID_REQUEST = register(
-    "envelope.invalid_request",
-    "protocol.error_codes",
-    "low",
-    "JSON that is not a valid request gets -32600 Invalid Request (or no answer), never a result",
-    rule="J2/J6/J8/J12",
-    level="MUST (no execution) / JSON-RPC (code)",
-    campaign="envelope",
-    description="wrong jsonrpc, missing or non-string method, bad id types (null, float, bool, object), scalars, {}, batches, stray responses.",
-)
-METHOD_NOT_FOUND = register(
-    "envelope.method_not_found",
-    "protocol.error_codes",
-    "low",
-    "Requests for unknown methods (also huge ones) get -32601 Method not found",
-    rule="J8",
-    level="JSON-RPC",
-    campaign="envelope",
-)
-INVALID_PARAMS = register(
-    "envelope.invalid_params",
-    "protocol.error_codes",
-    "low",
-    "Requests with params of the wrong shape (or absurdly deep) get -32602 Invalid params (-32600 accepted)",
-    rule="J8/T9",
-    level="JSON-RPC",
+def survives(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    if not m.died:
+        return
+    detail = f"the {m.kind} message {m.shown!r} killed the server: {m.closed_reason or 'connection lost'}"
+    if m.stderr:
+        detail += f"\nlast stderr:\n{m.stderr}"
+    ev = [e for e in m.window if e.channel not in ("stderr",)][:4]
+    yield Violation(detail, ev, input=m.shown, key=m.kind)
+
+
+@check(
+    "envelope.responsive",
+    category="robustness.timeout",
+    severity="high",
+    title="After a malformed message the server still answers a ping (server/discover in 2026-07-28) in time",
+    scope="run",
+    rule="S5/L5",
+    level="MUST",
     campaign="envelope",
 )
-NOTIFICATION = register(
-    "envelope.notification_silent",
-    "protocol.notification_response",
-    "high",
-    "Unknown notifications are never answered",
-    rule="J7",
+def responsive(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    if m.died or m.probe is None:
+        raise Skip("judged on messages the server survived")
+    if m.probe.timed_out:
+        ev = [x for x in (m.sent, *m.probe.evidence()) if x is not None]
+        yield Violation(f"after the {m.kind} message {m.shown!r} the server did not answer {m.probe.method} within {m.timeout:g}s", ev, input=m.shown, key=m.kind)
+
+
+@check(
+    "envelope.stdout_clean",
+    category="protocol.stdout_pollution",
+    severity="high",
+    title="Malformed input never makes the server write non-protocol bytes to stdout",
+    scope="run",
+    rule="S1",
     level="MUST NOT",
     campaign="envelope",
 )
-ERROR_SHAPE = register(
+def stdout_clean(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    if ctx.transport != "stdio":
+        raise Skip("not a stdio target")
+    _alive_and_answering(m)
+    for v in check_stdout_lines([e for e in m.window if e.channel == "stdout"]):
+        ev = [x for x in (m.sent, *v.evidence) if x is not None]
+        yield Violation(f"after the {m.kind} message {m.shown!r}: {v.detail}", ev, input=m.shown, key=m.kind)
+        return
+
+
+@check(
     "envelope.error_shape",
-    "protocol.jsonrpc_shape",
-    "high",
-    "Error answers to malformed messages are well-formed JSON-RPC errors",
+    category="protocol.jsonrpc_shape",
+    severity="high",
+    title="Error answers to malformed messages are well-formed JSON-RPC errors",
+    scope="run",
     rule="J4/J5/J6",
     level="MUST",
     campaign="envelope",
     description='"jsonrpc":"2.0", integer code, string message, and an id that is the request\'s or null/absent.',
 )
-SURVIVES = register(
-    "envelope.survives",
-    "protocol.crash",
-    "critical",
-    "No malformed message kills the server or its connection",
-    rule="T11/S5",
-    level="MUST",
+def error_shape(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    _alive_and_answering(m)
+    if not any(isinstance(e.parsed, dict) and "error" in e.parsed for e in m.replies or []):
+        raise Skip("judged on error answers; none came")
+    yield from _own(error_shape, m)
+
+
+def _own(c: Check, m: Malformed) -> Iterator[Violation]:
+    """The verdicts of check_reply that are `c`'s."""
+    for spec, v in check_reply(m.kind, m.expect, m.codes, m.request_id, m.data, m.sent, m.replies or []):
+        if spec is c:
+            yield v
+
+
+def _kind_check(c: Check, m: Malformed) -> Iterator[Violation]:
+    if KIND_SPEC.get(m.kind) is not c:
+        raise Skip(f"judged on {', '.join(k for k, s in KIND_SPEC.items() if s is c)} messages")
+    _alive_and_answering(m)
+    yield from _own(c, m)
+
+
+@check(
+    "envelope.parse_error",
+    category="protocol.error_codes",
+    severity="low",
+    title="Input that is not JSON gets -32700 Parse error (or no answer), never a result",
+    scope="run",
+    rule="J6/J8",
+    level="JSON-RPC",
+    campaign="envelope",
+    description="not JSON, truncated JSON, trailing garbage, invalid UTF-8. No answer is an info observation.",
+)
+def parse_error(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    yield from _kind_check(parse_error, m)
+
+
+@check(
+    "envelope.invalid_request",
+    category="protocol.error_codes",
+    severity="low",
+    title="JSON that is not a valid request gets -32600 Invalid Request (or no answer), never a result",
+    scope="run",
+    rule="J2/J6/J8/J12",
+    level="MUST (no execution) / JSON-RPC (code)",
+    campaign="envelope",
+    description="wrong jsonrpc, missing or non-string method, bad id types (null, float, bool, object), scalars, {}, batches, stray responses.",
+)
+def invalid_request(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    yield from _kind_check(invalid_request, m)
+
+
+@check(
+    "envelope.method_not_found",
+    category="protocol.error_codes",
+    severity="low",
+    title="Requests for unknown methods (also huge ones) get -32601 Method not found",
+    scope="run",
+    rule="J8",
+    level="JSON-RPC",
     campaign="envelope",
 )
-RESPONSIVE = register(
-    "envelope.responsive",
-    "robustness.timeout",
-    "high",
-    "After a malformed message the server still answers a ping (server/discover in 2026-07-28) in time",
-    rule="S5/L5",
-    level="MUST",
+def method_not_found(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    yield from _kind_check(method_not_found, m)
+
+
+@check(
+    "envelope.invalid_params",
+    category="protocol.error_codes",
+    severity="low",
+    title="Requests with params of the wrong shape (or absurdly deep) get -32602 Invalid params (-32600 accepted)",
+    scope="run",
+    rule="J8/T9",
+    level="JSON-RPC",
     campaign="envelope",
 )
-STDOUT = register(
-    "envelope.stdout_clean",
-    "protocol.stdout_pollution",
-    "high",
-    "Malformed input never makes the server write non-protocol bytes to stdout",
-    rule="S1",
+def invalid_params(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    yield from _kind_check(invalid_params, m)
+
+
+@check(
+    "envelope.notification_silent",
+    category="protocol.notification_response",
+    severity="high",
+    title="Unknown notifications are never answered",
+    scope="run",
+    rule="J7",
     level="MUST NOT",
     campaign="envelope",
 )
+def notification_silent(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
+    yield from _kind_check(notification_silent, m)
 
-KIND_SPEC: dict[str, CheckSpec] = {
-    "not_json": PARSE_ERROR,
-    "truncated_json": PARSE_ERROR,
-    "trailing_garbage": PARSE_ERROR,
-    "invalid_utf8": PARSE_ERROR,
-    "scalar_json": INVALID_REQUEST,
-    "wrong_jsonrpc_version": INVALID_REQUEST,
-    "missing_method": INVALID_REQUEST,
-    "method_wrong_type": INVALID_REQUEST,
-    "bad_id_type": INVALID_REQUEST,
-    "empty_object": INVALID_REQUEST,
-    "batch": INVALID_REQUEST,
-    "stray_response": INVALID_REQUEST,
-    "unknown_method": METHOD_NOT_FOUND,
-    "huge_message": METHOD_NOT_FOUND,
-    "params_not_object": INVALID_PARAMS,
-    "deep_nesting": INVALID_PARAMS,
-    "unknown_notification": NOTIFICATION,
+
+KIND_SPEC: dict[str, Check] = {
+    "not_json": parse_error,
+    "truncated_json": parse_error,
+    "trailing_garbage": parse_error,
+    "invalid_utf8": parse_error,
+    "scalar_json": invalid_request,
+    "wrong_jsonrpc_version": invalid_request,
+    "missing_method": invalid_request,
+    "method_wrong_type": invalid_request,
+    "bad_id_type": invalid_request,
+    "empty_object": invalid_request,
+    "batch": invalid_request,
+    "stray_response": invalid_request,
+    "unknown_method": method_not_found,
+    "huge_message": method_not_found,
+    "params_not_object": invalid_params,
+    "deep_nesting": invalid_params,
+    "unknown_notification": notification_silent,
 }
 
 # kinds whose message carries a readable id: JSON-RPC owes exactly one answer (J4), so silence is `low`
@@ -138,8 +265,6 @@ def _shown(data: bytes) -> str:
 
 def replies_to(entries: list[WireEntry], own_ids: set[str]) -> list[WireEntry]:
     """Incoming responses (or batch answers) in `entries` that are not answers to our own requests."""
-    import json
-
     out = []
     for e in entries:
         if e.direction != "in" or e.channel in ("stderr", "event"):
@@ -153,8 +278,9 @@ def replies_to(entries: list[WireEntry], own_ids: set[str]) -> list[WireEntry]:
     return out
 
 
-def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, data: bytes, sent: WireEntry | None, replies: list[WireEntry]) -> Iterator[tuple[CheckSpec, Violation]]:
-    """Judge what came back for one malformed message (pure; the campaign collects `replies`)."""
+def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, data: bytes, sent: WireEntry | None, replies: list[WireEntry]) -> Iterator[tuple[Check, Violation]]:
+    """What came back for one malformed message, as (check, violation) pairs: the kind's check
+    (KIND_SPEC) or error_shape. The one judgement the reply checks above share."""
     spec = KIND_SPEC[kind]
     ev = [x for x in (sent, *replies[:2]) if x is not None]
     what = f"{kind} message {_shown(data)!r}"
@@ -177,7 +303,7 @@ def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, 
         if "result" in msg and "error" not in msg:
             if kind == "invalid_utf8":
                 sev = Severity.info  # lenient decoding (U+FFFD), a common and harmless choice
-            elif spec is PARSE_ERROR:
+            elif spec is parse_error:
                 sev = Severity.low
             else:
                 sev = Severity.medium
@@ -200,7 +326,7 @@ def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, 
         if rid is not None and (request_id is None or rid != request_id or type(rid) is not type(request_id)):
             problems.append(f"id {rid!r} is neither the request's id ({request_id!r}) nor null")
         if problems:
-            yield ERROR_SHAPE, Violation(f"{what}: malformed error answer: {'; '.join(problems)}", ev, input=_shown(data), key=f"{kind}/shape")
+            yield error_shape, Violation(f"{what}: malformed error answer: {'; '.join(problems)}", ev, input=_shown(data), key=f"{kind}/shape")
         if isinstance(err, dict) and _is_int(err.get("code")) and expect != "error-or-ignore" and err["code"] not in codes:
             yield spec, Violation(
                 f"{what}: error code {err['code']}, expected {' or '.join(map(str, sorted(codes)))}",
