@@ -1,4 +1,5 @@
-"""The HTTP transport rules (conformance/campaigns/http_rules.py) against real servers: the
+"""The HTTP transport rules (probes: conformance/campaigns/http_rules.py; pure judgements:
+conformance/checks/http.py, http_sessions.py, http_stateless.py) against real servers: the
 official SDK's Streamable HTTP app must come out clean (or with exactly the SDK deviation we
 verified by hand), and each deliberately broken variant must trip exactly its check. The
 broken variants are the SDK app behind a small ASGI middleware (one defect each), all served
@@ -12,6 +13,9 @@ import servers
 
 from mcpcheck import runner
 from mcpcheck.campaigns import http_rules as R
+from mcpcheck.checks import http as C
+from mcpcheck.checks import http_sessions as CS
+from mcpcheck.checks import http_stateless as CH
 from mcpcheck.config import make_target
 from mcpcheck.findings import Severity, run_check
 from mcpcheck.registry import REGISTRY
@@ -33,6 +37,10 @@ def statuses(outcome) -> dict[tuple[str, str | None], str]:
     return {(c.id, c.revision): c.status for c in outcome.checks if c.id.startswith("http.")}
 
 
+SESSION_IDS = ("http.session_required", "http.session_unknown", "http.session_terminated", "http.session_id_charset", "http.session_id_entropy")
+STATELESS_IDS = tuple(k for k in REGISTRY if k.startswith("http.stateless_"))
+
+
 # --------------------------------------------------------------------------- clean servers
 
 
@@ -42,12 +50,14 @@ def test_sdk_session_server_is_clean(name):
     assert out.result.error is None and out.result.eras == ["2026-07-28", "2025-11-25"]
     assert http_findings(out) == set()
     st = statuses(out)
-    for spec in (*R.SESSION_CHECKS, R.PROTOCOL_HEADER, R.ORIGIN, R.NOTIFICATION_ACK, R.CONTENT_TYPE, R.SSE_STRICT, R.ACCEPT):
-        assert st[(spec.id, "2025-11-25")] == "passed", spec.id
-    for spec in R.STATELESS_CHECKS:
-        want = "skipped" if spec is R.STATELESS_GET_DELETE else "passed"  # dual-era: GET/DELETE are legacy's
-        assert st[(spec.id, "2026-07-28")] == want, spec.id
-        assert st[(spec.id, "2025-11-25")] == "skipped"
+    for cid in (*SESSION_IDS, "http.protocol_version_header", "http.origin_rejected", "http.notification_202", "http.response_content_type", "http.accept_handling"):
+        assert st[(cid, "2025-11-25")] == "passed", cid
+    # a JSON-response server sends no SSE stream in the handshake era: nothing to judge
+    assert st[("http.sse_strict", "2025-11-25")] == ("skipped" if name == "clean-json" else "passed")
+    for cid in STATELESS_IDS:
+        want = "skipped" if cid == "http.stateless_get_delete_405" else "passed"  # dual-era: GET/DELETE are legacy's
+        assert st[(cid, "2026-07-28")] == want, cid
+        assert st[(cid, "2025-11-25")] == "skipped"
 
 
 def test_modern_only_server_is_clean_and_gets_the_405_checks():
@@ -55,7 +65,7 @@ def test_modern_only_server_is_clean_and_gets_the_405_checks():
     assert out.result.eras == ["2026-07-28"]
     assert http_findings(out) == set()
     st = statuses(out)
-    assert all(st[(spec.id, "2026-07-28")] == "passed" for spec in R.STATELESS_CHECKS)
+    assert all(st[(cid, "2026-07-28")] == "passed" for cid in STATELESS_IDS)
 
 
 @pytest.mark.parametrize("name", ["stateless", "stateless-json"])
@@ -75,15 +85,16 @@ def test_sdk_handshake_stateless_mode_serves_a_header_body_version_mismatch(name
 
 
 def test_full_conformance_campaign_against_the_sdk_has_no_http_findings():
-    """The HTTP probes run after the whole campaign (incl. malformed requests, notifications,
-    bursts) and judge everything it recorded."""
+    """The HTTP probes run in the whole campaign (incl. malformed requests, notifications,
+    bursts); the `log` checks judge every session it opened."""
     out = runner.run([make_target(name="sdk", transport="http", url=catalog_url("clean"), timeout=10.0)], ["conformance"])[0]
     assert out.result.error is None
     assert http_findings(out) == set(), [(f.check, f.detail) for f in out.findings]
     assert not [f for f in out.findings if f.check in ("robustness.no_hang", "robustness.no_crash")], [(f.check, f.detail) for f in out.findings]
     st = statuses(out)
     assert st[("http.notification_202", "2025-11-25")] == "passed"
-    assert next(c for c in out.checks if c.id == "http.notification_202" and c.revision == "2025-11-25").count >= 3
+    # one verdict per session: the era's session, the throwaway one, the version-negotiation ones
+    assert next(c for c in out.checks if c.id == "http.response_content_type" and c.revision == "2025-11-25").count >= 3
 
 
 # --------------------------------------------------------------------------- each check fires
@@ -137,7 +148,7 @@ def test_every_http_check_is_covered():
     ids = {k for k in REGISTRY if k.startswith("http.")}
     # header-name case cannot be broken behind an ASGI server (names arrive lower-cased):
     # its pure check is unit-tested below instead.
-    assert ids - fired == {R.STATELESS_HEADER_CASE.id}
+    assert ids - fired == {R.stateless_header_name_case.id}
 
 
 # --------------------------------------------------------------------------- pure checks
@@ -151,21 +162,21 @@ def _raw(status, *, body="", messages=(), headers=None, log=None) -> RawHttp:
 
 
 def test_origin_levels_by_revision():
-    assert run_check(R.check_origin, _raw(403), S) == []
-    assert run_check(R.check_origin, _raw(400), "2025-06-18") == []  # before 2025-11-25 any 4xx will do
-    (v,) = run_check(R.check_origin, _raw(400), "2025-11-25")
+    assert run_check(C.check_origin, _raw(403), S) == []
+    assert run_check(C.check_origin, _raw(400), "2025-06-18") == []  # before 2025-11-25 any 4xx will do
+    (v,) = run_check(C.check_origin, _raw(400), "2025-11-25")
     assert v.severity == Severity.medium
-    (v,) = run_check(R.check_origin, _raw(200, messages=[{"jsonrpc": "2.0", "id": 1, "result": {}}]), "2025-03-26")
+    (v,) = run_check(C.check_origin, _raw(200, messages=[{"jsonrpc": "2.0", "id": 1, "result": {}}]), "2025-03-26")
     assert v.severity is None  # the check's own severity: high
 
 
 def test_notification_refusal_is_allowed_and_202_body_is_not():
     log = WireLog()
     sent = log.record("out", "http", '{"jsonrpc":"2.0","method":"notifications/x"}')
-    assert run_check(R.check_notification_ack, sent, _raw(400, body='{"jsonrpc":"2.0","error":{"code":-32600,"message":"no"}}')) == []
-    assert run_check(R.check_notification_ack, sent, _raw(202)) == []
-    assert len(run_check(R.check_notification_ack, sent, _raw(202, body="ok"))) == 1
-    assert len(run_check(R.check_notification_ack, sent, _raw(200))) == 1
+    assert run_check(C.check_notification_ack, sent, _raw(400, body='{"jsonrpc":"2.0","error":{"code":-32600,"message":"no"}}')) == []
+    assert run_check(C.check_notification_ack, sent, _raw(202)) == []
+    assert len(run_check(C.check_notification_ack, sent, _raw(202, body="ok"))) == 1
+    assert len(run_check(C.check_notification_ack, sent, _raw(200))) == 1
 
 
 def test_content_type_rule_only_judges_served_requests():
@@ -174,10 +185,10 @@ def test_content_type_rule_only_judges_served_requests():
     log.record("in", "http", "nope", http={"method": "POST", "url": "u", "status": 403, "headers": {"content-type": "text/plain"}, "request_seq": req.seq})
     nid = log.record("out", "http", '{"jsonrpc":"2.0","id":null,"method":"ping"}', http={"method": "POST", "url": "u", "headers": {}})
     log.record("in", "http", "", parsed=None, http={"method": "POST", "url": "u", "status": 202, "headers": {}, "request_seq": nid.seq})
-    assert run_check(R.check_content_types, R.http_pairs(log)) == []  # refusals and invalid ids are not H4's business
+    assert run_check(C.check_content_types, C.http_pairs(log)) == []  # refusals and invalid ids are not H4's business
     req2 = log.record("out", "http", '{"jsonrpc":"2.0","id":2,"method":"ping"}', http={"method": "POST", "url": "u", "headers": {}})
     log.record("in", "http", "", parsed=None, http={"method": "POST", "url": "u", "status": 202, "headers": {}, "request_seq": req2.seq})
-    (v,) = run_check(R.check_content_types, R.http_pairs(log))
+    (v,) = run_check(C.check_content_types, C.http_pairs(log))
     assert "'ping' was answered HTTP 202" in v.detail
 
 
@@ -186,21 +197,21 @@ def test_sse_grading():
     info = {"method": "POST", "url": "u", "status": 200, "headers": {}}
     log.record("in", "sse", "", parsed=None, http={**info, "sse": {"event": "message", "id": "1"}})  # priming
     log.record("in", "sse", '{"jsonrpc":"2.0","id":1,"result":{}}', http={**info, "sse": {"event": "message"}})
-    assert run_check(R.check_sse, log.entries, True) == []
+    assert run_check(C.check_sse, log.entries, True) == []
     log.record("in", "sse", '{"jsonrpc":"2.0","id":5,"method":"sampling/createMessage"}', http={**info, "sse": {"event": "message"}})
     log.record("in", "sse", '{"jsonrpc":"2.0","method":"x"}', http={**info, "sse": {"event": "ping", "problems": ["an unknown field 'foo' (ignored by clients)"]}})
     log.record("in", "event", "SSE: the stream ended in the middle of an event (data not followed by a blank line); clients discard such an event", http=info, note="sse-problem")
-    got = {(v.key.split(":")[0], v.severity) for v in run_check(R.check_sse, log.entries, True)}
+    got = {(v.key.split(":")[0], v.severity) for v in run_check(C.check_sse, log.entries, True)}
     assert got == {("request", None), ("type", Severity.low), ("field", Severity.low), ("cut-data", None)}
     # the handshake era may send requests on a POST stream
-    assert "request" not in {v.key for v in run_check(R.check_sse, log.entries, False)}
+    assert "request" not in {v.key for v in run_check(C.check_sse, log.entries, False)}
 
 
 def test_header_name_case_check():
     ok = _raw(200, messages=[{"jsonrpc": "2.0", "id": 1, "result": {}}])
     refused = _raw(400, messages=[{"jsonrpc": "2.0", "id": 1, "error": {"code": -32020, "message": "missing"}}])
-    assert run_check(R.check_header_case, [("in lower case", ok), ("in upper case", ok)]) == []
-    (v,) = run_check(R.check_header_case, [("in lower case", ok), ("in upper case", refused)])
+    assert run_check(CH.check_header_case, [("in lower case", ok), ("in upper case", ok)]) == []
+    (v,) = run_check(CH.check_header_case, [("in lower case", ok), ("in upper case", refused)])
     assert "upper case" in v.detail
 
 
@@ -208,24 +219,24 @@ def test_missing_version_header_is_allowed_for_servers_of_old_clients():
     served = _raw(200, messages=[{"jsonrpc": "2.0", "id": 1, "result": {}}])
     refused = _raw(400, messages=[{"jsonrpc": "2.0", "id": 1, "error": {"code": -32020, "message": "m"}}])
     unsupported = _raw(400, messages=[{"jsonrpc": "2.0", "id": 1, "error": {"code": -32022, "message": "m"}}])
-    assert run_check(R.check_version_header, served, refused, None, missing_allowed=True) == []
-    assert run_check(R.check_version_header, refused, unsupported, None, missing_allowed=False) == []  # -32022 is fine for a mismatch
-    (v,) = run_check(R.check_version_header, served, refused, None, missing_allowed=False)
+    assert run_check(CH.check_version_header, served, refused, None, missing_allowed=True) == []
+    assert run_check(CH.check_version_header, refused, unsupported, None, missing_allowed=False) == []  # -32022 is fine for a mismatch
+    (v,) = run_check(CH.check_version_header, served, refused, None, missing_allowed=False)
     assert "without MCP-Protocol-Version" in v.detail
 
 
 def test_session_id_entropy():
-    assert R.session_id_bits("f00108cb0c5a499aaa475069d68c221e") == 128
-    assert R.session_id_bits("4b3e1f0c-6a0d-4f3e-9d1e-2a7b9c8d7e6f") == 128
-    assert run_check(R.check_session_id_entropy, ["12"], []) != []
-    assert run_check(R.check_session_id_entropy, ["f00108cb0c5a499aaa475069d68c221e", "f00108cb0c5a499aaa475069d68c221e"], [])[0].key == "reused"
+    assert CS.session_id_bits("f00108cb0c5a499aaa475069d68c221e") == 128
+    assert CS.session_id_bits("4b3e1f0c-6a0d-4f3e-9d1e-2a7b9c8d7e6f") == 128
+    assert run_check(CS.check_session_id_entropy, ["12"], []) != []
+    assert run_check(CS.check_session_id_entropy, ["f00108cb0c5a499aaa475069d68c221e", "f00108cb0c5a499aaa475069d68c221e"], [])[0].key == "reused"
 
 
 def test_accept_observations_are_info_only():
     served_sse = _raw(200, headers={"content-type": "text/event-stream"})
-    (v,) = run_check(R.check_accept, [("Accept: application/json only", ("application/json",), served_sse), ("no Accept header", None, _raw(406))])
+    (v,) = run_check(C.check_accept, [("Accept: application/json only", ("application/json",), served_sse), ("no Accept header", None, _raw(406))])
     assert v.severity == Severity.info
-    assert run_check(R.check_accept, [("Accept: text/event-stream only", ("text/event-stream",), _raw(406))]) == []
+    assert run_check(C.check_accept, [("Accept: text/event-stream only", ("text/event-stream",), _raw(406))]) == []
 
 
 # --------------------------------------------------------------------------- the shared fixtures (tests/servers.py)

@@ -1,4 +1,5 @@
-"""The `http-security` campaign (conformance/campaigns/http_security.py) against real servers:
+"""The `http-security` campaign (probes: conformance/campaigns/http_security.py; pure judgements:
+conformance/checks/http_auth.py, http_sessions.py, session_ids.py) against real servers:
 the SDK behind bearer-token auth (tests/fixtures/auth_http.py) clean and with one seeded defect
 each, the clean SDK server without auth (servers.clean_http), and server-everything over
 Streamable HTTP (thirdparty). Every server listens on 127.0.0.1 only.
@@ -19,9 +20,11 @@ import servers
 from mcpcheck import runner
 from mcpcheck.campaigns import http_security as H
 from mcpcheck.campaigns.context import CampaignContext
-from mcpcheck.campaigns.session_ids import analyze
+from mcpcheck.checks.http_auth import parse_challenges
+from mcpcheck.checks.session_ids import analyze
 from mcpcheck.config import make_target
 from mcpcheck.findings import Severity
+from mcpcheck.registry import REGISTRY
 from mcpcheck.report.model import TargetResult
 
 TOKEN_ENV = "MCPCHECK_TEST_HTTPSEC_TOKEN"
@@ -58,10 +61,8 @@ def status(ctx, check: str) -> set[str]:
 def test_registered_as_a_campaign_and_checks_load():
     assert "http-security" in runner.campaigns()
     runner.load_all_checks()
-    from mcpcheck.registry import REGISTRY
-
-    ids = {s.id for s in H.ALL}
-    assert ids <= set(REGISTRY) and all(REGISTRY[i].campaign == "http-security" for i in ids)
+    ids = {k for k in REGISTRY if k.startswith("httpsec.")}
+    assert len(ids) == 12 and {c.id for c in REGISTRY.for_scope("session", "http-security")} == ids
 
 
 def test_stdio_target_skips_everything():
@@ -71,7 +72,7 @@ def test_stdio_target_skips_everything():
     assert ctx.findings == []
     assert {r.status for r in ctx.ledger.values()} == {"skipped"}
     assert {r.reason for r in ctx.ledger.values()} == {"HTTP transport only"}
-    assert {cid for cid, _ in ctx.ledger} == {s.id for s in H.ALL}
+    assert {cid for cid, _ in ctx.ledger} == {c.id for c in REGISTRY.for_scope("session", "http-security")}
 
 
 def test_session_id_analysis():
@@ -86,7 +87,7 @@ def test_session_id_analysis():
 
 
 def test_challenge_parsing():
-    got = H.parse_challenges('Basic realm="x", Bearer error="invalid_token", resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"')
+    got = parse_challenges('Basic realm="x", Bearer error="invalid_token", resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"')
     assert got[0] == ("basic", {"realm": "x"})
     assert got[1][0] == "bearer" and got[1][1]["resource_metadata"].endswith("/oauth-protected-resource/mcp")
 
