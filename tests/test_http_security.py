@@ -168,6 +168,8 @@ def test_clean_sdk_server_without_auth_gives_only_observations():
     assert status(ctx, "httpsec.session_id_predictable") == {"passed"}
     assert status(ctx, "httpsec.fuzz_server_error") == {"passed"}
     assert any("delete_item" in n for n in ctx.notes)  # the destructive tool was kept out of the document
+    # negative cases with a list or object as the tool name once stopped generation (unhashable)
+    assert not [n for n in ctx.notes if "generation stopped" in n], ctx.notes
 
 
 # --------------------------------------------------------------------------- third party

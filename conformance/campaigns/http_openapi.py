@@ -313,7 +313,8 @@ def run_schemathesis(
         body = case.body if getattr(case, "body", NOT_SET) is not NOT_SET else None
         if isinstance(body, dict) and body.get("method") == "tools/call":
             p = body.get("params")
-            if isinstance(p, dict) and p.get("name") in forbidden_tools:
+            # negative cases put any JSON value in `name` (a list or an object is unhashable)
+            if isinstance(p, dict) and isinstance(p.get("name"), str) and p["name"] in forbidden_tools:
                 run.skipped_unsafe += 1
                 return
         extra = inject(method, body)
