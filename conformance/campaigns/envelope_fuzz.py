@@ -32,7 +32,7 @@ from ..connect import detect, open_session
 from ..corpus import CorpusEntry, envelope_arguments, envelope_message
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
-from ..report.model import TargetResult
+from ..results import TargetResult
 from ..session import Exchange, Session, id_key
 from .context import CampaignContext
 from .engine import Failure, ToolRunner, grouped, record_with_entry

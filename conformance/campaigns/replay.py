@@ -18,9 +18,12 @@ from ..connect import detect, open_session
 from ..corpus import CorpusEntry, load_entries
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
-from .engine import call_of, grouped, judge_call
-from ..report.model import TargetResult
+from ..results import TargetResult
 from .context import CampaignContext
+from .engine import call_of, grouped, judge_call
+from .envelope_fuzz import replay_envelope
+from .security import replay_injected
+from .stateful import replay_sequence, step_tools
 
 CORPUS_DIR = "corpus"
 
@@ -51,8 +54,6 @@ async def _replay_entry(ctx: CampaignContext, path: Path, entry: CorpusEntry, to
     # the era the entry was found in when the server still speaks it (stateful, envelope), else the newest
     era = entry.revision if entry.mode in ("stateful", "envelope") and entry.revision in eras else eras[0]
     if entry.mode == "stateful":
-        from .stateful import replay_sequence, step_tools
-
         steps = entry.arguments.get("steps") if isinstance(entry.arguments, dict) else None
         if not isinstance(steps, list):
             ctx.notes.append(f"replay: {path.name}: a stateful entry without a list of steps; nothing to replay")
@@ -66,16 +67,12 @@ async def _replay_entry(ctx: CampaignContext, path: Path, entry: CorpusEntry, to
         return
     await _session_in(ctx, era)  # every entry gets a live server (an earlier one may have killed it)
     if entry.mode == "envelope":
-        from .envelope_fuzz import replay_envelope
-
         _verdict(ctx, path, await replay_envelope(ctx, entry))
         return
     if tools and entry.tool not in tools:
         ctx.notes.append(f"replay: {path.name}: tool {entry.tool!r} is not offered by this server; nothing to replay")
         return
     if entry.mode == "injected":  # security hits: re-judged by the oracle that found them
-        from .security import replay_injected
-
         spec, violations = await replay_injected(ctx, entry)
         _verdict(ctx, path, [(spec, violations)], count_info=True)
         return

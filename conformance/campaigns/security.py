@@ -39,7 +39,7 @@ from ..connect import open_session, start_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Violation
 from ..registry import REGISTRY, RunContext, SessionContext, Skip, call_check, check
-from ..report.model import CheckResult, TargetResult
+from ..results import CheckResult, TargetResult
 from ..security import detect as D
 from ..security import poisoning as P
 from ..security.canary_server import CanaryFile, CanaryServer

@@ -6,6 +6,14 @@ ping, and cancel in-flight calls; invariants run after every step. A failing seq
 the shortest one and is saved to corpus/ like any other failure (mode "stateful": the steps with
 every value passed forward already realized). `replay_sequence` runs such a stored sequence again,
 step by step, with the same judging (the replay campaign calls it on a freshly started server).
+
+The campaign's checks (stateful.sequence, stateful.listing_stable, stateful.cancel) are `run`
+checks of campaign "stateful": pure functions over what one step produced (`Step`), judged by
+`CampaignContext.judge_result` after each step, in the campaign and in the replay. A dead server
+ends (and shrinks) the sequence; a listing change or an ignored cancel is recorded and the
+sequence goes on. Tool calls are judged by the registry's `tool_call` checks. A check is passed
+only once it judged a step; one that judged none is skipped with the reason (no tool to call,
+a generation that could not run, a run that stopped early).
 """
 
 from __future__ import annotations
@@ -13,52 +21,113 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 from hypothesis import HealthCheck, Verbosity, settings
-from hypothesis.errors import Flaky, FlakyStrategyDefinition
+from hypothesis.errors import Flaky, FlakyStrategyDefinition, Unsatisfiable
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule, run_state_machine_as_test
 
+from mcpcheck import strategies
+
 from ..checks import tools as TC
-from ..connect import list_tools
-from ..findings import CheckSpec, Severity, Violation, run_check
-from ..registry import register
-from ..report.model import TargetResult
+from ..connect import detect, list_tools
+from ..findings import CheckSpec, Severity, Violation
+from ..registry import REGISTRY, RunContext, Skip, check
+from ..results import TargetResult
 from ..safety import may_call
+from ..security.poisoning import diff_listings
 from ..session import Exchange
+from ..wirelog import WireEntry
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, record_with_entry, shrink_budget
+from .engine import Failure, ToolRunner, grouped, judge_call, record_with_entry, shrink_budget
 from .fuzz import FuzzSettings, randomness
 from .own_loop import Await, run_on_own_loop
 
-LISTING_STABLE = register(
-    "stateful.listing_stable",
-    "security.rug_pull",
-    "medium",
-    "tools/list does not change during a session without notifications/tools/list_changed",
-    rule="T7/T14",
-    level="MUST NOT",
-    campaign="stateful",
-)
-SEQUENCE_OK = register(
+@dataclass
+class Step:
+    """What one step of a sequence produced: the `run` result the stateful checks judge.
+
+    action: "alive" (the invariant after every step), "list" (tools/list again) or "cancel" (a
+    call cancelled at once)."""
+
+    action: str
+    steps: int = 0  # steps so far
+    alive: bool = True
+    closed_reason: str | None = None
+    evidence: list[WireEntry] = field(default_factory=list)
+    listed: list[dict[str, Any]] = field(default_factory=list)  # list: the session's first tools/list
+    now: list[dict[str, Any]] = field(default_factory=list)  # list: this step's tools/list
+    notifications: list[WireEntry] = field(default_factory=list)  # list: what the server notified so far
+    exchange: Exchange | None = None  # cancel: the cancelled call
+    after: float = 0.0  # cancel: seconds between the cancel and the answer
+    name: str = ""  # cancel: the tool
+    stateless: bool = False
+
+
+@check(
     "stateful.sequence",
-    "protocol.crash",
-    "high",
-    "Any sequence of valid calls keeps the server alive and answering",
+    category="protocol.crash",
+    severity="high",
+    title="Any sequence of valid calls keeps the server alive and answering",
+    scope="run",
     rule="T11",
     level="MUST",
     campaign="stateful",
 )
-CANCEL = register(
+def sequence(ctx: RunContext, step: Step) -> Iterator[Violation]:
+    if step.action != "alive":
+        raise Skip("judged after every step of a sequence")
+    if not step.alive:
+        yield Violation(f"the server died after {step.steps} steps: {step.closed_reason}", step.evidence, key="died")
+
+
+@check(
+    "stateful.listing_stable",
+    category="security.rug_pull",
+    severity="medium",
+    title="tools/list does not change during a session without notifications/tools/list_changed",
+    scope="run",
+    rule="T7/T14",
+    level="MUST NOT",
+    campaign="stateful",
+)
+def listing_stable(ctx: RunContext, step: Step) -> Iterator[Violation]:
+    if step.action != "list":
+        raise Skip("judged when a sequence lists the tools again")
+    v = listing_change(step.listed, step.now, step.notifications, step.evidence)
+    if v is not None:
+        yield v
+
+
+@check(
     "stateful.cancel",
-    "protocol.cancellation",
-    "low",
-    "A cancelled in-flight request gets no response and the server stays healthy",
+    category="protocol.cancellation",
+    severity="low",
+    title="A cancelled in-flight request gets no response and the server stays healthy",
+    scope="run",
     rule="CN1/CN2",
     level="SHOULD/MUST",
     campaign="stateful",
 )
+def cancel(ctx: RunContext, step: Step) -> Iterator[Violation]:
+    if step.action != "cancel" or step.exchange is None:
+        raise Skip("judged when a sequence cancels a call in flight (stdio targets)")
+    v = cancel_ignored(step.exchange, step.after, step.name, step.stateless, ctx.transport)
+    if v is not None:
+        yield v
+
+
+def _alive(session: Any, steps: int) -> Step:
+    return Step("alive", steps, session.alive, session.transport.closed_reason, session.wirelog.entries[-4:])
+
+
+def _skip_unjudged(ctx: CampaignContext, why: str) -> None:
+    """Every stateful check that judged no step so far is skipped with the reason."""
+    for c in REGISTRY.for_scope("run", "stateful"):
+        ctx.skip(c.spec, why)
+
 
 ID_KEYS = ("id", "uri", "name", "key", "handle", "token", "slug", "path")
 
@@ -119,9 +188,6 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
 
 def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
-    from mcpcheck import strategies
-    from ..connect import detect
-
     probe, session = run(detect(ctx.target))
     ctx.revision, ctx.session = probe.eras()[0], session
     runner = ToolRunner(ctx, session, {}, [], run)
@@ -142,7 +208,7 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
             if ex.ok and isinstance(ex.result, dict):
                 resources = [r["uri"] for r in ex.result.get("resources") or [] if isinstance(r, dict) and isinstance(r.get("uri"), str)]
         if not callable_tools:
-            ctx.skip(SEQUENCE_OK, "no tool is safe to call")
+            _skip_unjudged(ctx, "no tool is safe to call")
             return
         _run_machine(runner, ctx, callable_tools, resources, listed, cfg)
     finally:
@@ -185,8 +251,6 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             if slots:
                 slot = data.draw(st.sampled_from(slots), label="slot")
                 candidate = _replace(args, slot, value)
-                from mcpcheck import strategies
-
                 if strategies.is_valid(tools[i][0]["inputSchema"], candidate, ctx.revision):
                     args = candidate
             return multiple(*self._call(i, args))
@@ -194,9 +258,10 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         @rule()
         def list_again(self) -> None:
             steps_log.append({"list": "tools"})
-            v = listing_change(listed, _sync_list(runner), runner.session.notifications, runner.session.wirelog.entries[-2:])
-            if v is not None:
-                ctx.fail(LISTING_STABLE, v)
+            now = _sync_list(runner)
+            s = runner.session
+            for spec, v in ctx.judge_result("stateful", Step("list", len(steps_log), evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications))):
+                ctx.record(spec, [v])
 
         @precondition(lambda self: bool(resources))
         @rule(i=st.integers(0, max(0, len(resources) - 1)))
@@ -220,19 +285,17 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             args = data.draw(tools[i][1], label=f"{names[i]} arguments")
             steps_log.append({"cancel": names[i], "arguments": args})
             ex, after = runner.run(_call_and_cancel(runner.session, names[i], args))
-            v = cancel_ignored(ex, after, names[i], stateless, ctx.target.transport)
-            if v is not None:
-                ctx.fail(CANCEL, v)
-            else:
-                ctx.passed(CANCEL)
+            for spec, v in ctx.judge_result("stateful", Step("cancel", len(steps_log), exchange=ex, after=after, name=names[i], stateless=stateless)):
+                ctx.record(spec, [v])
 
         @invariant()
         def alive(self) -> None:
-            if not runner.session.alive:
-                raise Failure(SEQUENCE_OK, Violation(f"the server died after {len(steps_log)} steps: {runner.session.transport.closed_reason}", runner.session.wirelog.entries[-4:], key="died"))
+            for spec, v in ctx.judge_result("stateful", _alive(runner.session, len(steps_log))):
+                if (v.severity or spec.severity) == Severity.info:
+                    ctx.record(spec, [v])
+                    continue
+                raise Failure(spec, v)
 
-    ctx.passed(SEQUENCE_OK)
-    ctx.passed(LISTING_STABLE)
     if cfg.seed is not None:  # what @hypothesis.seed does for a test function
         MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
     try:
@@ -248,7 +311,13 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
             _record_sequence(ctx, cfg, inner[0], steps_log)
         else:
-            ctx.notes.append(f"stateful: stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
+            why = f"stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})"
+            ctx.notes.append(f"stateful: {why}")
+            _skip_unjudged(ctx, why)
+    except Unsatisfiable as exc:
+        ctx.notes.append(f"stateful: could not generate a sequence ({exc})")
+        _skip_unjudged(ctx, f"could not generate a sequence ({exc})")
+    _skip_unjudged(ctx, "no sequence reached such a step")
 
 
 def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
@@ -302,8 +371,6 @@ def listing_change(listed: list, now_tools: list, notifications: list, evidence:
         return None
     if any(isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed" for n in notifications):
         return None
-    from ..security.poisoning import diff_listings  # same field-by-field diff as security.rug_pull
-
     what = "; ".join(diff_listings(listed, now_tools)[:6]) or "only _meta differs"
     return Violation(f"tools/list changed during the session without notifications/tools/list_changed: {what}", evidence, key="changed")
 
@@ -323,39 +390,32 @@ Verdicts = list[tuple[CheckSpec, list[Violation]]]
 
 async def replay_sequence(ctx: CampaignContext, name: str, steps: list[dict[str, Any]], tools: dict) -> Verdicts:
     """Run a stored sequence's steps in order on ctx.s (a fresh session: state starts clean) with
-    the judging the campaign applies to each step, plus the stateful.sequence invariant after
-    each one. Like the campaign, the first failing step ends the sequence (a listing change or an
-    ignored cancel is recorded and the sequence goes on). Returns (check, violations) pairs;
-    an empty list is a pass."""
+    the judging the campaign applies to each step, plus the stateful.sequence check after each
+    one. Like the campaign, the first failing call, read or ping ends the sequence (a listing
+    change or an ignored cancel is recorded and the sequence goes on). Returns the (check,
+    violations) pairs that found something; an empty list is a pass (the checks that judged a
+    step and found nothing are marked judged)."""
     listed = await list_tools(ctx.s)
     out: Verdicts = []
     for n, step in enumerate(steps, 1):
         pairs = await _replay_step(ctx, f"{name} step {n}", step, listed, tools)
         out += pairs
-        if any(_fatal(spec, v) for spec, found in pairs for v in found):
+        if "list" not in step and "cancel" not in step and any((v.severity or spec.severity) > Severity.info for spec, found in pairs for v in found):
             return out
-        if not ctx.s.alive:
-            why = ctx.s.transport.closed_reason
-            out.append((SEQUENCE_OK, [Violation(f"the server died after {n} steps: {why}", ctx.s.wirelog.entries[-4:], key="died")]))
+        died = grouped(ctx.judge_result("stateful", _alive(ctx.s, n)))
+        out += died
+        if died:
             return out
-    out.append((SEQUENCE_OK, []))
     return out
 
 
-def _fatal(spec: CheckSpec, v: Violation) -> bool:
-    return spec not in (LISTING_STABLE, CANCEL) and (v.severity or spec.severity) > Severity.info
-
-
 async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], listed: list, tools: dict) -> Verdicts:
-    from .replay import judge_call  # the replay campaign's judge of one valid call
-
     s = ctx.s
     if "call" in step:
         return await judge_call(ctx, where, step["call"], step.get("arguments"), tools)
     if "list" in step:
         now = await list_tools(s)
-        v = listing_change(listed, now, s.notifications, s.wirelog.entries[-2:])
-        return [(LISTING_STABLE, [v] if v is not None else [])]
+        return grouped(ctx.judge_result("stateful", Step("list", evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications))))
     if "read" in step:
         ex = await s.request("resources/read", {"uri": step["read"]})
         return [(TC.no_hang, [Violation(f"resources/read {step['read']!r} got no answer", ex.evidence())] if ex.timed_out else [])]
@@ -364,8 +424,7 @@ async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], l
         return [(TC.no_hang, [Violation("ping got no answer mid-sequence", ex.evidence())] if ex.timed_out else [])]
     if "cancel" in step:
         ex, after = await _call_and_cancel(s, step["cancel"], step.get("arguments"))
-        v = cancel_ignored(ex, after, step["cancel"], s.stateless, ctx.target.transport)
-        return [(CANCEL, [v] if v is not None else [])]
+        return grouped(ctx.judge_result("stateful", Step("cancel", exchange=ex, after=after, name=step["cancel"], stateless=s.stateless)))
     ctx.notes.append(f"replay: {where}: unknown step {step!r}; skipped")
     return []
 
