@@ -131,6 +131,10 @@ class Finding(BaseModel):
     input: Any = Field(None, description="the minimal reproducing input, when there is one")
     evidence: list[Evidence] = Field(default_factory=list)
     reproduce: str | None = Field(None, description="shell command that reproduces it")
+    instances: list[str] = Field(
+        default_factory=list,
+        description="every further place the same root cause was seen (another message, another era), one line each",
+    )
 
 
 @dataclass(eq=False)

@@ -139,7 +139,29 @@ async def run_target(
                 origin=REGISTRY.check(check_id).origin if check_id in REGISTRY else "mcpcheck",
             )
         )
-    return TargetOutcome(result=result, findings=ctx.findings, checks=checks)
+    return TargetOutcome(result=result, findings=merge_eras(ctx.findings), checks=checks)
+
+
+def merge_eras(findings: list[Finding]) -> list[Finding]:
+    """One finding per root cause across eras: the same check saying the same thing about the
+    same tool in two protocol eras is one finding (the first era's, its stable id kept) that
+    lists the other eras among its instances."""
+    out: list[Finding] = []
+    seen: dict[tuple, Finding] = {}
+    for f in findings:
+        key = (f.check, f.tool, f.detail, f.severity)
+        first = seen.get(key)
+        if first is None or first.revision == f.revision:
+            seen.setdefault(key, f)
+            out.append(f)
+            continue
+        note = f"also in {f.revision}" if f.revision else "also seen again"
+        if note not in first.instances:
+            first.instances.append(note)
+        for extra in f.instances:
+            if extra not in first.instances:
+                first.instances.append(extra)
+    return out
 
 
 def constraint_table(reports: list) -> list[ToolConstraints]:

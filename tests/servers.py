@@ -66,6 +66,8 @@ BROKEN_STDIO_DEFECTS = (
     "missing_server_version",
     "swap_ids_under_load",
     "phantom_resources",
+    "null_error_member",
+    "null_result_member",
 )
 BROKEN_HTTP_DEFECTS = (
     "no_origin_check",

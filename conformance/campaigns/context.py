@@ -39,6 +39,7 @@ from ..session import Exchange, Session
 from ..transport.base import TransportError
 
 Status = Literal["passed", "failed", "skipped", "error"]
+MAX_INSTANCES = 25  # further instances listed on one finding
 
 
 @dataclass
@@ -101,9 +102,12 @@ class CampaignContext:
             finding = spec.finding(
                 v, target=self.target.name, revision=self.revision, reproduce=self.reproduce(spec, v)
             )
-            if all(f.id != finding.id for f in self.findings):
+            same = next((f for f in self.findings if f.id == finding.id), None)
+            if same is None:
                 self.findings.append(finding)
                 out.append(finding)
+            elif finding.detail != same.detail and finding.detail not in same.instances and len(same.instances) < MAX_INSTANCES:
+                same.instances.append(finding.detail)  # one finding per root cause, every instance listed
         if violations:
             run.status = "failed"
         return out

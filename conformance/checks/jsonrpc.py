@@ -1,57 +1,18 @@
-"""JSON-RPC 2.0 envelope rules (spec-digest §1), as pure functions over recorded exchanges."""
+"""JSON-RPC 2.0 envelope rules (spec-digest §1), as pure functions over recorded exchanges.
+
+The exchange and log checks here judge every session of every campaign; the `check_*` helpers
+without a decorator judge the exchanges the conformance campaign's active checks make
+(mcpcheck.campaigns.conformance: null ids, malformed requests, batches, notifications).
+"""
 
 from __future__ import annotations
 
 from typing import Iterable, Iterator
 
 from ..findings import Severity, Violation
-from ..registry import register
 from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
 from ..session import Exchange, id_key
 from ..wirelog import WireEntry
-
-NOTIFICATION_NO_REPLY = register(
-    "jsonrpc.notification_no_reply",
-    "protocol.notification_response",
-    "high",
-    "Notifications are never answered",
-    rule="J7",
-    level="MUST NOT",
-)
-NULL_ID = register(
-    "jsonrpc.null_id_rejected",
-    "protocol.jsonrpc_shape",
-    "medium",
-    "A request with id null is rejected, not executed",
-    rule="J2",
-    level="MUST",
-    description="MCP forbids null ids; a server must not treat such a message as a valid request.",
-)
-INVALID_REQUEST = register(
-    "jsonrpc.invalid_request",
-    "protocol.jsonrpc_shape",
-    "medium",
-    "Malformed requests get an error, never a result",
-    rule="J6/J8",
-    level="MUST",
-)
-BATCH = register(
-    "jsonrpc.batch_rejected",
-    "protocol.jsonrpc_shape",
-    "medium",
-    "JSON-RPC batches are rejected (removed in 2025-06-18)",
-    rule="J12",
-    level="-",
-    revisions="2025-06-18..",
-)
-GARBAGE = register(
-    "stdio.survives_garbage",
-    "protocol.crash",
-    "high",
-    "The server keeps serving after a line that is not JSON",
-    rule="S5",
-    level="-",
-)
 
 
 @check(
@@ -101,27 +62,33 @@ def response_shape(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
 
 
 def check_response_shape(ex: Exchange) -> Iterator[Violation]:
+    """Judged on the raw object: a member set to null is present, not absent. One key per kind of
+    defect, so the same defect on many methods is one finding listing each (Finding.instances)."""
     msg = ex.response
     if msg is None:
         return
     ev = ex.evidence()
     if msg.get("jsonrpc") != "2.0":
-        yield Violation(f'{ex.method}: response has "jsonrpc": {msg.get("jsonrpc")!r}, expected "2.0"', ev, path="/jsonrpc", key=f"{ex.method}/jsonrpc")
+        yield Violation(f'{ex.method}: response has "jsonrpc": {msg.get("jsonrpc")!r}, expected "2.0"', ev, path="/jsonrpc", key="jsonrpc")
     has_result, has_error = "result" in msg, "error" in msg
-    if has_result == has_error:
+    if has_result and has_error and msg["error"] is None:
+        yield Violation(f'{ex.method}: response carries "error": null beside its result (exactly one of result/error may be present)', ev, path="/error", key="null-error")
+    elif has_result and has_error and msg["result"] is None:
+        yield Violation(f'{ex.method}: error response carries "result": null (exactly one of result/error may be present)', ev, path="/result", key="null-result")
+    elif has_result == has_error:
         what = "both result and error" if has_result else "neither result nor error"
-        yield Violation(f"{ex.method}: response carries {what}", ev, key=f"{ex.method}/xor")
-    if has_error:
+        yield Violation(f"{ex.method}: response carries {what}", ev, key="xor")
+    if has_error and msg["error"] is not None:
         err = msg["error"]
         if not isinstance(err, dict):
-            yield Violation(f"{ex.method}: error member is {type(err).__name__}, not an object", ev, path="/error", key=f"{ex.method}/errobj")
+            yield Violation(f"{ex.method}: error member is {type(err).__name__}, not an object", ev, path="/error", key="errobj")
         else:
             if not _is_int(err.get("code")):
-                yield Violation(f"{ex.method}: error.code is {err.get('code')!r} ({type(err.get('code')).__name__}), not an integer", ev, path="/error/code", key=f"{ex.method}/code")
+                yield Violation(f"{ex.method}: error.code is {err.get('code')!r} ({type(err.get('code')).__name__}), not an integer", ev, path="/error/code", key="code")
             if not isinstance(err.get("message"), str):
-                yield Violation(f"{ex.method}: error.message is {err.get('message')!r}, not a string", ev, path="/error/message", key=f"{ex.method}/message")
-    elif has_result and not isinstance(msg["result"], dict):
-        yield Violation(f"{ex.method}: result is {type(msg['result']).__name__}, MCP results are objects", ev, path="/result", key=f"{ex.method}/resobj")
+                yield Violation(f"{ex.method}: error.message is {err.get('message')!r}, not a string", ev, path="/error/message", key="message")
+    elif has_result and msg["result"] is not None and not isinstance(msg["result"], dict):
+        yield Violation(f"{ex.method}: result is {type(msg['result']).__name__}, MCP results are objects", ev, path="/result", key="resobj")
 
 
 @check(
