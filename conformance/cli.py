@@ -275,8 +275,10 @@ def redact(argv: Sequence[str]) -> list[str]:
 
 
 def _mask(value: str, sep: str) -> str:
+    from .redact import secret_name
+
     key, found, _ = value.partition(sep)
-    return f"{key}{sep}***" if found and SECRET_NAME.search(key) else value
+    return f"{key}{sep}***" if found and (SECRET_NAME.search(key) or secret_name(key)) else value
 
 
 def _command_name(command: list[str]) -> str:

@@ -177,12 +177,6 @@ def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def exit_code_for(findings: list[Finding], targets: list[TargetResult], fail_on: Severity) -> int:
-    if any(t.error for t in targets):
-        return 2
-    return 1 if any(f.severity >= fail_on and f.severity > Severity.info for f in findings) else 0
-
-
 def build_report(
     outcomes: list[TargetOutcome],
     *,
@@ -196,8 +190,9 @@ def build_report(
     targets = [o.result for o in outcomes]
     checks = [c for o in outcomes for c in o.checks]
     findings, observations = split([f for o in outcomes for f in o.findings])
-    from .gate import evaluate  # the gate's score and verdict are in every report (disabled unless --gate)
+    from .gate import evaluate, exit_code  # the verdict and the exit code: one source (docs/gate.md)
 
+    gate = evaluate(findings, checks, targets, fail_on=fail_on)  # the --fail-on policy; `gate.finalize` applies --gate
     return RunReport(
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3),
@@ -205,13 +200,13 @@ def build_report(
         campaigns=names,
         seed=seed,
         fail_on=fail_on,
-        exit_code=exit_code_for(findings, targets, fail_on),
+        exit_code=exit_code(gate, targets),
         targets=targets,
         checks=checks,
         findings=findings,
         observations=observations,
         summary=summarize(targets, checks, findings, observations),
-        gate=evaluate(findings, checks, targets),
+        gate=gate,
     )
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..findings import SEVERITY_ORDER, Finding, Severity
+from ..redact import mask_text, mask_tree
 
 SCHEMA_VERSION = "1"
 
@@ -46,7 +47,8 @@ class CorpusRef(BaseModel):
 
 
 class TargetResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # campaigns fill it in after construction: revalidated (so masked) when it becomes part of a report
+    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
 
     name: str
     transport: str
@@ -67,6 +69,14 @@ class TargetResult(BaseModel):
     corpus: list[CorpusRef] = Field(
         default_factory=list, description="corpus/ entries of this target (after a fuzz, stateful or replay campaign)"
     )
+
+    @model_validator(mode="after")
+    def _mask(self) -> "TargetResult":
+        """No secret in the target's free text (conformance/redact.py)."""
+        self.description, self.error = mask_text(self.description), mask_text(self.error)  # type: ignore[arg-type]
+        self.stderr_tail, self.notes = mask_text(self.stderr_tail), mask_tree(self.notes)
+        self.server_info = mask_tree(self.server_info)
+        return self
 
 
 class CheckResult(BaseModel):
@@ -92,6 +102,7 @@ class Summary(BaseModel):
     checks_run: int
     checks_passed: int
     checks_failed: int
+    checks_observed: int = 0
     checks_skipped: int
     targets: int
     targets_unreachable: int
@@ -205,12 +216,15 @@ def summarize(
     by_sev = {s.value: 0 for s in SEVERITY_ORDER if s != Severity.info}
     for f in findings:
         by_sev[f.severity.value] += 1
+    found = {(f.target, f.check, f.revision) for f in findings}  # a check fails by a finding (low and up)
+    failed = [c for c in checks if c.status == "failed" and (c.target, c.id, c.revision) in found]
     return Summary(
         findings_by_severity=by_sev,
         observations=len(observations),
         checks_run=sum(c.status != "skipped" for c in checks),
         checks_passed=sum(c.status == "passed" for c in checks),
-        checks_failed=sum(c.status == "failed" for c in checks),
+        checks_failed=len(failed),
+        checks_observed=sum(c.status == "failed" for c in checks) - len(failed),
         checks_skipped=sum(c.status == "skipped" for c in checks),
         targets=len(targets),
         targets_unreachable=sum(bool(t.error) for t in targets),
