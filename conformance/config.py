@@ -34,6 +34,9 @@ class Safety(BaseModel):
         default_factory=list, description="tools to call even though they look destructive"
     )
     only_tools: list[str] | None = Field(None, description="if set, call only these tools")
+    read_only: bool = Field(
+        False, description="call only tools annotated readOnlyHint (and list, read resources, get prompts): for targets that hold real data"
+    )
 
 
 class Target(BaseModel):

@@ -98,6 +98,8 @@ async def run_target(
         ctx.fuzz_settings = dataclasses.replace(cfg, **changes)  # type: ignore[attr-defined]
         ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
+    if TOOL_CAMPAIGNS & set(names):
+        await announce_tools(target, result, progress)
     for name in names:
         ctx.campaign = name
         try:
@@ -132,6 +134,49 @@ async def run_target(
             )
         )
     return TargetOutcome(result=result, findings=ctx.findings, checks=checks)
+
+
+# campaigns that call tools with generated or hostile arguments (conformance calls at most one
+# tool the safety policy allows, once, with arguments the spec says must be rejected)
+TOOL_CAMPAIGNS = {"fuzz", "stateful", "security", "http-security", "replay", "envelope"}
+
+
+def where(target: Target) -> str:
+    """Where a target's tools act: the process and its working directory, or the URL."""
+    if target.transport == "stdio":
+        cwd = target.cwd or "a fresh temporary working directory"
+        return f"{target.name} (stdio: {target.describe()}, in {cwd}; the server's own arguments decide what it can reach)"
+    return f"{target.name} ({target.url})"
+
+
+async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None]) -> None:
+    """Before any tool is called: say which tools that can change state will be called, and
+    where, and which are not called and why (safety.plan); kept in the report's notes too. A
+    target that cannot be listed here says so in the campaign that follows."""
+    from .connect import list_tools, open_session
+    from .safety import plan
+    from .session import HANDSHAKE_LATEST, LATEST
+
+    tools = None
+    for era in ([target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]):
+        try:
+            session = await open_session(target, era)
+        except (TransportError, OSError):
+            continue
+        try:
+            tools = await list_tools(session)
+        finally:
+            await session.close()
+        break
+    if tools is None:
+        return
+    log = getattr(progress, "log", progress)
+    lines = plan(tools, target.safety).lines(where(target))
+    if not lines:
+        lines = ["safety: every tool that will be called is annotated readOnlyHint"] if tools else []
+    for line in lines:
+        log(line)
+    result.notes.extend(lines)
 
 
 def constraint_table(reports: list) -> list[ToolConstraints]:
