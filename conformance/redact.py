@@ -113,7 +113,7 @@ def _env_values() -> list[str]:
 
 def _masked(value: str) -> str:
     """The value with everything but mcpcheck's canaries replaced by MASK."""
-    if value.strip().lower() in _LITERALS or value == MASK:
+    if value.strip().lower() in _LITERALS or value in (MASK, "<redacted>"):  # already masked (transport.http)
         return value
     keep = [m.group(0) for m in CANARY.finditer(value)]
     return " ".join(keep) if keep else MASK
