@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--corpus", metavar="DIR", help="where fuzz writes shrunk failures and replay reads them (default: env MCPCHECK_CORPUS, else ./corpus)")
     what.add_argument("--max-examples", type=int, metavar="N", help="generated inputs per tool and mode (fuzz; stateful and idempotency use a fraction; default 25, env MCPCHECK_MAX_EXAMPLES)")
     what.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
+    what.add_argument("--read-only", action="store_true", default=None, help="call only tools annotated readOnlyHint (listings, resource reads and prompts still run): for targets that hold real data")
     out = run.add_argument_group("results")
     out.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run: " + ", ".join(severities) + " (default: config, else high)")
     out.add_argument("--report-dir", metavar="DIR", help="where to write the reports (default: config, else mcpcheck-report)")
@@ -204,6 +205,7 @@ def _add_target_options(p: argparse.ArgumentParser, *, session_options: bool = F
         tgt.add_argument("--protocol", choices=_known_versions(), metavar="REVISION", help="force one protocol revision")
         tgt.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="seconds allowed per request (default: the target's, else 10)")
         tgt.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
+        tgt.add_argument("--read-only", action="store_true", default=None, help="call only tools annotated readOnlyHint")
 
 
 def _add_gate_options(p: argparse.ArgumentParser) -> None:
@@ -279,8 +281,10 @@ def redact(argv: Sequence[str]) -> list[str]:
 
 
 def _mask(value: str, sep: str) -> str:
+    from .redact import secret_name
+
     key, found, _ = value.partition(sep)
-    return f"{key}{sep}***" if found and SECRET_NAME.search(key) else value
+    return f"{key}{sep}***" if found and (SECRET_NAME.search(key) or secret_name(key)) else value
 
 
 def _command_name(command: list[str]) -> str:
@@ -325,10 +329,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _with_safety(data: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    if args.allow_destructive:
-        safety = dict(data.get("safety") or {})
-        safety["allow_destructive"] = True
-        data["safety"] = safety
+    for flag in ("allow_destructive", "read_only"):
+        if getattr(args, flag, None):
+            safety = dict(data.get("safety") or {})
+            safety[flag] = True
+            data["safety"] = safety
     return data
 
 

@@ -6,8 +6,8 @@ naming the key instead of being silently ignored.
 
 from __future__ import annotations
 
+import os
 import re
-
 import shlex
 import tomllib
 from pathlib import Path
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .findings import Severity
 from .gate import GateSettings
+from .redact import remember, secret_name
 
 
 class ConfigError(Exception):
@@ -33,6 +34,9 @@ class Safety(BaseModel):
         default_factory=list, description="tools to call even though they look destructive"
     )
     only_tools: list[str] | None = Field(None, description="if set, call only these tools")
+    read_only: bool = Field(
+        False, description="call only tools annotated readOnlyHint (and list, read resources, get prompts): for targets that hold real data"
+    )
 
 
 class Target(BaseModel):
@@ -57,6 +61,17 @@ class Target(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("command"), str):
             data = {**data, "command": shlex.split(data["command"])}
         return data
+
+    @model_validator(mode="after")
+    def _remember_secrets(self) -> "Target":
+        """Secret-looking header and env values, and the bearer token, are masked in every report
+        even where a server echoes them without their name (conformance/redact.py)."""
+        for k, v in [*self.env.items(), *self.headers.items()]:
+            if secret_name(k) or SECRET_HEADER.search(k):
+                remember(v)
+        if self.bearer_env:
+            remember(os.environ.get(self.bearer_env))
+        return self
 
     @model_validator(mode="after")
     def _transport_fields(self) -> "Target":

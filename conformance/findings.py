@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Iterable, Literal, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .redact import mask_text, mask_tree
 from .wirelog import WireEntry
 
 CATEGORIES: tuple[str, ...] = (
@@ -97,7 +98,8 @@ SEVERITY_ORDER = [Severity.info, Severity.low, Severity.medium, Severity.high, S
 class Evidence(BaseModel):
     """A WireLog excerpt (or an observation that is not a message, e.g. a process exit)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # revalidated (so masked again) whenever it becomes part of a Finding or a report
+    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
     seq: int | None = None
     t: float | None = None
     direction: str | None = None
@@ -105,6 +107,12 @@ class Evidence(BaseModel):
     raw: str
     http: dict[str, Any] | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _mask(self) -> "Evidence":
+        """No secret beyond the proof in any view (conformance/redact.py)."""
+        self.raw, self.note, self.http = mask_text(self.raw), mask_text(self.note), mask_tree(self.http)  # type: ignore[arg-type]
+        return self
 
     @classmethod
     def from_entry(cls, entry: WireEntry, limit: int = 2000) -> "Evidence":
@@ -114,7 +122,8 @@ class Evidence(BaseModel):
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # revalidated (so masked again, after any model_copy) whenever it becomes part of a report
+    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
 
     id: str = Field(description="stable id: hash of check, target and the defining detail")
     check: str
@@ -135,6 +144,14 @@ class Finding(BaseModel):
         default_factory=list,
         description="every further place the same root cause was seen (another message, another era), one line each",
     )
+
+    @model_validator(mode="after")
+    def _mask(self) -> "Finding":
+        """No secret beyond the proof in any view (conformance/redact.py); the id was derived
+        before, from the unmasked detail, so it stays stable."""
+        self.detail, self.input = mask_text(self.detail), mask_tree(self.input)
+        self.reproduce = mask_text(self.reproduce)  # type: ignore[arg-type]
+        return self
 
 
 @dataclass(eq=False)

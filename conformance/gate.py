@@ -7,10 +7,18 @@ performance; findings of `workflow.*` checks form the `workflow` group):
     group score  = max(0, 100 - sum(penalty[severity] for each finding of the group))
     score        = sum(weight[g] * group_score[g]) / sum(weight[g])   over the groups tested
 
-A group is *tested* when at least one of its checks ran or it has a finding. The gate is NOT
-READY when any blocking rule fires (unreachable target, security finding at or above
-`security_block`, any finding at or above `block_on`, a workflow finding, a performance finding
-at or above `performance_block`) or the score is below `threshold`.
+A group is *tested* when at least one of its checks ran or it has a finding.
+
+One verdict decides both what is printed and the exit code (`exit_code`), under one of two
+policies:
+
+* `--fail-on` (the default): NOT READY when a target could not be tested, a *proven exploit*
+  (a finding of `exploit_categories` at or above `exploit_block`: command/SQL/template injection,
+  path traversal, SSRF, a leaked secret) was found, or any finding is at or above `--fail-on`.
+  The score is computed and shown, not enforced.
+* the gate (`--gate` / `[gate] enabled`): the same first two rules, then a security finding at or
+  above `security_block`, any finding at or above `block_on`, a workflow finding, a performance
+  finding at or above `performance_block`, and the score below `threshold`.
 """
 
 from __future__ import annotations
@@ -32,6 +40,17 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "performance": 1.0,
 }
 DEFAULT_PENALTIES: dict[str, float] = {"low": 2.0, "medium": 8.0, "high": 20.0, "critical": 50.0}
+# proven exploits: they block READY under every policy, whatever the score (docs/gate.md has the
+# CVSS reasoning). data_exposure is a leaked secret at critical, a stack trace (medium) or a host
+# path (low) stay below `exploit_block`.
+EXPLOIT_CATEGORIES: tuple[str, ...] = (
+    "security.command_injection",
+    "security.sql_injection",
+    "security.template_injection",
+    "security.path_traversal",
+    "security.ssrf",
+    "security.data_exposure",
+)
 
 
 class GateSettings(BaseModel):
@@ -47,6 +66,11 @@ class GateSettings(BaseModel):
     block_on: Severity = Field(Severity.critical, description="any finding at or above blocks")
     performance_block: Severity = Field(Severity.low, description="a performance.* finding at or above blocks (SLO breach)")
     workflow_block: bool = Field(True, description="a failing workflow step (workflow.* finding) blocks")
+    exploit_categories: list[str] = Field(
+        default_factory=lambda: list(EXPLOIT_CATEGORIES),
+        description="categories of proven exploits: a finding of one at or above exploit_block blocks under every policy",
+    )
+    exploit_block: Severity = Field(Severity.high, description="lowest severity of an exploit_categories finding that blocks")
 
     @field_validator("weights")
     @classmethod
@@ -96,8 +120,10 @@ def evaluate(
     *,
     enabled: bool = False,
     scope: str = "all",
+    fail_on: Severity = Severity.high,
 ) -> GateResult:
-    """Score and verdict for (unsuppressed) findings of severity low and up."""
+    """Score and verdict for (unsuppressed) findings of severity low and up: the full gate when
+    `enabled`, else the `--fail-on` policy (module docstring)."""
     settings = settings or GateSettings()
     findings = [f for f in findings if f.severity > Severity.info]
     weights = settings.all_weights()
@@ -125,24 +151,33 @@ def evaluate(
     for t in targets:
         if t.error:
             reasons.append(f"target {t.name} could not be tested: {t.error}")
+    exploits = set(settings.exploit_categories)
     for f in findings:
-        if f.category.startswith("security.") and f.severity >= settings.security_block:
-            block(f, f"{f.severity.value} security finding")
-    for f in findings:
-        if f.severity >= settings.block_on:
-            block(f, f"{f.severity.value} finding")
-    if settings.workflow_block:
+        if f.category in exploits and f.severity >= settings.exploit_block:
+            block(f, f"proven {f.category.removeprefix('security.').replace('_', ' ')} ({f.severity.value})")
+    if not enabled:  # the --fail-on policy: the score is shown, not enforced
         for f in findings:
-            if _fgroup(f) == "workflow":
-                block(f, "failing workflow")
-    for f in findings:
-        if f.category.startswith("performance.") and f.severity >= settings.performance_block:
-            block(f, "performance SLO breach")
-    if not groups:  # no score to speak of: an unreachable target (said above) or nothing ran at all
-        if not any(t.error for t in targets) and scope == "all":
-            reasons.append("nothing was tested (no check ran)")
-    elif score < settings.threshold:
-        reasons.append(f"score {score:g} is below the threshold {settings.threshold:g}")
+            if f.severity >= fail_on:
+                block(f, f"{f.severity.value} finding (at or above --fail-on {fail_on.value})")
+    else:
+        for f in findings:
+            if f.category.startswith("security.") and f.severity >= settings.security_block:
+                block(f, f"{f.severity.value} security finding")
+        for f in findings:
+            if f.severity >= settings.block_on:
+                block(f, f"{f.severity.value} finding")
+        if settings.workflow_block:
+            for f in findings:
+                if _fgroup(f) == "workflow":
+                    block(f, "failing workflow")
+        for f in findings:
+            if f.category.startswith("performance.") and f.severity >= settings.performance_block:
+                block(f, "performance SLO breach")
+        if not groups:  # no score to speak of: an unreachable target (said above) or nothing ran at all
+            if not any(t.error for t in targets) and scope == "all":
+                reasons.append("nothing was tested (no check ran)")
+        elif score < settings.threshold:
+            reasons.append(f"score {score:g} is below the threshold {settings.threshold:g}")
 
     # fix first: blockers (in rule order), then by points the fix would give back to the score
     def impact(f: Finding) -> float:
@@ -162,6 +197,14 @@ def evaluate(
     )
 
 
+def exit_code(gate: GateResult, targets: Iterable[TargetResult]) -> int:
+    """The exit code of a run, from its verdict (the one source of truth): 2 when a target could
+    not be tested, else 1 when NOT READY, else 0."""
+    if any(t.error for t in targets):
+        return 2
+    return 1 if gate.status != "READY" else 0
+
+
 def finalize(
     report,
     *,
@@ -175,12 +218,10 @@ def finalize(
     """Apply the baseline (suppressions), the `--fail-on-new` diff and the gate to a report built
     by `runner.build_report`; recompute the summary and the exit code. Returns a new RunReport.
 
-    Exit code: with the gate enabled, 2 when a target could not be tested, else 1 when NOT READY,
-    else 0; without it, `--fail-on` over the findings that gate (unsuppressed; only the new ones
-    with `--fail-on-new`)."""
+    Exit code: `exit_code(gate)`, the gate judging the findings that gate (unsuppressed; only the
+    new ones with `--fail-on-new`) under the full gate when enabled, else under `--fail-on`."""
     from .baseline import apply_baseline, diff
     from .report.model import summarize
-    from .runner import exit_code_for
 
     findings, observations = list(report.findings), list(report.observations)
     suppressed, status = list(report.suppressed), report.baseline
@@ -193,11 +234,8 @@ def finalize(
         summary_diff = diff(old, findings, old_path, still_present=[s.finding.id for s in suppressed])
         new = set(summary_diff.new)
         gating = [f for f in findings if f.id in new]
-    gate = evaluate(gating, report.checks, report.targets, settings, enabled=enabled, scope="new" if old is not None else "all")
-    if enabled:
-        code = 2 if any(t.error for t in report.targets) else (1 if gate.status != "READY" else 0)
-    else:
-        code = exit_code_for(gating, report.targets, report.fail_on)
+    gate = evaluate(gating, report.checks, report.targets, settings, enabled=enabled, scope="new" if old is not None else "all", fail_on=report.fail_on)
+    code = exit_code(gate, report.targets)
     return report.model_copy(
         update={
             "findings": findings,

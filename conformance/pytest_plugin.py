@@ -11,7 +11,11 @@ Two ways in:
   per target, only for the checks (and, when `-k` / `-m` kept only some tools' items, only the
   tools) that survived selection; each item passes, fails with its findings (evidence and
   reproduce command included; a `[TOOL]` item only that tool's, the `TARGET::CHECK` item of a
-  per-tool check those about no listed tool) or is skipped with the check's reason.
+  per-tool check those about no listed tool) or is skipped with the check's reason. An item
+  whose findings are all below `--mcpcheck-fail-on` is XFAIL, never PASSED, with the finding's
+  severity, check and detail as the reason (`-rx` lists them): it does not fail the session, as
+  `mcpcheck run --fail-on` would not, but it cannot read as a pass either. Observations (severity
+  info) are no violation: their item passes.
 * the `mcpcheck_run` fixture: `report = mcpcheck_run(target)` inside your own tests, returning the
   canonical RunReport, for assertions of your own.
 """
@@ -203,6 +207,11 @@ class McpcheckItem(pytest.Item):
         failing = [f for f in outcome.findings if self.owns(f) and f.severity >= self.fail_on and f.severity > Severity.info]
         if failing:
             raise McpcheckFailure("\n\n".join(_describe(f) for f in failing))
+        below = [f for f in outcome.findings if self.owns(f) and Severity.info < f.severity < self.fail_on]
+        if below:  # found something, below the bar: never a plain PASSED (XFAIL with the finding's text)
+            first = " ".join(below[0].detail.split())
+            more = f" (+{len(below) - 1} more)" if len(below) > 1 else ""
+            pytest.xfail(f"[{below[0].severity.value}] {self.check}: {first[:300]}{more}; below --mcpcheck-fail-on {self.fail_on.value}")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, McpcheckFailure):

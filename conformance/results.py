@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .findings import Severity
+from .redact import mask_text, mask_tree
 
 
 class ToolConstraints(BaseModel):
@@ -44,7 +45,8 @@ class CorpusRef(BaseModel):
 
 
 class TargetResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # campaigns fill it in after construction: revalidated (so masked) when it becomes part of a report
+    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
 
     name: str
     transport: str
@@ -65,6 +67,14 @@ class TargetResult(BaseModel):
     corpus: list[CorpusRef] = Field(
         default_factory=list, description="corpus/ entries of this target (after a fuzz, stateful or replay campaign)"
     )
+
+    @model_validator(mode="after")
+    def _mask(self) -> "TargetResult":
+        """No secret in the target's free text (conformance/redact.py)."""
+        self.description, self.error = mask_text(self.description), mask_text(self.error)  # type: ignore[arg-type]
+        self.stderr_tail, self.notes = mask_text(self.stderr_tail), mask_tree(self.notes)
+        self.server_info = mask_tree(self.server_info)
+        return self
 
 
 class CheckResult(BaseModel):

@@ -100,6 +100,8 @@ async def run_target(
         ctx.fuzz_settings = dataclasses.replace(cfg, **changes)  # type: ignore[attr-defined]
         ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
+    if TOOL_CAMPAIGNS & set(names):
+        await announce_tools(target, result, progress)
     for name in names:
         ctx.campaign = name
         recorded: list[tuple[Session, str | None]] = []  # each session with the era it was opened in
@@ -164,6 +166,49 @@ def merge_eras(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+# campaigns that call tools with generated or hostile arguments (conformance calls at most one
+# tool the safety policy allows, once, with arguments the spec says must be rejected)
+TOOL_CAMPAIGNS = {"fuzz", "stateful", "security", "http-security", "replay", "envelope"}
+
+
+def where(target: Target) -> str:
+    """Where a target's tools act: the process and its working directory, or the URL."""
+    if target.transport == "stdio":
+        cwd = target.cwd or "a fresh temporary working directory"
+        return f"{target.name} (stdio: {target.describe()}, in {cwd}; the server's own arguments decide what it can reach)"
+    return f"{target.name} ({target.url})"
+
+
+async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None]) -> None:
+    """Before any tool is called: say which tools that can change state will be called, and
+    where, and which are not called and why (safety.plan); kept in the report's notes too. A
+    target that cannot be listed here says so in the campaign that follows."""
+    from .connect import list_tools, open_session
+    from .safety import plan
+    from .session import HANDSHAKE_LATEST, LATEST
+
+    tools = None
+    for era in ([target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]):
+        try:
+            session = await open_session(target, era)
+        except (TransportError, OSError):
+            continue
+        try:
+            tools = await list_tools(session)
+        finally:
+            await session.close()
+        break
+    if tools is None:
+        return
+    log = getattr(progress, "log", progress)
+    lines = plan(tools, target.safety).lines(where(target))
+    if not lines:
+        lines = ["safety: every tool that will be called is annotated readOnlyHint"] if tools else []
+    for line in lines:
+        log(line)
+    result.notes.extend(lines)
+
+
 def constraint_table(reports: list) -> list[ToolConstraints]:
     """The fuzz campaign's per-tool ToolReports as the report's structured constraint table."""
     return [
@@ -207,12 +252,6 @@ def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def exit_code_for(findings: list[Finding], targets: list[TargetResult], fail_on: Severity) -> int:
-    if any(t.error for t in targets):
-        return 2
-    return 1 if any(f.severity >= fail_on and f.severity > Severity.info for f in findings) else 0
-
-
 def build_report(
     outcomes: list[TargetOutcome],
     *,
@@ -226,8 +265,9 @@ def build_report(
     targets = [o.result for o in outcomes]
     checks = [c for o in outcomes for c in o.checks]
     findings, observations = split([f for o in outcomes for f in o.findings])
-    from .gate import evaluate  # the gate's score and verdict are in every report (disabled unless --gate)
+    from .gate import evaluate, exit_code  # the verdict and the exit code: one source (docs/gate.md)
 
+    gate = evaluate(findings, checks, targets, fail_on=fail_on)  # the --fail-on policy; `gate.finalize` applies --gate
     return RunReport(
         started_at=started.isoformat(timespec="seconds"),
         duration_s=round(duration, 3),
@@ -235,13 +275,13 @@ def build_report(
         campaigns=names,
         seed=seed,
         fail_on=fail_on,
-        exit_code=exit_code_for(findings, targets, fail_on),
+        exit_code=exit_code(gate, targets),
         targets=targets,
         checks=checks,
         findings=findings,
         observations=observations,
         summary=summarize(targets, checks, findings, observations),
-        gate=evaluate(findings, checks, targets),
+        gate=gate,
     )
 
 

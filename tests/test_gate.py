@@ -31,11 +31,14 @@ def test_score_formula_weighted_mean_of_group_scores():
     assert g.groups == {"protocol": 80.0, "security": 100.0, "tool": 90.0}
     assert g.weights == {"protocol": 2.0, "security": 4.0, "tool": 1.5}
     assert g.score == round((2 * 80 + 4 * 100 + 1.5 * 90) / 7.5, 1) == 92.7
-    assert g.status == "READY"
+    # the --fail-on policy (default high) blocks on the high finding; the full gate only scores it
+    assert g.status == "NOT READY" and g.reasons == [f"high finding (at or above --fail-on high): a.high on srv ({findings[0].id})"]
+    assert evaluate(findings, checks, []).status == "NOT READY"
+    assert evaluate(findings, checks, [], enabled=True).status == "READY"
     # fix first: by points the fix gives back (weight x penalty)
     assert g.fix_first == [findings[0].id, findings[1].id, findings[2].id]
     # configurable weights and penalties
-    custom = evaluate(findings, checks, [], GateSettings(weights={"tool": 10}, penalties={"medium": 50}))
+    custom = evaluate(findings, checks, [], GateSettings(weights={"tool": 10}, penalties={"medium": 50}), enabled=True)
     assert custom.groups["tool"] == 48.0 and custom.score == round((2 * 80 + 4 * 100 + 10 * 48) / 16, 1)
 
 
@@ -45,12 +48,12 @@ def test_a_critical_security_finding_blocks_whatever_the_score():
     report = rv.synthetic([crit], [*checks, rv.check("sec.canary", "failed", category="security.command_injection")])
     g = report.gate
     assert g.status == "NOT READY"
-    assert g.reasons[0] == f"critical security finding: sec.canary on srv/run ({crit.id})"
+    assert g.reasons[0] == f"proven command injection (critical): sec.canary on srv/run ({crit.id})"
     assert g.fix_first[0] == crit.id
-    # a high security finding is only score, unless security_block is lowered
-    high = rv.finding("sec.canary", "high", "canary file created", category="security.command_injection")
-    assert evaluate([high], report.checks, report.targets, GateSettings(threshold=0)).status == "READY"
-    assert evaluate([high], report.checks, report.targets, GateSettings(threshold=0, security_block="high")).status == "NOT READY"
+    # a high security finding that is not a proven exploit is only score, unless security_block is lowered
+    high = rv.finding("sec.rug", "high", "definitions changed", category="security.rug_pull")
+    assert evaluate([high], report.checks, report.targets, GateSettings(threshold=0), enabled=True).status == "READY"
+    assert evaluate([high], report.checks, report.targets, GateSettings(threshold=0, security_block="high"), enabled=True).status == "NOT READY"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +65,7 @@ def test_a_critical_security_finding_blocks_whatever_the_score():
     ],
 )
 def test_blocking_rules(f, reason):
-    g = evaluate([f], [], [], GateSettings(threshold=0))
+    g = evaluate([f], [], [], GateSettings(threshold=0), enabled=True)
     assert g.status == "NOT READY" and g.reasons[0].startswith(reason)
 
 
@@ -71,8 +74,10 @@ def test_unreachable_target_and_low_score_and_nothing_tested():
     assert report.gate.status == "NOT READY"
     assert report.gate.reasons == ["target down could not be tested: cannot reach http://127.0.0.1:9/mcp: connection refused"]
     many = [rv.finding(f"c.{i}", "medium", f"d{i}") for i in range(3)]  # protocol 76
-    assert rv.synthetic(many).gate.reasons == ["score 76 is below the threshold 80"]
-    assert evaluate([], [], []).reasons == ["nothing was tested (no check ran)"]
+    report = rv.synthetic(many)
+    assert report.gate.reasons == [] and report.exit_code == 0  # --fail-on high: the score is shown, not enforced
+    assert finalize(report, enabled=True).gate.reasons == ["score 76 is below the threshold 80"]
+    assert evaluate([], [], [], enabled=True).reasons == ["nothing was tested (no check ran)"]
 
 
 def test_exit_code_follows_the_gate_only_when_enabled():

@@ -96,7 +96,7 @@ def test_run_step_against_a_real_server(tmp_path):
     assert report.command[-len(cmd):] == cmd and "--gate" in report.command
     # without the gate, --fail-on medium fails; a bad gate value is refused before running
     proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "args": args, "gate": "false", "fail-on": "medium"})
-    assert proc.returncode == 0 and outputs["exit-code"] == "1" and outputs["status"] == "READY"
+    assert proc.returncode == 0 and outputs["exit-code"] == "1" and outputs["status"] == "NOT READY"  # the verdict is the exit code
     proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "gate": "maybe"})
     assert proc.returncode == 2 and "input gate must be true, false or empty" in proc.stdout
     # the verdict step turns the recorded code into the job's result

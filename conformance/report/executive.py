@@ -29,6 +29,9 @@ class Executive:
     exit_code: int
     findings: int
     suppressed: int
+    fail_on: str = "high"
+    observations: int = 0
+    failed_checks: int = 0
     expired: list[str] = field(default_factory=list)
     new: int | None = None
     fixed: int | None = None
@@ -39,7 +42,7 @@ def gate_of(report: RunReport) -> GateResult:
         return report.gate
     from ..gate import evaluate
 
-    return evaluate(report.findings, report.checks, report.targets)
+    return evaluate(report.findings, report.checks, report.targets, fail_on=report.fail_on)
 
 
 def _where(f: Finding) -> str:
@@ -81,6 +84,9 @@ def executive(report: RunReport) -> Executive:
         fix_first=fix,
         exit_code=report.exit_code,
         findings=len(report.findings),
+        fail_on=report.fail_on.value,
+        observations=len(report.observations),
+        failed_checks=report.summary.checks_failed,
         suppressed=len(report.suppressed),
         expired=list(report.baseline.expired) if report.baseline else [],
         new=len(report.diff.new) if report.diff else None,
@@ -89,14 +95,21 @@ def executive(report: RunReport) -> Executive:
 
 
 def headline(ex: Executive) -> str:
-    """One line: `NOT READY: score 62.5/100 (threshold 80); 3 findings; gate decides the exit code`."""
-    parts = [f"{ex.status}: score {ex.score:g}/100 (threshold {ex.threshold:g})", f"{ex.findings} finding{'s' if ex.findings != 1 else ''}"]
+    """One line: `NOT READY: score 62.5/100 (threshold 80); 3 findings, 2 observations, 2 failed checks;
+    the gate decides the exit code`. The status is the verdict the exit code follows."""
+    threshold = f"threshold {ex.threshold:g}" + ("" if ex.gate_decides else ", enforced with --gate")
+    counts = f"{_n(ex.findings, 'finding')}, {_n(ex.observations, 'observation')}, {_n(ex.failed_checks, 'failed check')}"
+    parts = [f"{ex.status}: score {ex.score:g}/100 ({threshold})", counts]
     if ex.suppressed:
         parts.append(f"{ex.suppressed} suppressed by the baseline")
     if ex.new is not None:
         parts.append(f"{ex.new} new, {ex.fixed} fixed since the previous report")
-    parts.append("the gate decides the exit code" if ex.gate_decides else "gate advisory (enable with --gate)")
+    parts.append("the gate decides the exit code" if ex.gate_decides else f"proven exploits and --fail-on {ex.fail_on} decide the exit code")
     return "; ".join(parts)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def markdown_lines(report: RunReport, code=lambda s: f"`{s}`", cell=lambda s: s) -> list[str]:

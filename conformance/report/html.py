@@ -321,7 +321,7 @@ def _checks(report: RunReport) -> str:
         tone = {"passed": "yes", "failed": "no"}.get(status, "muted")
         rows.append([f"<code>{esc(c.id)}</code>", esc(c.target), esc(c.revision or "-"), f'<span class="{tone}">{esc(status)}</span>', _sev(c.severity.value), esc(c.rule or "-"), esc(c.reason or "")])
     s = report.summary
-    head = f"<h2>Checks</h2><p>{s.checks_passed} passed, {s.checks_failed} failed, {s.checks_skipped} skipped.</p>"
+    head = f"<h2>Checks</h2><p>{s.checks_passed} passed, {s.checks_failed} failed, {s.checks_observed} observed (observations only), {s.checks_skipped} skipped.</p>"
     if not rows:
         return f'<section id="checks">{head}<p>No check ran.</p></section>'
     body = _table(["check", "target", "revision", "status", "severity", "rule", "reason"], rows)

@@ -51,9 +51,11 @@ def verdict(report: RunReport, quote: str = "") -> tuple[str, str]:
         why = f"{plural(over, word)} at or above {fail_on}" if over else ""
     else:
         why = f"no {word} at or above {fail_on}" + (f" ({below} below it)" if below else "")
-    gate = report.gate if report.gate is not None and report.gate.enabled else None
-    if gate is not None:  # the readiness gate decides the exit code
+    gate = report.gate
+    if gate is not None and gate.enabled:  # the readiness gate decides the exit code
         why = f"{gate.status} (score {gate.score:g}, threshold {gate.threshold:g})" + (f": {gate.reasons[0]}" if gate.reasons else "")
+    elif gate is not None and gate.status != "READY" and not over and report.exit_code != 2:
+        why = f"NOT READY: {gate.reasons[0]}" if gate.reasons else "NOT READY"  # a proven exploit below --fail-on
     if report.suppressed and why:
         why += f" ({len(report.suppressed)} suppressed by the baseline)"
     if report.exit_code == 2:

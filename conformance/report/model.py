@@ -24,6 +24,7 @@ class Summary(BaseModel):
     checks_run: int
     checks_passed: int
     checks_failed: int
+    checks_observed: int = 0
     checks_skipped: int
     targets: int
     targets_unreachable: int
@@ -137,12 +138,15 @@ def summarize(
     by_sev = {s.value: 0 for s in SEVERITY_ORDER if s != Severity.info}
     for f in findings:
         by_sev[f.severity.value] += 1
+    found = {(f.target, f.check, f.revision) for f in findings}  # a check fails by a finding (low and up)
+    failed = [c for c in checks if c.status == "failed" and (c.target, c.id, c.revision) in found]
     return Summary(
         findings_by_severity=by_sev,
         observations=len(observations),
         checks_run=sum(c.status != "skipped" for c in checks),
         checks_passed=sum(c.status == "passed" for c in checks),
-        checks_failed=sum(c.status == "failed" for c in checks),
+        checks_failed=len(failed),
+        checks_observed=sum(c.status == "failed" for c in checks) - len(failed),
         checks_skipped=sum(c.status == "skipped" for c in checks),
         targets=len(targets),
         targets_unreachable=sum(bool(t.error) for t in targets),
