@@ -141,7 +141,8 @@ def _memory_state(scratch: Path) -> dict[str, Any]:
             kinds[json.loads(line).get("type", "?")] += 1
         except ValueError:
             kinds["unparsable line"] += 1
-    return {"memory.jsonl lines": len(lines), **{f"{k}s": n for k, n in sorted(kinds.items())}}
+    plural = {"entity": "entities"}
+    return {"memory.jsonl lines": len(lines), **{plural.get(k, f"{k}s"): n for k, n in sorted(kinds.items())}}
 
 
 def _filesystem(scratch: Path) -> Launch:
@@ -449,7 +450,14 @@ def main(argv: list[str] | None = None) -> int:
     exp = load_expectations() if EXPECTATIONS.exists() else {}
     print(table(summary_rows(outcomes), ["server", "transport", "wall s", "exit", "gate", "findings", "obs", "dummy secret copies", "scratch state (before -> after)"]))
     print()
-    print(table(finding_rows(outcomes, exp), ["server", "transport", "check", "tool", "severity", "level", "n", "judged"]))
+    rows = finding_rows(outcomes, exp)
+    print(table(rows, ["server", "transport", "check", "tool", "severity", "level", "n", "judged"]))
+    totals: Counter = Counter()
+    for r in rows:
+        totals[r[7]] += int(r[6]) if r[7] != "MISSING" else 1
+    print()
+    print(f"findings of low or above: {sum(v for k, v in totals.items() if k != 'MISSING')} ("
+          + ", ".join(f"{n} {k}" for k, n in totals.most_common()) + f"); wall time {sum(o.wall_s for o in outcomes):.0f} s")
     return 0
 
 
