@@ -151,6 +151,7 @@ class Finding(BaseModel):
         before, from the unmasked detail, so it stays stable."""
         self.detail, self.input = mask_text(self.detail), mask_tree(self.input)
         self.reproduce = mask_text(self.reproduce)  # type: ignore[arg-type]
+        self.instances = mask_tree(self.instances)
         return self
 
 
