@@ -18,7 +18,8 @@ from .findings import Severity
 from .plugins import load_plugins
 from .report import write_reports  # noqa: F401 - re-exported for the public API
 from .report.model import RunReport
-from .runner import build_report, load_all_checks
+from .report.build import build_report
+from .runner import load_all_checks
 from .runner import run as _run_targets
 
 

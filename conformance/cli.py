@@ -3,7 +3,7 @@
     mcpcheck run [options] -- COMMAND ARGS...      a stdio server
     mcpcheck run [options] --url URL               Streamable HTTP (or --transport sse)
     mcpcheck run [options] [--target NAME ...]     targets from mcpcheck.toml / [tool.mcpcheck]
-    mcpcheck list-checks [--format table|json]
+    mcpcheck list-checks [--format table|json] [--rules [--format markdown]]
     mcpcheck schema [--format json|markdown]
     mcpcheck report REPORT.json --format markdown|junit|json|sarif|html
     mcpcheck diff OLD.json NEW.json                new / fixed / unchanged findings (exit 1 if new)
@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gate_options(run)
 
     lc = sub.add_parser("list-checks", help="list every registered check", description="List every registered check: id, category, severity, spec rule, level, revisions.")
-    lc.add_argument("--format", choices=["table", "json"], default="table")
+    lc.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="markdown: only with --rules (the docs/rules.md document)")
+    lc.add_argument("--rules", action="store_true", help="the spec rule matrix instead: every rule of the MCP spec digest, its level and revisions, the checks citing it or why none does")
     lc.add_argument("--campaign", action="append", default=[], metavar="NAME", help="only checks of this campaign (repeatable)")
     lc.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="also load this module of user-written checks (repeatable)")
     lc.add_argument("--config", metavar="PATH", help="config file whose `plugins` to load (default: ./mcpcheck.toml, then [tool.mcpcheck] in ./pyproject.toml)")
@@ -453,6 +454,7 @@ def _target_error_line(target: Target, error: str, many: bool) -> str:
 def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> int:
     from . import runner
     from .report import parse_formats, write_reports
+    from .report.build import build_report
     from .report.console import Progress, print_summary
     from .report.markdown import append_step_summary, render_markdown
 
@@ -504,7 +506,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
             if str(exc).startswith("unknown campaign"):
                 raise UsageError(str(exc)) from exc
             raise
-    report = runner.build_report(
+    report = build_report(
         outcomes,
         command=[PROG, *redact(argv)],
         names=names,
@@ -556,8 +558,12 @@ def cmd_workflow(args: argparse.Namespace) -> int:
 
 
 def cmd_list_checks(args: argparse.Namespace) -> int:
+    if args.format == "markdown" and not args.rules:
+        raise UsageError("list-checks --format markdown needs --rules")
     settings, _source = load_settings(args.config)
     load_checks([*settings.plugins, *args.plugin])
+    if args.rules:
+        return _list_rules(args)
     wanted = _campaign_names(args.campaign) if args.campaign else None
     specs = sorted((s for s in REGISTRY.values() if wanted is None or s.campaign in wanted), key=lambda s: (s.campaign, s.id))
     origin = {c.id: (c.origin, c.scope) for c in REGISTRY.checks()}
@@ -586,6 +592,31 @@ def cmd_list_checks(args: argparse.Namespace) -> int:
     for r in [header, *rows_t]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     print(f"\n{len(specs)} checks")
+    return 0
+
+
+def _list_rules(args: argparse.Namespace) -> int:
+    """`list-checks --rules`: every spec rule with the checks citing it, or why none does."""
+    from . import rules
+
+    wanted = _campaign_names(args.campaign) if args.campaign else None
+    rows = rules.coverage((s.id, s.rule) for s in REGISTRY.values() if wanted is None or s.campaign in wanted)
+    if args.format == "json":
+        print(json.dumps({"rules": [c.to_dict() for c in rows], "summary": rules.summary(rows)}, indent=2))
+        return 0
+    if args.format == "markdown":
+        sys.stdout.write(rules.render_markdown(rows))
+        return 0
+    header = ("RULE", "LEVEL", "REVISIONS", "CHECKS / WHY NONE")
+    table = []
+    for c in rows:
+        r = c.rule
+        what = ", ".join(c.checks) if c.checks else ("(open) " if r.open else "") + (r.why or "NO CHECK AND NO REASON")
+        table.append((r.id, r.level, r.revisions, what))
+    widths = [max(len(t[i]) for t in [header, *table]) for i in range(len(header) - 1)]
+    for t in [header, *table]:
+        print("  ".join(c.ljust(w) for c, w in zip(t, widths)) + "  " + t[-1])
+    print("\n" + rules.summary(rows))
     return 0
 
 

@@ -25,76 +25,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .findings import Finding, Severity
 from .report.model import CheckResult, GateResult, TargetResult
 
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "security": 4.0,
-    "protocol": 2.0,
-    "transport": 2.0,
-    "tool": 1.5,
-    "workflow": 1.5,
-    "robustness": 1.0,
-    "performance": 1.0,
-}
-DEFAULT_PENALTIES: dict[str, float] = {"low": 2.0, "medium": 8.0, "high": 20.0, "critical": 50.0}
-# proven exploits: they block READY under every policy, whatever the score (docs/gate.md has the
-# CVSS reasoning). data_exposure is a leaked secret at critical, a stack trace (medium) or a host
-# path (low) stay below `exploit_block`.
-EXPLOIT_CATEGORIES: tuple[str, ...] = (
-    "security.command_injection",
-    "security.sql_injection",
-    "security.template_injection",
-    "security.path_traversal",
-    "security.ssrf",
-    "security.data_exposure",
-)
-
-
-class GateSettings(BaseModel):
-    """The `[gate]` table of mcpcheck.toml (or `[tool.mcpcheck.gate]`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(False, description="the gate decides the exit code (same as --gate)")
-    threshold: float = Field(80.0, ge=0, le=100, description="lowest score that can be READY")
-    weights: dict[str, float] = Field(default_factory=dict, description="group -> weight (merged over the defaults)")
-    penalties: dict[str, float] = Field(default_factory=dict, description="severity -> points taken off its group")
-    security_block: Severity = Field(Severity.critical, description="a security finding at or above blocks")
-    block_on: Severity = Field(Severity.critical, description="any finding at or above blocks")
-    performance_block: Severity = Field(Severity.low, description="a performance.* finding at or above blocks (SLO breach)")
-    workflow_block: bool = Field(True, description="a failing workflow step (workflow.* finding) blocks")
-    exploit_categories: list[str] = Field(
-        default_factory=lambda: list(EXPLOIT_CATEGORIES),
-        description="categories of proven exploits: a finding of one at or above exploit_block blocks under every policy",
-    )
-    exploit_block: Severity = Field(Severity.high, description="lowest severity of an exploit_categories finding that blocks")
-
-    @field_validator("weights")
-    @classmethod
-    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, w in v.items():
-            if w < 0:
-                raise ValueError(f"weight of {k!r} must be >= 0, got {w}")
-        return v
-
-    @field_validator("penalties")
-    @classmethod
-    def _penalties(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, p in v.items():
-            if k not in DEFAULT_PENALTIES:
-                raise ValueError(f"unknown severity {k!r} (one of {', '.join(DEFAULT_PENALTIES)})")
-            if p < 0:
-                raise ValueError(f"penalty of {k!r} must be >= 0, got {p}")
-        return v
-
-    def all_weights(self) -> dict[str, float]:
-        return {**DEFAULT_WEIGHTS, **self.weights}
-
-    def all_penalties(self) -> dict[str, float]:
-        return {**DEFAULT_PENALTIES, **self.penalties}
+from .config import DEFAULT_PENALTIES, DEFAULT_WEIGHTS, EXPLOIT_CATEGORIES, GateSettings  # noqa: F401 - the [gate] settings live with the config
 
 
 def group_of(check: str, category: str) -> str:

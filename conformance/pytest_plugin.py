@@ -236,7 +236,8 @@ def mcpcheck_run():
     """`mcpcheck_run(target_or_command, campaigns=["conformance"]) -> RunReport`."""
 
     def run_it(target: Target | list[str] | str, campaigns: list[str] | None = None, fail_on: str = "high"):
-        from .runner import build_report, run
+        from .report.build import build_report
+        from .runner import run
 
         if isinstance(target, str):
             target = make_target(command=shlex.split(target))

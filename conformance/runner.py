@@ -16,7 +16,7 @@ from .campaigns.context import CampaignContext
 from .config import Target
 from .findings import Finding, Severity
 from .registry import REGISTRY
-from .report.model import CheckResult, CorpusRef, RunReport, TargetResult, ToolConstraints, split, summarize
+from .results import CheckResult, CorpusRef, TargetResult, ToolConstraints
 from .session import RECORDING, Session
 from .transport.base import TransportError
 
@@ -250,39 +250,6 @@ def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     except AttributeError:
         return ""
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
-
-
-def build_report(
-    outcomes: list[TargetOutcome],
-    *,
-    command: list[str],
-    names: list[str],
-    fail_on: Severity,
-    started: _dt.datetime,
-    duration: float,
-    seed: int | None = None,
-) -> RunReport:
-    targets = [o.result for o in outcomes]
-    checks = [c for o in outcomes for c in o.checks]
-    findings, observations = split([f for o in outcomes for f in o.findings])
-    from .gate import evaluate, exit_code  # the verdict and the exit code: one source (docs/gate.md)
-
-    gate = evaluate(findings, checks, targets, fail_on=fail_on)  # the --fail-on policy; `gate.finalize` applies --gate
-    return RunReport(
-        started_at=started.isoformat(timespec="seconds"),
-        duration_s=round(duration, 3),
-        command=command,
-        campaigns=names,
-        seed=seed,
-        fail_on=fail_on,
-        exit_code=exit_code(gate, targets),
-        targets=targets,
-        checks=checks,
-        findings=findings,
-        observations=observations,
-        summary=summarize(targets, checks, findings, observations),
-        gate=gate,
-    )
 
 
 def run(targets: list[Target], names: list[str], **kw) -> list[TargetOutcome]:

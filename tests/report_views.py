@@ -27,7 +27,8 @@ from pathlib import Path
 from mcpcheck import cli
 from mcpcheck.findings import Evidence, Finding, Severity
 from mcpcheck.report.model import CheckResult, RunReport, TargetResult, ToolConstraints
-from mcpcheck.runner import TargetOutcome, build_report
+from mcpcheck.report.build import build_report
+from mcpcheck.runner import TargetOutcome
 
 ALL_FORMATS = "json,markdown,junit,sarif,html"
 REV = "2025-11-25"

@@ -280,7 +280,7 @@ def test_progress_lines_are_timestamped_on_stderr_when_not_a_tty(capsys, server)
     assert code == 0
     lines = err.splitlines()
     assert lines and all(line[0] == "[" and line[9:11] == "] " for line in lines), err
-    assert any("error codes" in line for line in lines)
+    assert any("errors.unknown_method" in line for line in lines), err  # progress names the check being judged
 
 
 def test_step_summary_and_report_rerender(capsys, server, tmp_path, monkeypatch):

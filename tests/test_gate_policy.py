@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from cvss import CVSS3
 
-from mcpcheck.findings import REGISTRY, Severity
+from mcpcheck.findings import Severity
+from mcpcheck.registry import REGISTRY
 from mcpcheck.gate import EXPLOIT_CATEGORIES, GateSettings, evaluate, finalize
 from mcpcheck.report.html import render_html
 from mcpcheck.report.markdown import render_markdown

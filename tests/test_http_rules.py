@@ -30,7 +30,14 @@ def http_only(url: str, *, only=("http",)):
 
 
 def http_findings(outcome) -> set[tuple[str, str | None, str]]:
-    return {(f.check, f.revision, f.severity.value) for f in outcome.findings if f.check.startswith("http.")}
+    """(check, era, severity) of every http.* finding; a finding seen in several eras is one
+    finding that names the others among its instances ("also in ERA"): each era is counted."""
+    out = set()
+    for f in outcome.findings:
+        if f.check.startswith("http."):
+            out.add((f.check, f.revision, f.severity.value))
+            out |= {(f.check, i.removeprefix("also in "), f.severity.value) for i in f.instances if i.startswith("also in ")}
+    return out
 
 
 def statuses(outcome) -> dict[tuple[str, str | None], str]:

@@ -13,7 +13,8 @@ from mcpcheck.report.json_report import render_json
 from mcpcheck.report.junit import render_junit
 from mcpcheck.report.markdown import append_step_summary, cell, render_markdown
 from mcpcheck.report.model import CheckResult, RunReport, TargetResult
-from mcpcheck.runner import TargetOutcome, build_report
+from mcpcheck.report.build import build_report
+from mcpcheck.runner import TargetOutcome
 
 REV = "2025-11-25"
 

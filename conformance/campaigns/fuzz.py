@@ -25,7 +25,7 @@ from hypothesis.errors import Unsatisfiable
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
 from ..connect import detect, list_tools
-from ..report.model import TargetResult
+from ..results import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext

@@ -111,6 +111,7 @@ def cmd_load(args: argparse.Namespace, targets: list[Target], *, argv: Sequence[
     """Run the load campaign on every target; write the canonical reports; return the exit code."""
     from .. import runner
     from ..report import write_reports
+    from ..report.build import build_report
     from ..report.console import Progress, print_summary
     from ..report.model import CheckResult
     from ..transport.base import TransportError
@@ -136,7 +137,7 @@ def cmd_load(args: argparse.Namespace, targets: list[Target], *, argv: Sequence[
                 for (cid, rev), run in sorted(ctx.ledger.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
             ]
             outcomes.append(runner.TargetOutcome(result=result, findings=ctx.findings, checks=checks))
-    report = runner.build_report(outcomes, command=["mcpcheck", "load", *argv], names=["load"], fail_on=fail_on,
+    report = build_report(outcomes, command=["mcpcheck", "load", *argv], names=["load"], fail_on=fail_on,
                                  started=started, duration=time.monotonic() - t0, seed=cfg.seed)
     written = write_reports(report, cfg.report_dir, ["json", "markdown", "junit"])
     print_summary(report, written, quiet=quiet)
