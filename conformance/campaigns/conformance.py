@@ -1,35 +1,36 @@
 """The conformance campaign: spec rules that need no generated inputs (spec-digest §1-4).
 
-Probes do the I/O; the pure checks in conformance/checks judge what was recorded. Each era the
-server speaks (2026-07-28 stateless, handshake) gets its own fresh session and its own run.
-A server that dies mid-run is a finding; it is restarted and the run goes on.
+Each era the server speaks (2026-07-28 stateless, handshake) gets its own fresh session and its
+own run. Per era the campaign walks the server's lists when a selected check judges them (the
+`listing` checks; the `exchange` and `log` checks, which the walk feeds) and hands the Listing to
+`ctx.judge_listing`, then runs every selected `session` check of campaign "conformance" in
+registration order (`ctx.run_probes`): the active checks below, then the HTTP rules' checks
+(campaigns/http_rules.py, imported at the end of this module so that they register after these).
+
+An active check does only the I/O its own verdict needs; checks that judge one exchange share it
+through `ctx.once` (the listing walk, the malformed-request pair), so `--check list.invalid_cursor`
+costs one request, not a campaign. A server that dies during a check is a finding (the `log`
+check robustness.no_crash); it is restarted and the next check goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, AsyncIterator, Iterator
 
 from ..checks import jsonrpc as J
 from ..checks import lifecycle as L
 from ..checks import listing as T
-from ..checks import schema as S
+from ..checks import schema  # noqa: F401 - registers the schema.* exchange checks the runner judges
 from ..connect import STARTUP_TIMEOUT, detect, open_session
 from ..findings import Violation
-from ..registry import REGISTRY
+from ..registry import REGISTRY, Check, Listing, SessionContext, Skip, check
 from ..report.model import TargetResult
 from ..safety import may_call
-from ..session import (
-    HANDSHAKE_VERSIONS,
-    META_CAPS,
-    META_CLIENT,
-    META_VERSION,
-    Exchange,
-    Session,
-    id_key,
-)
+from ..session import HANDSHAKE_VERSIONS, META_CAPS, META_CLIENT, META_VERSION, Exchange, Session
 from ..transport.base import TransportError
 from .context import CampaignContext
 
@@ -37,18 +38,14 @@ MAX_PAGES = 50
 MAX_ITEMS_PROBED = 25
 BURST = 20
 QUIET = 0.5
+LISTING = "conformance.listing"  # memo key of the era's listing walk
 
 
 @dataclass
 class EraState:
-    """What one era's run learned, shared by its probes."""
+    """What one era's checks share besides the session memo (`SessionContext.state`)."""
 
-    capabilities: dict[str, Any] = field(default_factory=dict)
-    listed: dict[str, Exchange] = field(default_factory=dict)  # first page per list method
-    tools: list[dict[str, Any]] = field(default_factory=list)
-    resources: list[dict[str, Any]] = field(default_factory=list)
-    prompts: list[dict[str, Any]] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)  # every session of this era, for the final checks
+    sessions: list[Session] = field(default_factory=list)  # every session the era opened; closed when it ends
 
 
 async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
@@ -61,7 +58,8 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
         if i > 0:
             session = await open_session(target, era)
         ctx.revision, ctx.session = era, session
-        state = EraState(capabilities=session.server_capabilities, sessions=[session])
+        state = EraState(sessions=[session])
+        memo: dict[str, Any] = {}
         src = session.discover_result if session.stateless else session.initialize_result
         if result.server_info is None and isinstance(src, dict):
             info = src.get("serverInfo")
@@ -69,35 +67,42 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
                 meta = src.get("_meta") if isinstance(src.get("_meta"), dict) else {}
                 info = meta.get("io.modelcontextprotocol/serverInfo")
             result.server_info = info if isinstance(info, dict) else None
-            result.capabilities = state.capabilities
+            result.capabilities = session.server_capabilities
         try:
-            everything = ctx.selects_all
-            for name, fn, feeds in PROBES:
-                if fn.__name__ in ("probe_version_negotiation", "probe_ping") and ctx.s.stateless:
-                    continue
-                if fn.__name__ in STATELESS_ONLY and not ctx.s.stateless:
-                    continue
-                if not everything and not any(ctx.wants(spec) for spec in feeds):
-                    continue
-                ctx.progress(f"{target.name} [{era}]: {name}")
+            if _walk_up_front(ctx):
+                ctx.progress(f"{target.name} [{era}]: listings")
                 try:
-                    await fn(ctx, state)
+                    ctx.judge_listing(await listing_of(ctx.session_context(state, memo)), campaign="conformance")
                 except TransportError:
-                    pass  # judged below as a crash
+                    pass  # judged by robustness.no_crash
                 if not ctx.s.alive:
-                    await _crashed(ctx, state, name)
+                    await _crashed(ctx, state, "the listing walk")
+            await ctx.run_probes("conformance", state, memo, after=functools.partial(_restart_if_dead, ctx, state))
             if ctx.target.transport == "http":
-                from .http_rules import HTTP_PROBES
-
-                for fn in HTTP_PROBES:
+                for fn in http_rules.HTTP_PROBES:
                     ctx.progress(f"{target.name} [{era}]: {fn.__name__}")
                     await fn(ctx)
         finally:
             for s in state.sessions:
                 await s.close()  # the runner judges every session (exchange and log checks)
-        result.tools = sorted({str(t.get("name")) for t in state.tools} | set(result.tools))
-        result.resources = max(result.resources, len(state.resources))
-        result.prompts = max(result.prompts, len(state.prompts))
+        listing = memo.get(LISTING)
+        if isinstance(listing, Listing):
+            result.tools = sorted({str(t.get("name")) for t in listing.tools} | set(result.tools))
+            result.resources = max(result.resources, len(listing.resources))
+            result.prompts = max(result.prompts, len(listing.prompts))
+
+
+def _walk_up_front(ctx: CampaignContext) -> bool:
+    """Walk the lists before the active checks when a selected check judges the walk: a `listing`
+    check, or an `exchange` / `log` check (the walk shows them the widest variety of answers, so
+    `--check jsonrpc.response_shape` alone still has something to judge)."""
+    judged = [*REGISTRY.for_scope("listing", "conformance"), *REGISTRY.for_scope("exchange"), *REGISTRY.for_scope("log")]
+    return any(ctx.wants(c.spec) for c in judged)
+
+
+async def _restart_if_dead(ctx: CampaignContext, state: EraState, c: Check) -> None:
+    if not ctx.s.alive:
+        await _crashed(ctx, state, c.id)
 
 
 async def _crashed(ctx: CampaignContext, state: EraState, during: str) -> None:
@@ -109,21 +114,98 @@ async def _crashed(ctx: CampaignContext, state: EraState, during: str) -> None:
     ctx.session = fresh
 
 
-# --------------------------------------------------------------------------- probes
+# --------------------------------------------------------------------------- the listing walk
 
 
-async def probe_version_negotiation(ctx: CampaignContext, state: EraState) -> None:
+async def walk_listing(s: Session, capabilities: dict[str, Any]) -> Listing:
+    """Every list the server advertises, walked to its end; tools/list, resources/list and
+    prompts/list are called once even when not advertised (stop "unadvertised"), so that
+    capabilities.advertised_work can see a method served without its capability."""
+    listing = Listing()
+    for cap, method in (("tools", "tools/list"), ("resources", "resources/list"), ("resources", "resources/templates/list"), ("prompts", "prompts/list")):
+        if cap in capabilities:
+            listing.pages[method], items, listing.stop[method] = await _walk(s, method, T.LIST_KEYS[method])
+            if method == "tools/list":
+                listing.tools = items
+            elif method == "resources/list":
+                listing.resources = items
+            elif method == "resources/templates/list":
+                listing.templates = items
+            else:
+                listing.prompts = items
+        elif method != "resources/templates/list":
+            listing.pages[method] = [await s.request(method, {})]
+            listing.stop[method] = "unadvertised"
+    return listing
+
+
+async def _walk(s: Session, method: str, key: str) -> tuple[list[Exchange], list[dict[str, Any]], str]:
+    """Follow nextCursor to the end, at most MAX_PAGES pages, stopping on a cursor that comes
+    back (T2/PG1). Returns the pages, the items and why it stopped (see listing.WALKED)."""
+    pages: list[Exchange] = []
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    cursor: str | None = None
+    while True:
+        ex = await s.request(method, {"cursor": cursor} if cursor is not None else {})
+        pages.append(ex)
+        if not ex.ok or not isinstance(ex.result, dict):
+            return pages, items, "error"
+        page = ex.result.get(key)
+        if isinstance(page, list):
+            items.extend(x for x in page if isinstance(x, dict))
+        nxt = ex.result.get("nextCursor")
+        if not isinstance(nxt, str):
+            return pages, items, "end"
+        if nxt in seen:
+            return pages, items, "loop"
+        seen.add(nxt)
+        cursor = nxt
+        if len(pages) >= MAX_PAGES:
+            return pages, items, "limit"
+
+
+async def listing_of(ctx: SessionContext) -> Listing:
+    """The era's listing: walked once per era by whichever check (or the campaign) asks first."""
+    return await ctx.once(LISTING, lambda: walk_listing(ctx.session, ctx.capabilities))
+
+
+def _advertised(ctx: SessionContext, cap: str) -> None:
+    if cap not in ctx.capabilities:
+        raise Skip(f"the server does not advertise {cap}")
+
+
+def _known_method(ctx: SessionContext) -> str:
+    """A request every server of this era must serve."""
+    return "tools/list" if "tools" in ctx.capabilities else ("server/discover" if ctx.stateless else "ping")
+
+
+# --------------------------------------------------------------------------- lifecycle (§2)
+
+
+@check(
+    "lifecycle.version_negotiation",
+    category="protocol.version_negotiation",
+    severity="high",
+    title="initialize answers with a protocol revision the server really supports",
+    scope="session",
+    rule="L2",
+    level="MUST",
+    revisions="..2025-11-25",
+    description="A supported requested version is echoed; an unknown one is answered (successfully) with another real revision.",
+)
+async def version_negotiation(ctx: SessionContext) -> AsyncIterator[Violation]:
     """L2: fresh processes/sessions, one initialize each, two at a time (five server processes
     starting at once on a small CI machine would turn slow start-up into false timeouts)."""
-    if not ctx.wants(L.VERSION_NEGOTIATION):
-        return
+    if ctx.stateless:
+        raise Skip("a handshake-era rule (this era is stateless)")
     asks = [*HANDSHAKE_VERSIONS[:3], "1900-01-01", "not-a-version"]
     gate = asyncio.Semaphore(2)
 
     async def one(version: str) -> tuple[str, Exchange | None, Session | None]:
         async with gate:
             try:
-                s = await open_session(ctx.target, version, handshake=False)
+                s = await open_session(ctx.config, version, handshake=False)
             except TransportError:
                 return version, None, None
             s.timeout = max(s.timeout, STARTUP_TIMEOUT)  # a fresh process: allow for start-up
@@ -132,189 +214,223 @@ async def probe_version_negotiation(ctx: CampaignContext, state: EraState) -> No
 
     outcomes = await asyncio.gather(*(one(v) for v in asks))
     answered = {ex.result.get("protocolVersion") for _, ex, _ in outcomes if ex is not None and ex.ok and isinstance(ex.result, dict)}
+    judged = False
     for version, ex, s in outcomes:
         if ex is None or s is None:
             continue
-        ctx.check(L.VERSION_NEGOTIATION, L.check_negotiated, ex, version, answered)
-        state.sessions.append(s)
+        ctx.state.sessions.append(s)  # closed (and judged by the runner) when the era ends
+        judged = True
+        for v in L.check_negotiated(ex, version, answered):
+            yield v
+    if not judged:
+        raise Skip("no fresh server process could be started to ask")
 
 
-async def probe_ping(ctx: CampaignContext, state: EraState) -> None:
-    ex = await ctx.s.request("ping")
-    ctx.check(L.PING, L.check_ping, ex)
+@check(
+    "lifecycle.ping",
+    category="protocol.lifecycle",
+    severity="medium",
+    title="ping is answered promptly with an empty result",
+    scope="session",
+    rule="L5",
+    level="MUST",
+    revisions="..2025-11-25",
+)
+async def ping(ctx: SessionContext) -> Iterator[Violation]:
+    if ctx.stateless:
+        raise Skip("a handshake-era rule (this era is stateless)")
+    return L.check_ping(await ctx.session.request("ping"))
 
 
-async def probe_stateless_envelope(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    method = "tools/list" if "tools" in state.capabilities else "server/discover"
+def _envelope(ctx: SessionContext, *drop: str, version: str | None = None) -> dict[str, Any]:
+    """A stateless request whose _meta envelope lacks `drop` (or declares `version`)."""
+    if not ctx.stateless:
+        raise Skip(f"a 2026-07-28 rule (this era is {ctx.revision})")
+    s = ctx.session
+    meta = s.envelope_meta()
+    if version is not None:
+        meta[META_VERSION] = version
+    for k in drop:
+        meta.pop(k, None)
+    method = "tools/list" if "tools" in ctx.capabilities else "server/discover"
+    return s.build_request(method, {"_meta": meta}, meta=False)
 
-    def without(*drop: str, version: str | None = None) -> dict[str, Any]:
-        meta = s.envelope_meta()
-        if version is not None:
-            meta[META_VERSION] = version
-        for k in drop:
-            meta.pop(k, None)
-        return s.build_request(method, {"_meta": meta}, meta=False)
 
-    ex = await s.request(method, message=without(version="1900-01-01"))
-    ctx.check(L.UNSUPPORTED_VERSION, L.check_unsupported_version, ex, "1900-01-01")
+@check(
+    "stateless.unsupported_version",
+    category="protocol.version_negotiation",
+    severity="high",
+    title="An unsupported protocolVersion in _meta gets -32022 with supported[] and requested",
+    scope="session",
+    rule="V1/J10",
+    level="MUST",
+    revisions="2026-07-28",
+)
+async def unsupported_version(ctx: SessionContext) -> Iterator[Violation]:
+    msg = _envelope(ctx, version="1900-01-01")
+    return L.check_unsupported_version(await ctx.session.request(msg["method"], message=msg), "1900-01-01")
+
+
+@check(
+    "stateless.envelope_required",
+    category="protocol.version_negotiation",
+    severity="high",
+    title="Requests without the _meta protocolVersion / clientCapabilities are rejected with -32602",
+    scope="session",
+    rule="J15",
+    level="MUST",
+    revisions="2026-07-28",
+)
+async def envelope_required(ctx: SessionContext) -> AsyncIterator[Violation]:
     for key, label in ((META_VERSION, "protocolVersion"), (META_CAPS, "clientCapabilities")):
-        ex = await s.request(method, message=without(key))
-        ctx.check(L.MISSING_META, L.check_envelope_rejected, ex, label)
-    ex = await s.request(method, message=without(META_CLIENT))
-    ctx.check(L.CLIENT_INFO_OPTIONAL, L.check_client_info_optional, ex)
-    if s.discover_result is not None:
-        disc = next((e for e in s.exchanges if e.method == "server/discover" and e.ok), None)
-        if disc is not None:
-            ctx.check(L.DISCOVER, L.check_discover, disc)
+        msg = _envelope(ctx, key)
+        for v in L.check_envelope_rejected(await ctx.session.request(msg["method"], message=msg), label):
+            yield v
 
 
-async def _walk(ctx: CampaignContext, method: str, key: str) -> list[dict[str, Any]]:
-    """Follow nextCursor to the end, with loop and page-count limits (T2/PG1)."""
-    pages: list[Exchange] = []
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    loop: str | None = None
-    while True:
-        ex = await ctx.s.request(method, {"cursor": cursor} if cursor is not None else {})
-        pages.append(ex)
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        page = ex.result.get(key)
-        if isinstance(page, list):
-            items.extend(x for x in page if isinstance(x, dict))
-        nxt = ex.result.get("nextCursor")
-        if not isinstance(nxt, str):
-            break
-        if nxt in seen:
-            loop = nxt
-            break
-        seen.add(nxt)
-        cursor = nxt
-        if len(pages) >= MAX_PAGES:
-            break
-    limit_hit = len(pages) >= MAX_PAGES and loop is None and isinstance((pages[-1].result or {}).get("nextCursor"), str)
-    ctx.check(T.PAGINATION, T.check_pages, method, pages, key, loop, limit_hit)
-    return items
+@check(
+    "stateless.client_info_optional",
+    category="protocol.version_negotiation",
+    severity="medium",
+    title="clientInfo in _meta is optional",
+    scope="session",
+    rule="J15",
+    level="MUST NOT (require it)",
+    revisions="2026-07-28",
+)
+async def client_info_optional(ctx: SessionContext) -> Iterator[Violation]:
+    msg = _envelope(ctx, META_CLIENT)
+    return L.check_client_info_optional(await ctx.session.request(msg["method"], message=msg))
 
 
-async def probe_listings(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    for cap, method, key in (
-        ("tools", "tools/list", "tools"),
-        ("resources", "resources/list", "resources"),
-        ("resources", "resources/templates/list", "resourceTemplates"),
-        ("prompts", "prompts/list", "prompts"),
-    ):
-        if cap in state.capabilities:
-            mark = len(s.exchanges)
-            items = await _walk(ctx, method, key)
-            state.listed[method] = s.exchanges[mark]
-            if key == "tools":
-                state.tools = items
-            elif key == "resources":
-                state.resources = items
-            elif key == "prompts":
-                state.prompts = items
-        elif method != "resources/templates/list":
-            ex = await s.request(method, {})
-            state.listed[method] = ex
-            if s.stateless:
-                ctx.check(L.CAPS_UNADVERTISED, L.check_unadvertised_code, ex, cap)
-    ctx.check(L.CAPS_TRUTHFUL, L.check_capability_truth, state.capabilities, state.listed, s.stateless)
-    if s.stateless and not any(c in state.capabilities for c in ("tools", "resources", "prompts")):
-        ctx.skip(L.CAPS_UNADVERTISED, "no capability to compare against")
+@check(
+    "stateless.discover",
+    category="protocol.lifecycle",
+    severity="high",
+    title="server/discover lists 2026-07-28 among supportedVersions",
+    scope="session",
+    rule="V2",
+    level="MUST",
+    revisions="2026-07-28",
+)
+async def discover(ctx: SessionContext) -> Iterator[Violation]:
+    """Judges the server/discover that opened this session (no I/O of its own)."""
+    if not ctx.stateless:
+        raise Skip(f"a 2026-07-28 rule (this era is {ctx.revision})")
+    disc = next((e for e in ctx.session.exchanges if e.method == "server/discover" and e.ok), None)
+    if ctx.session.discover_result is None or disc is None:
+        raise Skip("this session has no successful server/discover")
+    return L.check_discover(disc)
 
 
-async def probe_tools(ctx: CampaignContext, state: EraState) -> None:
-    if "tools" not in state.capabilities:
-        for spec in (T.TOOL_NAMES, T.INPUT_SCHEMA, T.OUTPUT_SCHEMA, T.UNKNOWN_TOOL, T.BAD_ARGUMENTS_SHAPE, T.BAD_CURSOR):
-            ctx.skip(spec, "the server does not advertise tools")
-        return
-    ev = state.listed["tools/list"].evidence()
-    ctx.check(T.TOOL_NAMES, T.check_tool_names, state.tools, ev)
-    for tool in state.tools:
-        ctx.check(T.INPUT_SCHEMA, T.check_input_schema, tool, ctx.revision, ev)
-        if (ctx.revision or "") >= "2025-06-18":
-            ctx.check(T.OUTPUT_SCHEMA, T.check_output_schema, tool, ctx.revision, ev)
-        ctx.check(T.ANNOTATIONS, T.check_annotations, tool, ev)
-    s = ctx.s
-    ex = await s.request("tools/list", {"cursor": "mcpcheck-invalid-cursor-\u00ff%"})
-    ctx.check(T.BAD_CURSOR, T.check_bad_cursor, ex)
+# --------------------------------------------------------------------------- tools, resources, prompts (§3)
+
+
+@check(
+    "list.invalid_cursor",
+    category="protocol.error_codes",
+    severity="low",
+    title="An invalid cursor is answered with -32602",
+    scope="session",
+    rule="PG1",
+    level="SHOULD",
+)
+async def invalid_cursor(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "tools")
+    return T.check_bad_cursor(await ctx.session.request("tools/list", {"cursor": "mcpcheck-invalid-cursor-\u00ff%"}))
+
+
+@check(
+    "tools.unknown",
+    category="protocol.error_codes",
+    severity="medium",
+    title="Calling an unknown tool is a JSON-RPC error (-32602), never a success",
+    scope="session",
+    rule="T9",
+    level="-",
+)
+async def unknown_tool(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "tools")
     name = "mcpcheck_no_such_tool_4f1c"  # fixed: finding ids must be stable run to run
-    ex = await s.request("tools/call", {"name": name, "arguments": {}})
-    ctx.check(T.UNKNOWN_TOOL, T.check_expected_error, ex, f"tools/call of unknown tool {name!r}", -32602, success_severity=None)
-    safe = _safe_tool(ctx, state)
+    ex = await ctx.session.request("tools/call", {"name": name, "arguments": {}})
+    return T.check_expected_error(ex, f"tools/call of unknown tool {name!r}", -32602, success_severity=None)
+
+
+@check(
+    "tools.arguments_shape",
+    category="tool.input_validation",
+    severity="medium",
+    title="tools/call with non-object arguments is rejected",
+    scope="session",
+    rule="T9",
+    level="-",
+)
+async def arguments_shape(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "tools")
+    listing = await listing_of(ctx)
+    safe = next((t["name"] for t in listing.tools if may_call(t, ctx.config.safety) is None), None)
     if safe is None:
-        ctx.skip(T.BAD_ARGUMENTS_SHAPE, "no tool that is safe to call (all destructive or excluded)")
-        return
-    ex = await s.request("tools/call", {"name": safe, "arguments": ["mcpcheck"]})
-    ctx.check(T.BAD_ARGUMENTS_SHAPE, T.check_arguments_rejected, ex, f"tools/call {safe!r} with arguments as an array")
+        raise Skip("no tool that is safe to call (all destructive or excluded)")
+    ex = await ctx.session.request("tools/call", {"name": safe, "arguments": ["mcpcheck"]})
+    return T.check_arguments_rejected(ex, f"tools/call {safe!r} with arguments as an array")
 
 
-def _safe_tool(ctx: CampaignContext, state: EraState) -> str | None:
-    return next((t["name"] for t in state.tools if may_call(t, ctx.target.safety) is None), None)
-
-
-async def probe_resources(ctx: CampaignContext, state: EraState) -> None:
-    if "resources" not in state.capabilities:
-        ctx.skip(T.RESOURCE_READ, "the server does not advertise resources")
-        ctx.skip(T.UNKNOWN_RESOURCE, "the server does not advertise resources")
-        return
-    s = ctx.s
-    for res in state.resources[:MAX_ITEMS_PROBED]:
+@check(
+    "resources.read",
+    category="protocol.schema",
+    severity="high",
+    title="Every listed resource can be read and returns its contents",
+    scope="session",
+    rule="RS3",
+    level="MUST",
+)
+async def resource_read(ctx: SessionContext) -> AsyncIterator[Violation]:
+    _advertised(ctx, "resources")
+    listing = await listing_of(ctx)
+    if not listing.resources:
+        raise Skip("the server lists no resources")
+    judged = False
+    for res in listing.resources[:MAX_ITEMS_PROBED]:
         uri = res.get("uri")
         if isinstance(uri, str):
-            ex = await s.request("resources/read", {"uri": uri})
-            ctx.check(T.RESOURCE_READ, T.check_read, ex, uri)
-    if not state.resources:
-        ctx.skip(T.RESOURCE_READ, "the server lists no resources")
+            judged = True
+            for v in T.check_read(await ctx.session.request("resources/read", {"uri": uri}), uri):
+                yield v
+    if not judged:
+        raise Skip("no listed resource has a uri")
+
+
+@check(
+    "resources.unknown_uri",
+    category="protocol.error_codes",
+    severity="medium",
+    title="Reading an unknown URI is an error (-32002 before 2026-07-28, -32602 after), never empty contents",
+    scope="session",
+    rule="RS4",
+    level="SHOULD/MUST",
+)
+async def unknown_resource(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "resources")
+    listing = await listing_of(ctx)
     scheme = "mcpcheck"
-    first = next((r.get("uri") for r in state.resources if isinstance(r.get("uri"), str)), None)
+    first = next((r.get("uri") for r in listing.resources if isinstance(r.get("uri"), str)), None)
     if first and "://" in first:
         scheme = first.split("://", 1)[0]
     uri = f"{scheme}://mcpcheck-no-such-resource-4f1c"  # fixed: stable finding ids
-    ex = await s.request("resources/read", {"uri": uri})
-    ctx.check(T.UNKNOWN_RESOURCE, T.check_unknown_resource, ex, uri, s.stateless)
+    ex = await ctx.session.request("resources/read", {"uri": uri})
+    return T.check_unknown_resource(ex, uri, ctx.stateless)
 
 
-async def probe_prompts(ctx: CampaignContext, state: EraState) -> None:
-    if "prompts" not in state.capabilities:
-        for spec in (T.PROMPT_GET, T.PROMPT_MISSING_ARG, T.UNKNOWN_PROMPT):
-            ctx.skip(spec, "the server does not advertise prompts")
-        return
-    s = ctx.s
-    with_required = None
-    for p in state.prompts[:MAX_ITEMS_PROBED]:
-        name = p.get("name")
-        if not isinstance(name, str):
-            continue
-        args = p.get("arguments") if isinstance(p.get("arguments"), list) else []
-        required = [a.get("name") for a in args if isinstance(a, dict) and a.get("required") and isinstance(a.get("name"), str)]
-        if required and with_required is None:
-            with_required = (name, required)
-        values = {a: await _argument_value(ctx, state, name, a) for a in required}
-        ex = await s.request("prompts/get", {"name": name, "arguments": values})
-        ctx.check(T.PROMPT_GET, T.check_prompt_get, ex, name, bool(required))
-    if not state.prompts:
-        ctx.skip(T.PROMPT_GET, "the server lists no prompts")
-    if with_required is not None:
-        name, required = with_required
-        ex = await s.request("prompts/get", {"name": name, "arguments": {}})
-        ctx.check(T.PROMPT_MISSING_ARG, T.check_expected_error, ex, f"prompts/get {name!r} without its required argument(s) {required}", -32602)
-    else:
-        ctx.skip(T.PROMPT_MISSING_ARG, "no prompt has a required argument")
-    bogus = "mcpcheck_no_such_prompt_4f1c"  # fixed: stable finding ids
-    ex = await s.request("prompts/get", {"name": bogus, "arguments": {}})
-    ctx.check(T.UNKNOWN_PROMPT, T.check_expected_error, ex, f"prompts/get of unknown prompt {bogus!r}", -32602)
+def _required_arguments(prompt: dict[str, Any]) -> list[str]:
+    args = prompt.get("arguments") if isinstance(prompt.get("arguments"), list) else []
+    return [a.get("name") for a in args if isinstance(a, dict) and a.get("required") and isinstance(a.get("name"), str)]
 
 
-async def _argument_value(ctx: CampaignContext, state: EraState, prompt: str, argument: str) -> str:
+async def _argument_value(ctx: SessionContext, prompt: str, argument: str) -> str:
     """A value for a required prompt argument: the server's own first completion if it offers
     completions, else a placeholder."""
-    if "completions" in state.capabilities:
-        ex = await ctx.s.request(
+    if "completions" in ctx.capabilities:
+        ex = await ctx.session.request(
             "completion/complete",
             {"ref": {"type": "ref/prompt", "name": prompt}, "argument": {"name": argument, "value": ""}},
         )
@@ -325,35 +441,154 @@ async def _argument_value(ctx: CampaignContext, state: EraState, prompt: str, ar
     return "mcpcheck"
 
 
-async def probe_completion(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    if "completions" not in state.capabilities:
-        if s.stateless:
-            ex = await s.request("completion/complete", {"ref": {"type": "ref/prompt", "name": "x"}, "argument": {"name": "x", "value": ""}})
-            ctx.check(L.CAPS_UNADVERTISED, L.check_unadvertised_code, ex, "completions")
-        ctx.skip(T.COMPLETION, "the server does not advertise completions")
-        return
+@check(
+    "prompts.get",
+    category="protocol.schema",
+    severity="high",
+    title="Every listed prompt can be fetched with its required arguments",
+    scope="session",
+    rule="P1",
+    level="MUST",
+)
+async def prompt_get(ctx: SessionContext) -> AsyncIterator[Violation]:
+    _advertised(ctx, "prompts")
+    listing = await listing_of(ctx)
+    if not listing.prompts:
+        raise Skip("the server lists no prompts")
+    judged = False
+    for p in listing.prompts[:MAX_ITEMS_PROBED]:
+        name = p.get("name")
+        if not isinstance(name, str):
+            continue
+        required = _required_arguments(p)
+        values = {a: await _argument_value(ctx, name, a) for a in required}
+        ex = await ctx.session.request("prompts/get", {"name": name, "arguments": values})
+        judged = True
+        for v in T.check_prompt_get(ex, name, bool(required)):
+            yield v
+    if not judged:
+        raise Skip("no listed prompt has a name")
+
+
+@check(
+    "prompts.missing_argument",
+    category="protocol.error_codes",
+    severity="low",
+    title="A prompt fetched without a required argument is answered -32602",
+    scope="session",
+    rule="P2",
+    level="SHOULD",
+)
+async def prompt_missing_argument(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "prompts")
+    listing = await listing_of(ctx)
+    found = next(((p["name"], req) for p in listing.prompts[:MAX_ITEMS_PROBED] if isinstance(p.get("name"), str) and (req := _required_arguments(p))), None)
+    if found is None:
+        raise Skip("no prompt has a required argument")
+    name, required = found
+    ex = await ctx.session.request("prompts/get", {"name": name, "arguments": {}})
+    return T.check_expected_error(ex, f"prompts/get {name!r} without its required argument(s) {required}", -32602)
+
+
+@check(
+    "prompts.unknown",
+    category="protocol.error_codes",
+    severity="low",
+    title="An unknown prompt name is answered -32602",
+    scope="session",
+    rule="P2",
+    level="SHOULD",
+)
+async def unknown_prompt(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "prompts")
+    bogus = "mcpcheck_no_such_prompt_4f1c"  # fixed: stable finding ids
+    ex = await ctx.session.request("prompts/get", {"name": bogus, "arguments": {}})
+    return T.check_expected_error(ex, f"prompts/get of unknown prompt {bogus!r}", -32602)
+
+
+@check(
+    "capabilities.unadvertised_rejected",
+    category="protocol.capabilities",
+    severity="medium",
+    title="Methods of capabilities the server did not advertise answer -32601",
+    scope="session",
+    rule="J8/V2",
+    level="MUST",
+    revisions="2026-07-28",
+)
+async def unadvertised_rejected(ctx: SessionContext) -> AsyncIterator[Violation]:
+    """The list methods of unadvertised capabilities (called once by the listing walk) and
+    completion/complete when completions are not advertised."""
+    if not ctx.stateless:
+        raise Skip(f"a 2026-07-28 rule (this era is {ctx.revision})")
+    listing = await listing_of(ctx)
+    judged = False
+    for cap, method in L.CAPABILITY_METHODS.items():
+        if listing.stop.get(method) == "unadvertised" and listing.pages.get(method):
+            judged = True
+            for v in L.check_unadvertised_code(listing.pages[method][0], cap):
+                yield v
+    if "completions" not in ctx.capabilities:
+        judged = True
+        ex = await ctx.session.request("completion/complete", {"ref": {"type": "ref/prompt", "name": "x"}, "argument": {"name": "x", "value": ""}})
+        for v in L.check_unadvertised_code(ex, "completions"):
+            yield v
+    if not judged:
+        raise Skip("the server advertises tools, resources, prompts and completions: nothing unadvertised to call")
+
+
+@check(
+    "completion.complete",
+    category="protocol.schema",
+    severity="medium",
+    title="completion/complete returns at most 100 string values",
+    scope="session",
+    rule="C1",
+    level="MUST",
+    revisions="2025-03-26..",
+)
+async def completion(ctx: SessionContext) -> Iterator[Violation]:
+    _advertised(ctx, "completions")
+    listing = await listing_of(ctx)
     target = None
-    for p in state.prompts:
+    for p in listing.prompts:
         args = p.get("arguments") if isinstance(p.get("arguments"), list) else []
         if args and isinstance(args[0], dict) and isinstance(args[0].get("name"), str):
             target = {"ref": {"type": "ref/prompt", "name": p.get("name")}, "argument": {"name": args[0]["name"], "value": ""}}
             break
     if target is None:
-        ctx.skip(T.COMPLETION, "no prompt argument to complete")
-        return
-    ex = await s.request("completion/complete", target)
-    ctx.check(T.COMPLETION, T.check_completion, ex)
+        raise Skip("no prompt argument to complete")
+    return T.check_completion(await ctx.session.request("completion/complete", target))
 
 
-async def probe_error_codes(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    ex = await s.request("mcpcheck/no-such-method", {})
-    ctx.check(T.UNKNOWN_METHOD, T.check_expected_error, ex, "unknown method mcpcheck/no-such-method", -32601)
+# --------------------------------------------------------------------------- JSON-RPC (§1)
 
 
-async def probe_notifications(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
+@check(
+    "errors.unknown_method",
+    category="protocol.error_codes",
+    severity="medium",
+    title="An unknown method is answered -32601",
+    scope="session",
+    rule="J8",
+    level="MUST",
+)
+async def unknown_method(ctx: SessionContext) -> Iterator[Violation]:
+    ex = await ctx.session.request("mcpcheck/no-such-method", {})
+    return T.check_expected_error(ex, "unknown method mcpcheck/no-such-method", -32601)
+
+
+@check(
+    "jsonrpc.notification_no_reply",
+    category="protocol.notification_response",
+    severity="high",
+    title="Notifications are never answered",
+    scope="session",
+    rule="J7",
+    level="MUST NOT",
+)
+async def notification_no_reply(ctx: SessionContext) -> AsyncIterator[Violation]:
+    s = ctx.session
     sent = []
     for method, params in (
         ("notifications/mcpcheck_unknown", {}),
@@ -362,69 +597,122 @@ async def probe_notifications(ctx: CampaignContext, state: EraState) -> None:
         sent.append((await s.notify(method, params)).request_entry)
     replies = await s.quiet_period(QUIET)
     for entry in sent:
-        ctx.check(J.NOTIFICATION_NO_REPLY, J.check_notification_silence, entry, replies)
+        for v in J.check_notification_silence(entry, replies):
+            yield v
 
 
-async def probe_malformed(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    short = min(1.5, ctx.target.timeout)
-    null_id = s.build_request("tools/list", {}) | {"id": None}
-    bad_method = s.build_request("tools/list", {})
-    bad_method["method"] = 12345
-    ex_null, ex_bad = await asyncio.gather(
-        s.request("?", message=null_id, timeout=short, malformed=True),
-        s.request("?", message=bad_method, timeout=short, malformed=True),
-    )
-    ctx.check(J.NULL_ID, J.check_null_id, ex_null)
-    ctx.check(J.INVALID_REQUEST, J.check_rejected, ex_bad, "request whose method is a number", (-32600,))
-    if ctx.target.transport != "stdio":
-        return  # raw HTTP bodies are probed by the HTTP rules
+async def _malformed(ctx: SessionContext) -> tuple[Exchange, Exchange]:
+    """A request with id null and one whose method is a number, sent together (shared by the
+    two checks that judge them)."""
+
+    async def send() -> tuple[Exchange, Exchange]:
+        s = ctx.session
+        short = min(1.5, ctx.config.timeout)
+        null_id = s.build_request("tools/list", {}) | {"id": None}
+        bad_method = s.build_request("tools/list", {})
+        bad_method["method"] = 12345
+        ex_null, ex_bad = await asyncio.gather(
+            s.request("?", message=null_id, timeout=short, malformed=True),
+            s.request("?", message=bad_method, timeout=short, malformed=True),
+        )
+        return ex_null, ex_bad
+
+    return await ctx.once("conformance.malformed", send)
+
+
+@check(
+    "jsonrpc.null_id_rejected",
+    category="protocol.jsonrpc_shape",
+    severity="medium",
+    title="A request with id null is rejected, not executed",
+    scope="session",
+    rule="J2",
+    level="MUST",
+    description="MCP forbids null ids; a server must not treat such a message as a valid request.",
+)
+async def null_id_rejected(ctx: SessionContext) -> Iterator[Violation]:
+    ex_null, _ = await _malformed(ctx)
+    return J.check_null_id(ex_null)
+
+
+@check(
+    "jsonrpc.invalid_request",
+    category="protocol.jsonrpc_shape",
+    severity="medium",
+    title="Malformed requests get an error, never a result",
+    scope="session",
+    rule="J6/J8",
+    level="MUST",
+)
+async def invalid_request(ctx: SessionContext) -> Iterator[Violation]:
+    _, ex_bad = await _malformed(ctx)
+    return J.check_rejected(ex_bad, "request whose method is a number", (-32600,))
+
+
+def _stdio_only(ctx: SessionContext) -> None:
+    if ctx.transport != "stdio":
+        raise Skip("a stdio rule (raw HTTP bodies are probed by the HTTP rules)")
+
+
+@check(
+    "stdio.survives_garbage",
+    category="protocol.crash",
+    severity="high",
+    title="The server keeps serving after a line that is not JSON",
+    scope="session",
+    rule="S5",
+    level="-",
+)
+async def survives_garbage(ctx: SessionContext) -> AsyncIterator[Violation]:
+    _stdio_only(ctx)
+    s = ctx.session
     await s.send_raw(b'{"jsonrpc": "2.0", "id": 424242, "method": "tools/list"', note="truncated JSON")
     await s.quiet_period(QUIET)
-    if s.alive:
-        after = await s.request("tools/list" if "tools" in state.capabilities else ("server/discover" if s.stateless else "ping"), {})
-        if after.answered:
-            ctx.passed(J.GARBAGE)
-        else:
-            ctx.fail(J.GARBAGE, Violation("after a line of truncated JSON the server stopped answering", after.evidence()))
-    else:
-        ctx.fail(J.GARBAGE, Violation("a line of truncated JSON killed the server", s.wirelog.entries[-3:]))
+    if not s.alive:
+        yield Violation("a line of truncated JSON killed the server", s.wirelog.entries[-3:])
         return
-    if (ctx.revision or "") >= "2025-06-18":
-        batch = [s.build_request("tools/list", {}), s.build_request("tools/list", {})]
-        sent = await s.send_raw(json.dumps(batch).encode(), note="JSON-RPC batch")
-        replies = await s.quiet_period(QUIET * 2)
-        ctx.check(J.BATCH, J.check_batch_reply, replies, sent)
+    after = await s.request(_known_method(ctx), {})
+    if not after.answered:
+        yield Violation("after a line of truncated JSON the server stopped answering", after.evidence())
 
 
-async def probe_burst(ctx: CampaignContext, state: EraState) -> None:
-    s = ctx.s
-    known = "tools/list" if "tools" in state.capabilities else ("server/discover" if s.stateless else "ping")
+@check(
+    "jsonrpc.batch_rejected",
+    category="protocol.jsonrpc_shape",
+    severity="medium",
+    title="JSON-RPC batches are rejected (removed in 2025-06-18)",
+    scope="session",
+    rule="J12",
+    level="-",
+    revisions="2025-06-18..",
+)
+async def batch_rejected(ctx: SessionContext) -> Iterator[Violation]:
+    _stdio_only(ctx)
+    if (ctx.revision or "") < "2025-06-18":
+        raise Skip(f"batches were removed in 2025-06-18 (this era is {ctx.revision})")
+    s = ctx.session
+    batch = [s.build_request("tools/list", {}), s.build_request("tools/list", {})]
+    sent = await s.send_raw(json.dumps(batch).encode(), note="JSON-RPC batch")
+    replies = await s.quiet_period(QUIET * 2)
+    return J.check_batch_reply(replies, sent)
+
+
+@check(
+    "concurrency.burst",
+    category="protocol.concurrency",
+    severity="high",
+    title="A burst of concurrent requests is answered with the right ids and the right results",
+    scope="session",
+    rule="J4",
+    level="MUST",
+)
+async def burst(ctx: SessionContext) -> Iterator[Violation]:
+    known = _known_method(ctx)
     kinds = ["known" if i % 2 == 0 else "unknown" for i in range(BURST)]
     methods = [known if k == "known" else f"mcpcheck/burst-unknown-{i}" for i, k in enumerate(kinds)]
-    exchanges = await asyncio.gather(*(s.request(m, {}) for m in methods))
-    ctx.check(T.CONCURRENCY, T.check_burst, list(zip(kinds, exchanges)))
+    exchanges = await asyncio.gather(*(ctx.session.request(m, {}) for m in methods))
+    return T.check_burst(list(zip(kinds, exchanges)))
 
 
-STATELESS_ONLY = {"probe_stateless_envelope"}
-
-# Which checks each probe feeds: a probe none of whose checks is selected is not run at all,
-# so `--check list.pagination` costs one listing walk, not a whole campaign.
-PROBES = [
-    ("version negotiation", probe_version_negotiation, [L.VERSION_NEGOTIATION]),
-    ("ping", probe_ping, [L.PING]),
-    ("stateless envelope", probe_stateless_envelope, [L.UNSUPPORTED_VERSION, L.MISSING_META, L.CLIENT_INFO_OPTIONAL, L.DISCOVER]),
-    ("listings", probe_listings, [T.PAGINATION, L.CAPS_TRUTHFUL, L.CAPS_UNADVERTISED, T.TOOL_NAMES, T.INPUT_SCHEMA, T.OUTPUT_SCHEMA, T.ANNOTATIONS, T.RESOURCE_READ, T.PROMPT_GET, T.PROMPT_MISSING_ARG, T.UNKNOWN_PROMPT, T.COMPLETION, T.BAD_CURSOR, T.UNKNOWN_TOOL, T.BAD_ARGUMENTS_SHAPE, T.UNKNOWN_RESOURCE]),
-    ("tools", probe_tools, [T.TOOL_NAMES, T.INPUT_SCHEMA, T.OUTPUT_SCHEMA, T.ANNOTATIONS, T.BAD_CURSOR, T.UNKNOWN_TOOL, T.BAD_ARGUMENTS_SHAPE]),
-    ("resources", probe_resources, [T.RESOURCE_READ, T.UNKNOWN_RESOURCE]),
-    ("prompts", probe_prompts, [T.PROMPT_GET, T.PROMPT_MISSING_ARG, T.UNKNOWN_PROMPT]),
-    ("completion", probe_completion, [T.COMPLETION, L.CAPS_UNADVERTISED]),
-    ("error codes", probe_error_codes, [T.UNKNOWN_METHOD]),
-    ("notifications", probe_notifications, [J.NOTIFICATION_NO_REPLY]),
-    ("malformed messages", probe_malformed, [J.NULL_ID, J.INVALID_REQUEST, J.GARBAGE, J.BATCH]),
-    ("concurrency burst", probe_burst, [T.CONCURRENCY, J.id_echo]),
-]
-# Checks judged over everything a session recorded: every probe feeds them; when only they are
-# selected, the listings probe (the widest variety of messages) is the one that runs.
-EVERY_PROBE = [*REGISTRY.for_scope("exchange"), *REGISTRY.for_scope("log")]
-PROBES[3][2].extend(EVERY_PROBE)
+# The HTTP rules' session checks run after the ones above (registration order is run order).
+from . import http_rules  # noqa: E402,F401

@@ -1,87 +1,18 @@
-"""Lifecycle, version negotiation and capability discipline (spec-digest §2, L/V/M rules)."""
+"""Lifecycle, version negotiation and capability discipline (spec-digest §2, L/V/M rules).
+
+Pure judgements: the exchange, log and listing checks here judge what sessions recorded; the
+`check_*` helpers also judge the exchanges the conformance campaign's active checks make
+(mcpcheck.campaigns.conformance: version negotiation, ping, the stateless envelope).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
 from ..findings import Severity, Violation
-from ..registry import register
+from ..registry import ExchangeContext, Listing, ListingContext, LogContext, SessionLog, Skip, check
 from ..session import KNOWN_VERSIONS, LATEST, META_VERSION, Exchange
 from ..wirelog import WireEntry
-
-VERSION_NEGOTIATION = register(
-    "lifecycle.version_negotiation",
-    "protocol.version_negotiation",
-    "high",
-    "initialize answers with a protocol revision the server really supports",
-    rule="L2",
-    level="MUST",
-    revisions="..2025-11-25",
-    description="A supported requested version is echoed; an unknown one is answered (successfully) with another real revision.",
-)
-PING = register(
-    "lifecycle.ping",
-    "protocol.lifecycle",
-    "medium",
-    "ping is answered promptly with an empty result",
-    rule="L5",
-    level="MUST",
-    revisions="..2025-11-25",
-)
-UNSUPPORTED_VERSION = register(
-    "stateless.unsupported_version",
-    "protocol.version_negotiation",
-    "high",
-    "An unsupported protocolVersion in _meta gets -32022 with supported[] and requested",
-    rule="V1/J10",
-    level="MUST",
-    revisions="2026-07-28",
-)
-MISSING_META = register(
-    "stateless.envelope_required",
-    "protocol.version_negotiation",
-    "high",
-    "Requests without the _meta protocolVersion / clientCapabilities are rejected with -32602",
-    rule="J15",
-    level="MUST",
-    revisions="2026-07-28",
-)
-CLIENT_INFO_OPTIONAL = register(
-    "stateless.client_info_optional",
-    "protocol.version_negotiation",
-    "medium",
-    "clientInfo in _meta is optional",
-    rule="J15",
-    level="MUST NOT (require it)",
-    revisions="2026-07-28",
-)
-DISCOVER = register(
-    "stateless.discover",
-    "protocol.lifecycle",
-    "high",
-    "server/discover lists 2026-07-28 among supportedVersions",
-    rule="V2",
-    level="MUST",
-    revisions="2026-07-28",
-)
-CAPS_TRUTHFUL = register(
-    "capabilities.advertised_work",
-    "protocol.capabilities",
-    "high",
-    "Every advertised capability's list method works",
-    rule="T1/RS1/P1/V2",
-    level="MUST",
-)
-CAPS_UNADVERTISED = register(
-    "capabilities.unadvertised_rejected",
-    "protocol.capabilities",
-    "medium",
-    "Methods of capabilities the server did not advertise answer -32601",
-    rule="J8/V2",
-    level="MUST",
-    revisions="2026-07-28",
-)
 
 CAPABILITY_METHODS = {"tools": "tools/list", "resources": "resources/list", "prompts": "prompts/list"}
 
@@ -179,6 +110,22 @@ def check_discover(ex: Exchange) -> Iterator[Violation]:
     versions = ex.result.get("supportedVersions") if isinstance(ex.result, dict) else None
     if not isinstance(versions, list) or LATEST not in versions:
         yield Violation(f"server/discover supportedVersions is {versions!r}; it was called with {LATEST}", ex.evidence(), path="/result/supportedVersions")
+
+
+@check(
+    "capabilities.advertised_work",
+    category="protocol.capabilities",
+    severity="high",
+    title="Every advertised capability's list method works",
+    scope="listing",
+    rule="T1/RS1/P1/V2",
+    level="MUST",
+)
+def advertised_work(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    listed = {m: listing.pages[m][0] for m in CAPABILITY_METHODS.values() if listing.pages.get(m)}
+    if not listed:
+        raise Skip("no list method was called")
+    return check_capability_truth(ctx.capabilities, listed, ctx.stateless)
 
 
 def check_capability_truth(capabilities: dict[str, Any], listed: dict[str, Exchange], stateless: bool) -> Iterator[Violation]:

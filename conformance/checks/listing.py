@@ -1,4 +1,10 @@
-"""tools/resources/prompts listings, tool schemas, reads and gets (spec-digest §3)."""
+"""tools/resources/prompts listings, tool schemas, reads and gets (spec-digest §3).
+
+The `listing` checks here judge what a session listed (mcpcheck.registry.Listing: every list
+walked to its end, each list method's pages and why its walk stopped). The pure `check_*`
+helpers also judge the exchanges the conformance campaign's active checks make
+(mcpcheck.campaigns.conformance): reads, gets, unknown names, cursors, bursts.
+"""
 
 from __future__ import annotations
 
@@ -9,142 +15,9 @@ from typing import Any, Iterator
 from jsonschema import exceptions as js_exceptions
 from jsonschema import validators
 
-from ..registry import ExchangeContext, Skip, check
 from ..findings import Severity, Violation
-from ..registry import register
+from ..registry import ExchangeContext, Listing, ListingContext, Skip, check
 from ..session import Exchange
-
-PAGINATION = register(
-    "list.pagination",
-    "protocol.pagination",
-    "high",
-    "List pagination terminates (no cursor loops) and yields well-formed pages",
-    rule="T2/RS2/PG1",
-    level="MUST",
-)
-BAD_CURSOR = register(
-    "list.invalid_cursor",
-    "protocol.error_codes",
-    "low",
-    "An invalid cursor is answered with -32602",
-    rule="PG1",
-    level="SHOULD",
-)
-TOOL_NAMES = register(
-    "tools.names",
-    "tool.schema",
-    "medium",
-    "Tool names are unique, 1-128 chars of [A-Za-z0-9_.-]",
-    rule="T6",
-    level="SHOULD",
-    revisions="2025-11-25..",
-)
-INPUT_SCHEMA = register(
-    "tools.input_schema",
-    "tool.schema",
-    "high",
-    "Every inputSchema is an object schema, valid in its JSON Schema dialect",
-    rule="T3/T4",
-    level="MUST",
-)
-OUTPUT_SCHEMA = register(
-    "tools.output_schema",
-    "tool.schema",
-    "high",
-    "Every outputSchema is valid in its dialect (an object schema before 2026-07-28)",
-    rule="T12/T4",
-    level="MUST",
-    revisions="2025-06-18..",
-)
-ANNOTATIONS = register(
-    "tools.annotations",
-    "tool.schema",
-    "low",
-    "Tool annotations are consistent (readOnlyHint tools are not destructive)",
-    rule="T13",
-    level="-",
-)
-RESOURCE_READ = register(
-    "resources.read",
-    "protocol.schema",
-    "high",
-    "Every listed resource can be read and returns its contents",
-    rule="RS3",
-    level="MUST",
-)
-UNKNOWN_RESOURCE = register(
-    "resources.unknown_uri",
-    "protocol.error_codes",
-    "medium",
-    "Reading an unknown URI is an error (-32002 before 2026-07-28, -32602 after), never empty contents",
-    rule="RS4",
-    level="SHOULD/MUST",
-)
-PROMPT_GET = register(
-    "prompts.get",
-    "protocol.schema",
-    "high",
-    "Every listed prompt can be fetched with its required arguments",
-    rule="P1",
-    level="MUST",
-)
-PROMPT_MISSING_ARG = register(
-    "prompts.missing_argument",
-    "protocol.error_codes",
-    "low",
-    "A prompt fetched without a required argument is answered -32602",
-    rule="P2",
-    level="SHOULD",
-)
-UNKNOWN_PROMPT = register(
-    "prompts.unknown",
-    "protocol.error_codes",
-    "low",
-    "An unknown prompt name is answered -32602",
-    rule="P2",
-    level="SHOULD",
-)
-UNKNOWN_TOOL = register(
-    "tools.unknown",
-    "protocol.error_codes",
-    "medium",
-    "Calling an unknown tool is a JSON-RPC error (-32602), never a success",
-    rule="T9",
-    level="-",
-)
-BAD_ARGUMENTS_SHAPE = register(
-    "tools.arguments_shape",
-    "tool.input_validation",
-    "medium",
-    "tools/call with non-object arguments is rejected",
-    rule="T9",
-    level="-",
-)
-COMPLETION = register(
-    "completion.complete",
-    "protocol.schema",
-    "medium",
-    "completion/complete returns at most 100 string values",
-    rule="C1",
-    level="MUST",
-    revisions="2025-03-26..",
-)
-UNKNOWN_METHOD = register(
-    "errors.unknown_method",
-    "protocol.error_codes",
-    "medium",
-    "An unknown method is answered -32601",
-    rule="J8",
-    level="MUST",
-)
-CONCURRENCY = register(
-    "concurrency.burst",
-    "protocol.concurrency",
-    "high",
-    "A burst of concurrent requests is answered with the right ids and the right results",
-    rule="J4",
-    level="MUST",
-)
 
 TOOL_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 DIALECT_2020 = "https://json-schema.org/draft/2020-12/schema"
@@ -154,6 +27,34 @@ DIALECT_07 = "http://json-schema.org/draft-07/schema#"
 def default_dialect(revision: str | None) -> str:
     """No $schema: 2020-12 from 2025-11-25 on (T4), draft-07 before (de-facto default)."""
     return DIALECT_2020 if (revision or "9999") >= "2025-11-25" else DIALECT_07
+
+
+# list method -> the result member that holds its items
+LIST_KEYS = {"tools/list": "tools", "resources/list": "resources", "resources/templates/list": "resourceTemplates", "prompts/list": "prompts"}
+# why a walk stopped (Listing.stop): "end" (no nextCursor), "error" (a page failed), "loop" (the
+# last page's nextCursor came back again), "limit" (still a fresh nextCursor after the page
+# bound), "unadvertised" (one request for a capability the server did not advertise: not walked)
+WALKED = ("end", "error", "loop", "limit")
+
+
+@check(
+    "list.pagination",
+    category="protocol.pagination",
+    severity="high",
+    title="List pagination terminates (no cursor loops) and yields well-formed pages",
+    scope="listing",
+    rule="T2/RS2/PG1",
+    level="MUST",
+)
+def pagination(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    walked = [m for m, why in listing.stop.items() if why in WALKED and listing.pages.get(m)]
+    if not walked:
+        raise Skip("the server advertises no list to page through")
+    for method in walked:
+        pages, why = listing.pages[method], listing.stop[method]
+        last = pages[-1].result if isinstance(pages[-1].result, dict) else {}
+        loop = last.get("nextCursor") if why == "loop" else None
+        yield from check_pages(method, pages, LIST_KEYS.get(method, "items"), loop, why == "limit")
 
 
 def check_pages(method: str, pages: list[Exchange], key: str, loop: str | None, limit_hit: bool) -> Iterator[Violation]:
@@ -254,6 +155,84 @@ def check_annotations(tool: dict[str, Any], evidence: list) -> Iterator[Violatio
             yield Violation(f"tool {name!r}: annotations.{k} is {ann[k]!r}, not a boolean", evidence, tool=name, key=f"{name}/{k}", severity=Severity.medium)
     if ann.get("readOnlyHint") is True and ann.get("destructiveHint") is True:
         yield Violation(f"tool {name!r} is annotated both readOnlyHint and destructiveHint", evidence, tool=name, key=f"{name}/ro-destructive")
+
+
+def _tools_listed(ctx: ListingContext, listing: Listing) -> tuple[list[dict[str, Any]], list]:
+    """The listed tools and the evidence (tools/list's first page), or Skip when there is none."""
+    if "tools" not in ctx.capabilities or not listing.pages.get("tools/list"):
+        raise Skip("the server does not advertise tools")
+    if not listing.tools:
+        raise Skip("the server lists no tools")
+    return listing.tools, listing.pages["tools/list"][0].evidence()
+
+
+@check(
+    "tools.names",
+    category="tool.schema",
+    severity="medium",
+    title="Tool names are unique, 1-128 chars of [A-Za-z0-9_.-]",
+    scope="listing",
+    rule="T6",
+    level="SHOULD",
+    revisions="2025-11-25..",
+)
+def tool_names(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    tools, ev = _tools_listed(ctx, listing)
+    return check_tool_names(tools, ev)
+
+
+@check(
+    "tools.input_schema",
+    category="tool.schema",
+    severity="high",
+    title="Every inputSchema is an object schema, valid in its JSON Schema dialect",
+    scope="listing",
+    rule="T3/T4",
+    level="MUST",
+)
+def input_schema(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    tools, ev = _tools_listed(ctx, listing)
+    for tool in tools:
+        yield from check_input_schema(tool, ctx.revision, ev)
+
+
+@check(
+    "tools.output_schema",
+    category="tool.schema",
+    severity="high",
+    title="Every outputSchema is valid in its dialect (an object schema before 2026-07-28)",
+    scope="listing",
+    rule="T12/T4",
+    level="MUST",
+    revisions="2025-06-18..",
+)
+def output_schema(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    if (ctx.revision or "") < "2025-06-18":
+        raise Skip(f"outputSchema is defined from 2025-06-18 on (this era is {ctx.revision})")
+    tools, ev = _tools_listed(ctx, listing)
+    declared = [t for t in tools if "outputSchema" in t]
+    if not declared:
+        raise Skip("no listed tool declares an outputSchema")
+    for tool in declared:
+        yield from check_output_schema(tool, ctx.revision, ev)
+
+
+@check(
+    "tools.annotations",
+    category="tool.schema",
+    severity="low",
+    title="Tool annotations are consistent (readOnlyHint tools are not destructive)",
+    scope="listing",
+    rule="T13",
+    level="-",
+)
+def annotations(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
+    tools, ev = _tools_listed(ctx, listing)
+    annotated = [t for t in tools if isinstance(t.get("annotations"), dict)]
+    if not annotated:
+        raise Skip("no listed tool carries annotations")
+    for tool in annotated:
+        yield from check_annotations(tool, ev)
 
 
 def check_read(ex: Exchange, uri: str) -> Iterator[Violation]:
