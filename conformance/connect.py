@@ -85,9 +85,13 @@ async def start_session(target: Target, *, extra_env: dict[str, str] | None = No
 
 
 async def open_session(
-    target: Target, revision: str, *, extra_env: dict[str, str] | None = None, handshake: bool = True
+    target: Target, revision: str, *, extra_env: dict[str, str] | None = None, handshake: bool = True, listen: bool = False
 ) -> Session:
-    """A fresh session speaking `revision` (initialize or discover done unless handshake=False)."""
+    """A fresh session speaking `revision` (initialize or discover done unless handshake=False).
+    `listen`: over Streamable HTTP in the session era, also open the optional GET stream (H1)
+    once the handshake is done and wait (bounded) for its answer, so that messages the server
+    sends outside any request (notifications/*/list_changed) reach the session; the transport's
+    `get_stream` then says whether it is open or why not (405: the server offers none)."""
     session = await start_session(target, extra_env=extra_env)
     if not handshake:
         session.set_revision(revision)
@@ -102,6 +106,8 @@ async def open_session(
         why = ex.transport_error or ("timed out" if ex.timed_out else f"answered {ex.response}")
         await session.close()
         raise TransportError(f"{what} for {revision} failed: {why}")
+    if listen and not is_stateless(revision) and hasattr(session.transport, "listen"):
+        await session.transport.listen(min(target.timeout, 5.0))
     return session
 
 

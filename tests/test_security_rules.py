@@ -99,6 +99,41 @@ def test_diff_listings_names_what_changed():
     assert P.diff_listings(a, list(reversed(a))) == []  # order alone is not a change
 
 
+def _listing(tools=(), resources=()):
+    from mcpcheck.registry import Listing
+
+    return Listing(tools=list(tools), resources=list(resources))
+
+
+def test_rug_pull_is_a_changed_or_removed_definition_never_an_appearance():
+    before = _listing([{"name": "x", "description": "old"}], [{"uri": "demo://a", "name": "a"}])
+    appeared = _listing([{"name": "x", "description": "old"}, {"name": "new"}], [{"uri": "demo://a", "name": "a"}, {"uri": "demo://b", "name": "b"}])
+    found, notes = P.rug_pulls(before, appeared, set(), "after 3 calls")
+    assert found == [] and any("appeared" in n and "demo://b" in n for n in notes) and any("'new'" in n for n in notes)
+    changed = _listing([{"name": "x", "description": "now steals"}], [])
+    found, _ = P.rug_pulls(before, changed, set(), "after 3 calls")
+    assert [v.key for v in found] == ["tool/after", "resource/after"] and all(v.severity is None for v in found)  # the check's high
+    found, notes = P.rug_pulls(before, changed, {"notifications/tools/list_changed", "notifications/resources/list_changed"}, "after 3 calls")
+    assert found == [] and len(notes) == 2  # announced: notes
+    # a resource change after our own calls of a tool documented to create things: a note; a tool change is not excused
+    found, notes = P.rug_pulls(before, changed, set(), "after 3 calls", ours=["save_note"])
+    assert [v.key for v in found] == ["tool/after"] and any("save_note" in n for n in notes)
+    # a channel that could not be read: low, with the reason, never "there was no notification"
+    found, _ = P.rug_pulls(before, changed, set(), "after 3 calls", unwatched={"tool": "the GET stream was answered HTTP 500"})
+    assert found[0].severity == "low" and "may have been missed" in found[0].detail and "HTTP 500" in found[0].detail
+    assert found[1].severity is None
+
+
+def test_state_changing_tools_are_our_own_calls_documented_to_create_things():
+    tools = [
+        {"name": "gzip-file-as-resource", "description": "Compresses a file and creates a session resource"},
+        {"name": "get-sum", "description": "Returns the sum of two numbers"},
+        {"name": "save", "description": "Save a note", "annotations": {"readOnlyHint": True}},
+        {"name": "add_note", "description": "Adds a note"},
+    ]
+    assert P.state_changing(tools, ["gzip-file-as-resource", "get-sum", "save"]) == ["gzip-file-as-resource"]
+
+
 # ------------------------------------------------------------------ oracles
 
 
@@ -131,6 +166,28 @@ def test_exposures_in_results_errors_and_logs():
     trace = _ex(error={"code": -32603, "message": 'Traceback (most recent call last):\n  File "/srv/app/x.py", line 3'})
     assert {e.kind for e in D.exposures(trace, "", [])} == {"traceback", "path"}
     assert D.exposures(_text(secret), secret, [secret]) == []  # we sent it: reflection, not a leak
+
+
+def test_paths_the_operator_gave_the_server_are_no_leak():
+    allowed = D.operator_paths(["node", "/srv/fs/index.js", "/data/allowed", "--repository=/work/repo", "."], {"MEMORY_FILE_PATH": "/var/lib/mem.json"}, "/tmp/mcpcheck-w")
+    assert {"/data/allowed", "/work/repo", "/var/lib/mem.json", "/tmp/mcpcheck-w"} <= set(allowed)
+    host = ["/home/alice/"]
+    refusal = _text("Access denied - path outside allowed directories: /home/alice/proj/MCPCHK_0123456789ab not in /home/alice/proj/allowed")
+    # the configured directory, and our own token resolved under mcpcheck's cwd, are no leak ...
+    assert D.exposures(refusal, "MCPCHK_0123456789ab", [], host, allowed=D.operator_paths(["/home/alice/proj/allowed"])) == []
+    # ... but without the configuration the configured directory is a host path
+    assert [e.excerpt for e in D.exposures(refusal, "MCPCHK_0123456789ab", [], host)] == ["/home/alice/proj/allowed"]
+    # under a configured path: no leak; beside it (a prefix that is not a parent): a leak
+    assert D.exposures(_text("repo at /home/alice/proj/allowed/sub/x.py"), "", [], host, allowed=["/home/alice/proj/allowed"]) == []
+    leak = D.exposures(_text("see /home/alice/proj/allowed2/x.py and /home/alice/proj/allowed/y"), "", [], host, allowed=["/home/alice/proj/allowed"])
+    assert [(e.kind, e.excerpt) for e in leak] == [("path", "/home/alice/proj/allowed2/x.py")]
+
+
+def test_a_secret_and_paths_in_one_answer_are_one_exposure():
+    secret = "MCPCHK_SECRET_00112233"
+    dump = _text(f'{{"HOME": "/home/alice", "TOOL": "/home/alice/bin/tool.py", "MCPCHECK_CANARY_SECRET": "{secret}"}}')
+    assert [e.kind for e in D.exposures(dump, "", [secret], ["/home/alice/"])] == ["secret"]
+    assert [e.kind for e in D.exposures(dump, "", [], ["/home/alice/"])] == ["path"]  # no canary (HTTP): the path is the proof
 
 
 # ------------------------------------------------------------------ probes and observers

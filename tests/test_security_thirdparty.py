@@ -18,7 +18,7 @@ import pytest
 from mcpcheck import runner
 from mcpcheck.config import make_target
 
-from servers import everything_stdio_cmd, memory_stdio_cmd, time_stdio_cmd
+from servers import everything_http, everything_stdio_cmd, memory_stdio_cmd, time_stdio_cmd
 
 pytestmark = pytest.mark.thirdparty
 
@@ -51,7 +51,25 @@ def test_active_probes_on_third_party_servers_find_only_the_verified_issues(tmp_
     found = {name: sorted({(f.check, f.tool, f.severity.value) for f in o.findings}) for name, o in outcomes.items()}
     assert found["memory"] == [] and found["time"] == [], found
     assert found["everything"] == [
-        ("security.data_exposure", "get-env", "critical"),  # MCPCHECK_CANARY_SECRET in its output
-        ("security.data_exposure", "get-env", "low"),  # host paths (HOME, PATH ...) in the same output
+        # MCPCHECK_CANARY_SECRET in its output; the host paths (HOME, PATH ...) of the same output
+        # are part of that one exposure, not a second finding
+        ("security.data_exposure", "get-env", "critical"),
         ("security.ssrf", "gzip-file-as-resource", "high"),  # fetched our loopback canary URL
     ], found
+
+
+@pytest.mark.slow
+def test_server_everything_over_http_announces_its_new_resources_on_the_get_stream(tmp_path, monkeypatch):
+    """gzip-file-as-resource registers a session resource per call and announces it with
+    notifications/resources/list_changed outside any request: over Streamable HTTP that goes to
+    the GET stream, which the security campaign reads. Resources our own calls created are no
+    rug pull (census issue 12, class 3)."""
+    monkeypatch.chdir(tmp_path)
+    with everything_http() as url:
+        outcome = runner.run([make_target(name="everything-http", transport="http", url=str(url), timeout=10.0)], ["security"])[0]
+    assert outcome.result.error is None, outcome.result.error
+    assert not [f for f in outcome.findings if f.check == "security.rug_pull"], [f.detail for f in outcome.findings if f.check == "security.rug_pull"]
+    assert [c.status for c in outcome.checks if c.id == "security.rug_pull"] == ["passed"]
+    assert any("appeared" in n and "announced by notifications/resources/list_changed" in n for n in outcome.result.notes), outcome.result.notes
+    found = sorted({(f.check, f.tool, f.severity.value) for f in outcome.findings})
+    assert found == [("security.data_exposure", "get-env", "low"), ("security.ssrf", "gzip-file-as-resource", "high")], found

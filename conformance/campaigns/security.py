@@ -46,7 +46,7 @@ from ..security.canary_server import CanaryFile, CanaryServer
 from ..session import HANDSHAKE_LATEST, LATEST, Session
 from .context import CampaignContext
 from .fuzz import CANARY_ENV
-from .security_probes import Active, SecurityRun, SecuritySettings, probe_all
+from .security_probes import Active, SecurityRun, SecuritySettings, exposure_key, probe_all
 
 # -------------------------------------------------------------------- the active checks
 
@@ -157,16 +157,22 @@ async def data_exposure(ctx: SessionContext) -> AsyncIterator[Violation]:
     "security.rug_pull", category="security.rug_pull", severity="high",
     title="Tool, prompt and resource definitions do not change without a list_changed notification",
     scope="session", rule="T7/T14", level="MUST NOT", campaign="security",
-    description="Compares the first listing with the next one and, when the active probes ran, with a listing made after their calls.",
+    description=(
+        "Compares the first listing with the next one and, when the active probes ran, with a listing made after their calls. "
+        "Only a definition listed before that changed or disappeared without list_changed is a rug pull; items that appeared, "
+        "announced changes and resource changes after our own calls of tools documented to create things are notes. Over "
+        "Streamable HTTP the GET stream (where such notifications arrive) is read; when it could not be, a change is low, with the reason."
+    ),
 )
 async def rug_pull(ctx: SessionContext) -> list[Violation]:
     run: SecurityRun = ctx.state
     if run.first is None or run.second is None:
         raise Skip("the server's definitions were not listed")
-    found, notes = P.rug_pulls(run.first, run.second, run.notified(), "between two consecutive listings, with no call in between")
+    found, notes = P.rug_pulls(run.first, run.second, run.notified(), "between two consecutive listings, with no call in between", unwatched=run.unwatched())
     if run.probed:  # registered after the active checks: their calls are done
         after = await run.after_listing()
-        more, more_notes = P.rug_pulls(run.first, after, run.notified(), f"after {run.calls} calls")
+        ours = P.state_changing(run.first.tools, run.called)
+        more, more_notes = P.rug_pulls(run.first, after, run.notified(), f"after {run.calls} calls", unwatched=run.unwatched(), ours=ours)
         found, notes = found + more, notes + more_notes
     run.notes.extend(notes)
     return found
@@ -198,9 +204,45 @@ async def run_security(ctx: CampaignContext, result: TargetResult, cfg: Security
             ctx.judge_listing(await run.after_listing(), run.session, campaign="security")
         if secret is None:
             ctx.notes.append("security: HTTP target: no canary secret could be planted in the server's environment; data_exposure looked for stack traces and host paths only")
+        for s in run.sessions:
+            if getattr(s.transport, "get_stream", None) not in (None, "open"):
+                ctx.notes.append(f"security: {s.transport.get_stream_detail or 'the GET stream was not read'}")
+                break
+        fold_leaks(ctx)
     finally:
         if run is not None:
             await run.close()
+
+
+def fold_leaks(ctx: CampaignContext) -> None:
+    """One finding per leak: security.data_exposure owns what leaks. A fuzz.no_internal_leak
+    finding (an earlier campaign of the run) of the same kind (the canary secret or a stack
+    trace from the same tool; a host path from any tool) becomes an instance of the
+    security.data_exposure finding, and when every one of an era's fuzz.no_internal_leak findings
+    went that way, that check is skipped with the reason (its findings are reported here)."""
+    fuzz = REGISTRY.get("fuzz.no_internal_leak")
+    if fuzz is None:
+        return
+    ours = [f for f in ctx.findings if f.check == data_exposure.id]
+    folded: dict[str | None, list[str]] = {}
+    for f in [f for f in ctx.findings if f.check == fuzz.id]:
+        kind = next((k for k in ("secret", "traceback", "path") if fuzz.finding(Violation("", key=f"{f.tool}/{k}"), target=f.target, revision=f.revision).id == f.id), None)
+        if kind is None:
+            continue
+        owner = next((o for o in ours if o.id == data_exposure.finding(Violation("", key=exposure_key("tool", str(f.tool), kind)), target=o.target, revision=o.revision).id), None)
+        if owner is None:
+            continue
+        line = f"also found by {fuzz.id}" + (f" ({f.revision})" if f.revision else "") + f": {f.detail}"
+        if line not in owner.instances:
+            owner.instances.append(line)
+        if f.severity > owner.severity:
+            owner.severity = f.severity
+        ctx.findings.remove(f)
+        folded.setdefault(f.revision, []).append(owner.id)
+    for revision, owners in folded.items():
+        run = ctx.ledger.get((fuzz.id, revision))
+        if run is not None and not any(f.check == fuzz.id and f.revision == revision for f in ctx.findings):
+            run.status, run.reason = "skipped", f"what it found is reported once, by {data_exposure.id} ({', '.join(sorted(set(owners)))})"
 
 
 async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
@@ -208,14 +250,14 @@ async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
     as possible (one for a 2026-07-28 server; the full two-era detect() is not needed here)."""
     target = ctx.target
     if target.protocol:
-        return await open_session(target, target.protocol, extra_env=env)
+        return await open_session(target, target.protocol, extra_env=env, listen=True)
     s = await start_session(target, extra_env=env)
     ex = await s.discover(LATEST, timeout=min(target.timeout, 5.0))
     versions = ex.result.get("supportedVersions") if ex.ok and isinstance(ex.result, dict) else None
     if isinstance(versions, list) and LATEST in versions:
         return s
     await s.close()
-    return await open_session(target, HANDSHAKE_LATEST, extra_env=env)
+    return await open_session(target, HANDSHAKE_LATEST, extra_env=env, listen=True)
 
 
 # -------------------------------------------------------------------- replay
@@ -249,7 +291,8 @@ async def replay_injected(ctx: CampaignContext, entry: CorpusEntry) -> tuple[Che
         proof = None
         kind = oracle.get("oracle")
         if kind == "exposure":
-            found = D.exposures(ex, sent, [oracle["secret"]] if oracle.get("secret") else [])
+            cwd = ctx.target.cwd or getattr(session.transport, "workdir", None)
+            found = D.exposures(ex, sent, [oracle["secret"]] if oracle.get("secret") else [], allowed=D.operator_paths(ctx.target.command, ctx.target.env, cwd))
             proof = "; ".join(f"{e.kind} in {e.where}: {e.excerpt[:200]!r}" for e in found) or None
         elif kind == "ssrf" and canary is not None:
             marker = oracle.get("marker") or ""
@@ -332,4 +375,4 @@ def cross_target(outcomes: list[Any], wants: Any = lambda _id: True) -> None:
         ))
 
 
-__all__ = ["SecurityRun", "SecuritySettings", "cross_target", "replay_injected", "run_security"]
+__all__ = ["SecurityRun", "SecuritySettings", "cross_target", "fold_leaks", "replay_injected", "run_security"]

@@ -35,7 +35,7 @@ from ..safety import may_call
 from ..security import detect as D
 from ..security.canary_server import CanaryFile, CanaryServer
 from ..security.probes import FAMILIES, URLISH, Probe, interleave, probes_for
-from ..session import Exchange, Session
+from ..session import Exchange, Session, is_stateless
 from ..wirelog import WireEntry
 from .fuzz import CANARY_ENV
 
@@ -78,6 +78,7 @@ class SecurityRun:
     on_session: Callable[[Session], None] = lambda _s: None  # a restart's new session
     sessions: list[Session] = field(default_factory=list)
     calls: int = 0  # every request of the run (listings included)
+    called: list[str] = field(default_factory=list)  # the tools the run called, in first-call order
     first: Listing | None = None  # the first listing (before any call)
     second: Listing | None = None  # the next one, made right after it
     probed: bool = False  # the active probes ran (so a listing after them is due)
@@ -88,11 +89,47 @@ class SecurityRun:
     async def request(self, method: str, params: dict[str, Any], timeout: float | None = None) -> Exchange:
         if not self.session.alive:
             self.notes.append(f"security: the server went away ({self.session.transport.closed_reason}); restarted it")
-            self.session = await open_session(self.target, self.revision or "", extra_env=self.env)
+            self.session = await open_session(self.target, self.revision or "", extra_env=self.env, listen=True)
             self.sessions.append(self.session)
             self.on_session(self.session)
         self.calls += 1
+        if method == "tools/call" and isinstance(params.get("name"), str) and params["name"] not in self.called:
+            self.called.append(params["name"])
         return await self.session.request(method, params, timeout=timeout)
+
+    def allowed_paths(self) -> list[str]:
+        """Paths the operator gave the server (command line, environment, working directory of
+        every server process of the run, and anything under them): naming them is no leak."""
+        t = self.target
+        out: list[str] = []
+        for s in self.sessions:
+            cwd = t.cwd or getattr(s.transport, "workdir", None)
+            out += [p for p in D.operator_paths(t.command, t.env, cwd) if p not in out]
+        return out
+
+    def unwatched(self) -> dict[str, str]:
+        """Per kind of definition (tool, prompt, resource, template): why a list_changed the
+        server sent may not have reached mcpcheck during the run. A kind is missing when every
+        channel one can arrive on was read (stdio; the HTTP GET stream; a 405 to the GET: the
+        server has none), or when the server did not declare `listChanged` for it (it promised
+        no announcement, so there is none to miss)."""
+        reason = None
+        if is_stateless(self.revision or ""):
+            reason = "in 2026-07-28 a list_changed arrives only on a subscriptions/listen stream, which the security campaign does not open"
+        else:
+            for s in self.sessions:
+                state = getattr(s.transport, "get_stream", "n/a")
+                if state not in ("n/a", "open", "none"):  # stdio / legacy SSE; GET stream read; 405: none offered
+                    reason = getattr(s.transport, "get_stream_detail", "") or "the HTTP GET stream, where a server sends notifications outside any request, was not read"
+                    break
+        if reason is None:
+            return {}
+        caps = self.session.server_capabilities or {}
+        out = {}
+        for kind, cap in (("tool", "tools"), ("prompt", "prompts"), ("resource", "resources"), ("template", "resources")):
+            if isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True:
+                out[kind] = reason
+        return out
 
     async def listing(self) -> Listing:
         """Everything the server lists (each list walked to its end) and its instructions."""
@@ -498,6 +535,16 @@ def _judge_ssrf(p: _Prober, pos: _Position, probe: Probe, params: dict[str, Any]
 
 
 EXPOSURE_SEVERITY = {"secret": Severity.critical, "traceback": Severity.medium, "path": Severity.low}
+# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
+# an attacker can use), so its finding prints no keyword and stays low
+EXPOSURE_LEVEL = {"path": "-"}
+
+
+def exposure_key(kind: str, item: str, leak: str) -> str:
+    """What makes two exposures one finding: a secret or a stack trace per tool (prompt,
+    template); host paths once per target and era, whatever the tool (one cause: the server
+    names paths of its host; every further tool is listed as an instance of that finding)."""
+    return "path" if leak == "path" else f"{kind}/{item}/{leak}"
 
 
 def _judge_exposure(p: _Prober, pos: _Position, params: dict[str, Any], ex: Exchange) -> None:
@@ -505,16 +552,16 @@ def _judge_exposure(p: _Prober, pos: _Position, params: dict[str, Any], ex: Exch
         return
     run = p.run
     p.found.exposure_calls += 1
-    found = D.exposures(ex, D.sent_text(params), [run.secret] if run.secret else [])
+    found = D.exposures(ex, D.sent_text(params), [run.secret] if run.secret else [], allowed=run.allowed_paths())
     what = {"secret": f"the canary secret planted in the server's environment ({CANARY_ENV})", "traceback": "a stack trace", "path": "an absolute path of the host"}
     for e in found:
         v = Violation(
             f"{_describe(pos)}: the {e.where} of {METHOD[pos.kind]} leaks {what[e.kind]}: {e.excerpt[:400]!r}",
             ex.evidence(), path=(pos.where or None) if pos.kind == "tool" else None, tool=pos.item if pos.kind == "tool" else None,
-            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=f"{pos.kind}/{pos.item}/{e.kind}",
+            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=exposure_key(pos.kind, pos.item, e.kind), level=EXPOSURE_LEVEL.get(e.kind),
         )
         oracle = {"family": "exposure", "oracle": "exposure", "secret": run.secret} if pos.kind == "tool" else None
         p.found.proofs.setdefault("exposure", []).append(Proof(v, oracle))
 
 
-__all__ = ["Active", "Proof", "SecurityRun", "SecuritySettings", "probe_all"]
+__all__ = ["Active", "EXPOSURE_SEVERITY", "Proof", "SecurityRun", "SecuritySettings", "exposure_key", "probe_all"]

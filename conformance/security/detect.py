@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..checks.tools import PATH_RE, TRACEBACK_RE
+from ..redact import CANARY
 from ..session import Exchange
 
 # -------------------------------------------------------------------- what came back
@@ -174,6 +175,73 @@ def _host_paths() -> list[str]:
     return out
 
 
+def operator_paths(command: Iterable[str] | None = None, env: dict[str, str] | None = None, cwd: str | None = None) -> list[str]:
+    """Paths the operator gave the server: every absolute path (or `./`-style relative path,
+    resolved against the server's working directory) in its command line (also the value of
+    `--opt=/path`) and in the environment variables set for it, and that working directory.
+    A server that names one of them, or anything under one (server-filesystem's allowed
+    directory, mcp-server-git's --repository), tells the client what its operator configured:
+    not a leak. Each path is given as written and resolved (symlinks), without a trailing '/'."""
+    words: list[str] = []
+    for arg in command or []:
+        words.append(arg)
+        if arg.startswith("-") and "=" in arg:
+            words.append(arg.split("=", 1)[1])
+    for value in (env or {}).values():
+        words.extend(value.split(os.pathsep))
+    roots: list[str] = []
+    for w in words:
+        w = w.strip()
+        if w.startswith("~"):
+            w = os.path.expanduser(w)
+        if os.path.isabs(w):
+            roots.append(w)
+        elif cwd and (w in (".", "..") or w.startswith(("./", "../"))):
+            roots.append(os.path.join(cwd, w))
+    if cwd:
+        roots.append(cwd)
+    out: list[str] = []
+    for r in roots:
+        for p in (os.path.normpath(r), os.path.realpath(r)):
+            if p != "/" and p not in out:
+                out.append(p)
+    return out
+
+
+def under(path: str, roots: Iterable[str]) -> bool:
+    """`path` is one of `roots` or inside one."""
+    path = path.rstrip("/") or "/"
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+_TRAILING = "'\"`,;:.)]}>"
+
+
+def _own(path: str, sent: str, allowed: Iterable[str]) -> bool:
+    """A path that is not a leak: something we sent, a configured path (or under one), or one
+    whose last part is a token we sent (the server resolved our own input against its root)."""
+    if path in sent or under(path, allowed):
+        return True
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return any(m.group(0) in sent for m in CANARY.finditer(last))
+
+
+def _path_hit(text: str, sent: str, host_paths: list[str], allowed: list[str]) -> str | None:
+    """The first absolute path in `text` that leaks: a source file path (PATH_RE) or a path under
+    home / mcpcheck's cwd, that is not our own (see _own)."""
+    for m in PATH_RE.finditer(text):
+        if not _own(m.group(0), sent, allowed):
+            return m.group(0)
+    for p in host_paths:
+        start = 0
+        while (i := text.find(p, start)) >= 0:
+            start = i + 1
+            hit = text[i : i + len(p) + 200].split()[0].rstrip(_TRAILING)
+            if p not in sent and not _own(hit, sent, allowed):
+                return hit
+    return None
+
+
 @dataclass(frozen=True)
 class Exposure:
     kind: str  # "secret" | "traceback" | "path"
@@ -181,10 +249,16 @@ class Exposure:
     excerpt: str
 
 
-def exposures(ex: Exchange, sent: str, secrets: Iterable[str], host_paths: list[str] | None = None) -> list[Exposure]:
-    """Secrets, stack traces and host paths in an answer (results, errors, log notifications)."""
+def exposures(
+    ex: Exchange, sent: str, secrets: Iterable[str], host_paths: list[str] | None = None, allowed: Iterable[str] = ()
+) -> list[Exposure]:
+    """Secrets, stack traces and host paths in an answer (results, errors, log notifications).
+    `allowed`: paths the operator gave the server (operator_paths): never a path leak, nor is
+    anything under them. An answer that leaks a secret is one exposure of the secret: the host
+    paths in the same answer are part of it, not a second exposure."""
     found: list[Exposure] = []
     host_paths = _host_paths() if host_paths is None else host_paths
+    allowed = list(allowed)
     seen_kinds: set[str] = set()
     for where, text in response_texts(ex):
         for secret in secrets:
@@ -195,16 +269,9 @@ def exposures(ex: Exchange, sent: str, secrets: Iterable[str], host_paths: list[
         if "traceback" not in seen_kinds and (m := TRACEBACK_RE.search(text)) and m.group(0) not in sent:
             found.append(Exposure("traceback", where, text[max(0, m.start() - 40) : m.end() + 400]))
             seen_kinds.add("traceback")
-        if "path" not in seen_kinds:
-            m = PATH_RE.search(text)
-            hit = m.group(0) if m and m.group(0) not in sent else None
-            if hit is None:
-                for p in host_paths:
-                    i = text.find(p)
-                    if i >= 0 and p not in sent:
-                        hit = text[i : i + len(p) + 60].split()[0]
-                        break
-            if hit is not None:
-                found.append(Exposure("path", where, hit))
-                seen_kinds.add("path")
+        if "path" not in seen_kinds and (hit := _path_hit(text, sent, host_paths, allowed)) is not None:
+            found.append(Exposure("path", where, hit))
+            seen_kinds.add("path")
+    if "secret" in seen_kinds:
+        found = [e for e in found if e.kind != "path"]
     return found

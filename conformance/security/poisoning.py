@@ -213,12 +213,13 @@ def _canon(item: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in item.items() if k not in _VOLATILE}, sort_keys=True, default=str)
 
 
-def diff_listings(before: list[dict[str, Any]], after: list[dict[str, Any]], kind: str = "tool") -> list[str]:
-    """Human-readable differences between two listings of one kind (empty when identical)."""
+def _diff(before: list[dict[str, Any]], after: list[dict[str, Any]], kind: str) -> tuple[list[str], list[str], list[str]]:
+    """(appeared, disappeared, changed) between two listings of one kind, one line each."""
     a = {_key(kind, t): t for t in before if isinstance(t, dict)}
     b = {_key(kind, t): t for t in after if isinstance(t, dict)}
-    out = [f"{kind} {n!r} appeared" for n in b if n not in a]
-    out += [f"{kind} {n!r} disappeared" for n in a if n not in b]
+    appeared = sorted(f"{kind} {n!r} appeared" for n in b if n not in a)
+    gone = sorted(f"{kind} {n!r} disappeared" for n in a if n not in b)
+    changed = []
     for n in a.keys() & b.keys():
         if _canon(a[n]) != _canon(b[n]):
             fields = sorted(k for k in set(a[n]) | set(b[n]) if k not in _VOLATILE and a[n].get(k) != b[n].get(k))
@@ -229,34 +230,81 @@ def diff_listings(before: list[dict[str, Any]], after: list[dict[str, Any]], kin
                     detail.append(f"{f}: {str(old)[:120]!r} -> {str(new)[:160]!r}")
                 else:
                     detail.append(f"{f} changed")
-            out.append(f"{kind} {n!r} changed ({'; '.join(detail)})")
-    return sorted(out)
+            changed.append(f"{kind} {n!r} changed ({'; '.join(detail)})")
+    return appeared, gone, sorted(changed)
+
+
+def diff_listings(before: list[dict[str, Any]], after: list[dict[str, Any]], kind: str = "tool") -> list[str]:
+    """Human-readable differences between two listings of one kind (empty when identical)."""
+    appeared, gone, changed = _diff(before, after, kind)
+    return sorted(appeared + gone + changed)
 
 
 NOTIFY = {"tool": "notifications/tools/list_changed", "prompt": "notifications/prompts/list_changed", "resource": "notifications/resources/list_changed", "template": "notifications/resources/list_changed"}
+LIST_METHOD = {"tool": "tools/list", "prompt": "prompts/list", "resource": "resources/list", "template": "resources/templates/list"}
+
+# a tool whose description says it makes or changes something: calling it may add or change
+# resources (server-everything's gzip-file-as-resource registers one per call)
+CREATES = re.compile(r"\b(?:creat|add|stor|sav|writ|upload|generat|register|insert|updat|append|record|remember|put)\w*", _I)
 
 
-def rug_pulls(before: Listing, after: Listing, notified: set[str], when: str) -> tuple[list[Violation], list[str]]:
-    """security.rug_pull between two listings of one server: a kind whose definitions changed
-    `when` (e.g. "after 40 calls") with no list_changed notification of that kind among
-    `notified` is a violation; a change that was announced is returned as a note."""
+def state_changing(tools: list[dict[str, Any]], called: Iterable[str]) -> list[str]:
+    """The tools among `called` (our own calls) documented to create or change something:
+    readOnlyHint not set and a description that says so."""
+    wanted = set(called)
+    out = []
+    for t in tools:
+        name = t.get("name")
+        ann = t.get("annotations") if isinstance(t.get("annotations"), dict) else {}
+        if name in wanted and ann.get("readOnlyHint") is not True and CREATES.search(str(t.get("description") or "")):
+            out.append(str(name))
+    return sorted(out)
+
+
+def rug_pulls(
+    before: Listing, after: Listing, notified: set[str], when: str, *, unwatched: dict[str, str] | None = None, ours: Iterable[str] = ()
+) -> tuple[list[Violation], list[str]]:
+    """security.rug_pull between two listings of one server, judged per kind.
+
+    Only a definition listed before that changed or disappeared `when` (e.g. "after 40 calls")
+    with no list_changed notification of that kind among `notified` is a violation. Items that
+    appeared are a note (a new item changes no definition a user already approved); so is an
+    announced change, and a resource (or template) change after our own calls of a tool
+    documented to create or change things (`ours`, see state_changing). `unwatched`: per kind,
+    why a notification may have been missed (an HTTP GET stream that could not be read, an era
+    whose list_changed needs a stream mcpcheck did not open); a change of that kind is then
+    reported at low with that reason instead of claiming there was no notification."""
     violations, notes = [], []
-    evidence = [*listing_evidence(before), *listing_evidence(after)]
+    ours = sorted(ours)
     for (kind, a), (_k, b) in zip(by_kind(before), by_kind(after)):
-        changes = diff_listings(a, b, kind)
-        if changes and NOTIFY[kind] not in notified:
+        appeared, gone, changed = _diff(a, b, kind)
+        missed = (unwatched or {}).get(kind)
+        announced = NOTIFY[kind] in notified
+        heard = f"announced by {NOTIFY[kind]}" if announced else f"no {NOTIFY[kind]} seen" + (f" ({missed})" if missed else "")
+        if appeared:
+            cause = f"; our own calls of {', '.join(repr(t) for t in ours)} create things" if ours else ""
+            notes.append(f"security: {len(appeared)} {kind}(s) appeared {when}, {heard}{cause}: " + "; ".join(appeared[:3]))
+        pulled = gone + changed
+        if not pulled:
+            continue
+        if announced:
+            notes.append(f"security: {kind} definitions changed {when}, {heard}: " + "; ".join(pulled[:3]))
+        elif kind in ("resource", "template") and ours:
+            notes.append(f"security: {kind} definitions changed {when} after our own calls of {', '.join(repr(t) for t in ours)} (documented to create or change things), {heard}: " + "; ".join(pulled[:3]))
+        else:
+            detail = f"{kind} definitions changed {when} without {NOTIFY[kind]}: " + "; ".join(pulled[:6])
+            if missed:
+                detail += f". No notification was seen, but {missed}: an announcement may have been missed"
             violations.append(Violation(
-                f"{kind} definitions changed {when} without {NOTIFY[kind]}: " + "; ".join(changes[:6]),
-                evidence, key=f"{kind}/{when.split(',')[0].split(' ')[0]}",
+                detail, [*listing_evidence(before, LIST_METHOD[kind]), *listing_evidence(after, LIST_METHOD[kind])],
+                key=f"{kind}/{when.split(',')[0].split(' ')[0]}", severity=Severity.low if missed else None,
             ))
-        elif changes:
-            notes.append(f"security: {kind} definitions changed {when}, announced by {NOTIFY[kind]}: " + "; ".join(changes[:3]))
     return violations, notes
 
 
-def listing_evidence(listing: Listing) -> list[WireEntry]:
-    """The answer to the last tools/list page of a listing (what a finding about it shows)."""
-    pages = listing.pages.get("tools/list") or []
+def listing_evidence(listing: Listing, method: str = "tools/list") -> list[WireEntry]:
+    """The answer to the last page of one list method of a listing (what a finding about it shows)."""
+    pages = listing.pages.get(method) or []
     last = pages[-1].response_entry if pages else None
     return [last] if last is not None else []
 

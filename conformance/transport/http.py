@@ -291,6 +291,12 @@ class StreamableHttpTransport(Transport):
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task] = set()
         self._get_task: asyncio.Task | None = None
+        # the optional GET stream (H1), once asked for: "opening", "open" (an SSE stream is being
+        # read), "none" (405: the server offers none), "refused" (another answer), "ended" (it
+        # was open and closed before mcpcheck closed it), "failed" (no HTTP answer)
+        self.get_stream: str | None = None
+        self.get_stream_detail: str = ""
+        self._get_answered: asyncio.Event | None = None
 
     def describe(self) -> str:
         return f"http: {self.url}"
@@ -323,7 +329,28 @@ class StreamableHttpTransport(Transport):
         version = result.get("protocolVersion") if isinstance(result, dict) else None
         self.negotiated = version if isinstance(version, str) else self.protocol_version
         if self.open_get_stream and self._get_task is None:
-            self._get_task = asyncio.create_task(self._listen())
+            self._start_listening()
+
+    async def listen(self, wait: float = 5.0) -> str:
+        """Open the session era's optional GET stream now (after the handshake) and wait up to
+        `wait` seconds for the server's answer to the GET; returns `get_stream`. Server-initiated
+        messages on it (e.g. notifications/*/list_changed not tied to a request) reach the
+        session like any other. The 2026-07-28 era has no GET stream (HS1)."""
+        if self.stateless:
+            self.get_stream, self.get_stream_detail = "none", "the 2026-07-28 era has no GET stream"
+            return self.get_stream
+        if self._get_task is None:
+            self._start_listening()
+        assert self._get_answered is not None
+        try:
+            await asyncio.wait_for(self._get_answered.wait(), wait)
+        except asyncio.TimeoutError:
+            self.get_stream_detail = f"no answer to the GET within {wait:g}s"
+        return self.get_stream or "opening"
+
+    def _start_listening(self) -> None:
+        self.get_stream, self._get_answered = "opening", asyncio.Event()
+        self._get_task = asyncio.create_task(self._listen())
 
     async def close(self) -> None:
         self.closing = True
@@ -645,22 +672,40 @@ class StreamableHttpTransport(Transport):
     # ------------------------------------------------------------------ optional GET stream
     async def _listen(self) -> None:
         """The session era's optional GET stream: server-initiated messages are pushed like any
-        other. Never opened unless asked for (open_get_stream=True)."""
+        other. Never opened unless asked for (open_get_stream=True, or listen())."""
         headers = self.request_headers(None, "GET")
         out = self._record_out("GET", self.url, None, headers, note="GET stream")
-        client = self._require_client()
+        answered = self._get_answered
         try:
+            client = self._require_client()
             async with client.stream("GET", self.url, headers=headers, timeout=httpx.Timeout(self.timeout, read=None)) as resp:
                 info = {"method": "GET", "url": str(resp.url), "status": resp.status_code, "headers": _pick(resp.headers, RESPONSE_HEADERS), "request_seq": out.seq}
                 raw = RawHttp(method="GET", url=self.url, entries=[out], status=resp.status_code)
-                self.wirelog.record("in", "event", f"GET stream answered HTTP {resp.status_code} ({resp.headers.get('content-type') or 'no Content-Type'})", http=info, note="stream-open")
-                if media_type(resp.headers.get("content-type")) != SSE:
+                ctype = resp.headers.get("content-type") or "no Content-Type"
+                self.wirelog.record("in", "event", f"GET stream answered HTTP {resp.status_code} ({ctype})", http=info, note="stream-open")
+                if resp.status_code == 200 and media_type(ctype) == SSE:
+                    self.get_stream, self.get_stream_detail = "open", "GET stream open (SSE)"
+                elif resp.status_code == 405:
+                    self.get_stream, self.get_stream_detail = "none", "the server offers no GET stream (HTTP 405)"
+                else:
+                    self.get_stream, self.get_stream_detail = "refused", f"the GET stream was answered HTTP {resp.status_code} ({ctype})"
+                if answered is not None:
+                    answered.set()
+                if self.get_stream != "open":
                     await self._read_body(resp, info, raw, push=False)
                     return
                 await self._read_sse(resp, info, raw, push=True, answer_id=_NO_ID, window=None)
-        except httpx.HTTPError as exc:
+                if not self.closing:
+                    self.get_stream, self.get_stream_detail = "ended", "the server closed the GET stream"
+        except (httpx.HTTPError, TransportError) as exc:
             self.wirelog.record("in", "event", f"GET stream ended: {type(exc).__name__}: {exc}")
-
+            if not self.closing:
+                was_open = self.get_stream == "open"
+                self.get_stream = "ended" if was_open else "failed"
+                self.get_stream_detail = f"the GET stream {'broke' if was_open else 'could not be opened'}: {type(exc).__name__}: {exc}"
+        finally:
+            if answered is not None:
+                answered.set()
 
 
 def _status_info(raw: RawHttp, out: WireEntry) -> dict[str, Any]:
