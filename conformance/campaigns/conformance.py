@@ -406,7 +406,7 @@ async def resource_read(ctx: SessionContext) -> AsyncIterator[Violation]:
     severity="medium",
     title="Reading an unknown URI is an error (-32002 before 2026-07-28, -32602 after), never empty contents",
     scope="session",
-    rule="RS4",
+    rule="RS4/J9",
     level="SHOULD/MUST",
 )
 async def unknown_resource(ctx: SessionContext) -> Iterator[Violation]:

@@ -23,7 +23,7 @@ def _validate():
     severity="high",
     title="Results match the schema of their method in the negotiated revision",
     scope="exchange",
-    rule="J14/CA1/L1/T12",
+    rule="J14/CA1/L1/T12/T8/T15/P3/M3",
     level="MUST",
     description="Validated with mcpcheck's pydantic models of each revision (strict types, required fields).",
 )
