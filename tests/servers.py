@@ -73,6 +73,7 @@ BROKEN_HTTP_DEFECTS = (
     "no_origin_check",
     "notification_200",
     "text_plain",
+    "get_not_found",
     "ignore_session",
     "bogus_protocol_header_ok",
 )

@@ -178,7 +178,7 @@ def check_server_requests(requests: Iterable[WireEntry], declared: dict[str, Any
     severity="medium",
     title="No list_changed or log notifications without the matching capability",
     scope="log",
-    rule="T14/LG1/L3",
+    rule="T14/LG1/L3/LG3",
     level="MUST",
 )
 def notification_discipline(ctx: LogContext, log: SessionLog) -> Iterator[Violation]:
