@@ -47,8 +47,9 @@ def _run(command, campaign, protocol, checks):
 
 
 @pytest.fixture(autouse=True)
-def _few_examples(monkeypatch):
+def _few_examples(monkeypatch, tmp_path):
     monkeypatch.setenv("MCPCHECK_MAX_EXAMPLES", "3")
+    monkeypatch.setenv("MCPCHECK_CORPUS", str(tmp_path / "corpus"))  # fuzz failures stay out of the checkout
 
 
 @pytest.mark.parametrize("defect", sorted(CASES))

@@ -28,7 +28,7 @@ from ..checks import schema  # noqa: F401 - registers the schema.* exchange chec
 from ..connect import STARTUP_TIMEOUT, detect, open_session
 from ..findings import Violation
 from ..registry import REGISTRY, Check, Listing, SessionContext, Skip, check
-from ..report.model import TargetResult
+from ..results import TargetResult
 from ..safety import may_call
 from ..session import HANDSHAKE_VERSIONS, META_CAPS, META_CLIENT, META_VERSION, Exchange, Session
 from ..transport.base import TransportError
@@ -55,9 +55,10 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
     eras = probe.eras()
     result.eras = eras
     for i, era in enumerate(eras):
+        ctx.revision = era  # before the era's session opens: the runner files its recording under it
         if i > 0:
             session = await open_session(target, era)
-        ctx.revision, ctx.session = era, session
+        ctx.session = session
         state = EraState(sessions=[session])
         memo: dict[str, Any] = {}
         src = session.discover_result if session.stateless else session.initialize_result
