@@ -14,7 +14,7 @@ from mcpcheck.campaigns.conformance import run_conformance
 from mcpcheck.campaigns.context import CampaignContext
 from mcpcheck.config import make_target
 from mcpcheck.findings import Severity
-from mcpcheck.report.model import TargetResult
+from mcpcheck.results import TargetResult
 from mcpcheck.session import RECORDING
 
 from servers import broken_stdio_cmd, clean_stdio_cmd
