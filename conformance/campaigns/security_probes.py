@@ -535,8 +535,6 @@ def _judge_ssrf(p: _Prober, pos: _Position, probe: Probe, params: dict[str, Any]
 
 
 EXPOSURE_SEVERITY = {"secret": Severity.critical, "traceback": Severity.medium, "path": Severity.low}
-# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
-# an attacker can use), so its finding prints no keyword and stays low
 
 
 def exposure_key(kind: str, item: str, leak: str) -> str:
