@@ -179,6 +179,10 @@ class ToolCall:
     secrets: tuple[str, ...] = ()  # canaries planted in the server's environment
     alive: bool = True  # the server was still there after the call
     closed_reason: str | None = None  # why the transport ended, when it did
+    # after a call that failed or timed out: did the server answer a liveness ping (ping;
+    # server/discover in the stateless era)? None: not asked (the call went fine, or the
+    # transport is gone, which is evidence enough). A crash needs evidence: not alive, or False.
+    ping_answered: bool | None = None
     stderr: str = ""  # the tail of the server's stderr (stdio), for crash findings
     timeout: float | None = None  # the request timeout the call had
     stdout: list[WireEntry] = field(default_factory=list)  # stdout lines between request and answer

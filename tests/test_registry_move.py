@@ -27,3 +27,10 @@ def test_fixture_findings_are_unchanged_by_the_move():
         gone = {r for r in before[name] - now[name] if (name, r) not in INTENDED}
         new = {r for r in now[name] - before[name] if (name, r) not in INTENDED}
         assert not gone and not new, f"{name}: lost {sorted(gone)}, gained {sorted(new)}"
+
+_HANG = ("issue 12 class 2: a call that never answers while the server still answers ping is medium "
+         "(high only when ping stalls too); total awaits forever with its event loop free")
+INTENDED.update({
+    ("buggy_tools", ("fuzz.no_hang", "robustness.timeout", "total", "high")): _HANG,
+    ("buggy_tools", ("fuzz.no_hang", "robustness.timeout", "total", "medium")): _HANG,
+})

@@ -19,6 +19,7 @@ from jsonschema import validators
 from ..findings import Severity, Violation
 from ..registry import Skip, ToolCall, ToolCallContext, check
 from ..session import Exchange
+from . import jsonrpc as J
 from .listing import default_dialect
 
 
@@ -157,37 +158,65 @@ INPUT_KINDS = ("valid", "invalid", "injected")  # calls whose answer is judged o
     scope="tool_call",
     rule="T11",
     level="MUST",
+    description="A crash needs evidence: the process exited, the connection is refused, or the server "
+    "answers no ping after the call. A call whose connection failed while the server still answers ping "
+    "is an unanswered call (fuzz.no_hang), not a crash.",
 )
 def no_crash(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     ex = call.exchange
-    if ex.transport_error is None and call.alive:
+    if call.alive and (ex.transport_error is None or call.ping_answered is not False):
         return
-    detail = f"tools/call {call.name!r} killed the server: {call.closed_reason or ex.transport_error}"
+    why = call.closed_reason if not call.alive else f"{ex.transport_error}; the server answered no ping afterwards"
+    detail = f"tools/call {call.name!r} killed the server: {why}"
     if call.stderr.strip():
         detail += f"\nlast stderr:\n{call.stderr.strip()}"
-    yield Violation(detail, ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/crash")
+    ping = ex.ping.evidence() if ex.ping is not None else []
+    yield Violation(detail, [*ex.evidence(), *ping], tool=call.name, input=call.arguments, key=f"{call.name}/crash")
 
 
 @check(
     "fuzz.no_hang",
     category="robustness.timeout",
-    severity="high",
-    title="Every fuzzed call is answered within the timeout",
+    severity="medium",
+    title="Every fuzzed call is answered (judged after the timeout and a grace period, by whether ping still answers)",
     scope="tool_call",
     rule="T11",
     level="MUST",
+    description="Never answered while the server still answers ping: medium (an input that makes a tool "
+    "spin forever is a defect); ping stalled too: high (the call blocks the whole server, e.g. a synchronous "
+    "computation on its event loop). A call whose connection failed without a JSON-RPC response while the "
+    "server still answers ping is unanswered (medium). Late answers and calls still reporting progress are "
+    "fuzz.slow.",
 )
 def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     ex = call.exchange
-    if not ex.timed_out or ex.transport_error is not None or not call.alive:
+    if not call.alive:
+        return  # fuzz.no_crash
+    if ex.transport_error is not None:
+        if call.ping_answered is False:
+            return  # fuzz.no_crash: the server answers nothing any more
+        alive = "; the server still answers ping (not a crash)" if call.ping_answered else ""
+        ping = ex.ping.evidence() if ex.ping is not None else []
+        yield Violation(f"tools/call {call.name!r} got no JSON-RPC response: {ex.transport_error}{alive}", [*ex.evidence(), *ping],
+                        tool=call.name, input=call.arguments, key=f"{call.name}/unanswered")
         return
-    if ex.progress_capped:  # working, not hung: an observation, not shrunk
-        yield Violation(
-            f"tools/call {call.name!r} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
-            f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (not a hang)",
-            ex.evidence(), tool=call.name, input=call.arguments, severity=Severity.info, key=f"{call.name}/long-running")
+    yield from J.check_no_hang(ex, f"tools/call {call.name!r}", tool=call.name, input=call.arguments, key=f"{call.name}/hang")
+
+
+@check(
+    "fuzz.slow",
+    category="performance.latency",
+    severity="low",
+    title="Fuzzed calls answer within the timeout (a late answer is slow; a call still reporting progress is long-running)",
+    scope="tool_call",
+    description="No spec rule sets a deadline: a call answered only in the grace period after the timeout "
+    "is low; one that kept reporting progress until the progress cap is an observation (info).",
+)
+def slow(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    ex = call.exchange
+    if not call.alive or ex.transport_error is not None:
         return
-    yield Violation(f"tools/call {call.name!r} got no answer within {call.timeout or 0:g}s", ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/hang")
+    yield from J.check_slow(ex, f"tools/call {call.name!r}", tool=call.name, input=call.arguments, key=call.name)
 
 
 @check(
@@ -202,17 +231,16 @@ def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
 def stdout_clean(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if ctx.transport != "stdio":
         raise Skip("not a stdio target")
-    from .jsonrpc import check_stdout_lines
-
-    for v in check_stdout_lines(call.stdout):
+    for v in J.check_stdout_lines(call.stdout):
         ev = [call.exchange.request_entry] if call.exchange.request_entry is not None else []
         yield Violation(f"tools/call {call.name!r} polluted stdout: {v.detail}", [*ev, *v.evidence], tool=call.name, input=call.arguments, key=f"{call.name}/stdout")
         return
 
 
 def _answered(call: ToolCall) -> bool:
+    """The call got its answer (a late one, in the grace period after the timeout, counts)."""
     ex = call.exchange
-    return ex.transport_error is None and not ex.timed_out and call.alive
+    return ex.transport_error is None and ex.answered and call.alive
 
 
 @check(
