@@ -40,7 +40,33 @@ from .wirelog import WireEntry
 
 Scope = Literal["exchange", "log", "tool_call", "listing", "session", "run"]
 SCOPES: tuple[str, ...] = ("exchange", "log", "tool_call", "listing", "session", "run")
-LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "hint", "-")
+LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "hint", "JSON-RPC", "-")
+
+# Severity follows the spec level of the rule a check cites (issue 12): a MUST violation is
+# medium..critical, a SHOULD violation low..medium; MAY, annotation hints, JSON-RPC 2.0
+# conventions MCP repeats without a keyword ("JSON-RPC", e.g. the error codes of J6) and rules
+# with no keyword at all ("-": e.g. J8, T9, or behaviour the spec leaves unspecified such as
+# batches after 2025-03-26) are at most low. `info` is an observation, allowed at every level.
+# Checks that cite no spec rule (load and workflow expectations the user configured) are free.
+LEVEL_SEVERITIES: dict[str, tuple[Severity, ...]] = {
+    "MUST": (Severity.medium, Severity.high, Severity.critical),
+    "MUST NOT": (Severity.medium, Severity.high, Severity.critical),
+    "SHOULD": (Severity.low, Severity.medium),
+    "SHOULD NOT": (Severity.low, Severity.medium),
+    "MAY": (),
+    "hint": (Severity.low,),
+    "JSON-RPC": (Severity.low,),
+    "-": (Severity.low,),
+}
+
+
+def severity_fits(level: str | None, severity: Severity | str) -> bool:
+    """Whether `severity` is one a violation of a rule at `level` may have (LEVEL_SEVERITIES);
+    an unknown level fits nothing but info, no level (no rule cited) fits everything."""
+    sev = Severity(severity)
+    if sev == Severity.info or not level:
+        return True
+    return sev in LEVEL_SEVERITIES.get(level, ())
 
 
 class Skip(Exception):

@@ -16,7 +16,13 @@ from registry_move_snapshot import snapshot
 BASELINE = Path(__file__).resolve().parent / "data" / "registry_move_baseline.json"
 
 #: (fixture, (check, category, tool, severity)) -> why it changed on purpose. Empty: nothing did.
-INTENDED: dict[tuple[str, tuple[str, str, str, str]], str] = {}
+_HINT = "issue 12 class 4: T13 annotations are hints (never a hard failure): fuzz.idempotent and fuzz.read_only are low, not medium"
+INTENDED: dict[tuple[str, tuple[str, str, str, str]], str] = {
+    ("buggy_tools", ("fuzz.idempotent", "tool.idempotency", "redeem_coupon", "medium")): _HINT,
+    ("buggy_tools", ("fuzz.idempotent", "tool.idempotency", "redeem_coupon", "low")): _HINT,
+    ("buggy_tools", ("fuzz.read_only", "tool.idempotency", "peek", "medium")): _HINT,
+    ("buggy_tools", ("fuzz.read_only", "tool.idempotency", "peek", "low")): _HINT,
+}
 
 
 def test_fixture_findings_are_unchanged_by_the_move():

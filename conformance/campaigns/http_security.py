@@ -47,7 +47,7 @@ from ..checks.http_sessions import check_session_predictability
 from ..connect import detect, list_tools, make_transport, open_session
 from ..findings import Severity, Violation
 from ..registry import REGISTRY, Check, SessionContext, Skip, check
-from ..report.model import TargetResult
+from ..results import TargetResult
 from ..safety import may_call
 from ..session import HANDSHAKE_LATEST, HANDSHAKE_VERSIONS, LATEST, META_CAPS, META_CLIENT, META_VERSION
 from ..transport.base import TransportError
@@ -710,7 +710,7 @@ async def fuzz_server_error(ctx: SessionContext) -> list[Violation]:
 @check(
     "httpsec.fuzz_status_code",
     category="transport.http",
-    severity="low",
+    severity="medium",
     title="HTTP-level fuzzing (schemathesis): every status is one MCP allows (200/202 or a 4xx refusal)",
     scope="session",
     rule="H3/H4",

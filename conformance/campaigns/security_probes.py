@@ -539,6 +539,9 @@ EXPOSURE_SEVERITY = {"secret": Severity.critical, "traceback": Severity.medium, 
 
 def exposure_key(kind: str, item: str, leak: str) -> str:
     """What makes two exposures one finding: a secret or a stack trace per tool (prompt,
+# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
+# an attacker can use), so its finding prints no keyword and stays low
+EXPOSURE_LEVEL = {"path": "-"}
     template); host paths once per target and era, whatever the tool (one cause: the server
     names paths of its host; every further tool is listed as an instance of that finding)."""
     return "path" if leak == "path" else f"{kind}/{item}/{leak}"
@@ -555,7 +558,7 @@ def _judge_exposure(p: _Prober, pos: _Position, params: dict[str, Any], ex: Exch
         v = Violation(
             f"{_describe(pos)}: the {e.where} of {METHOD[pos.kind]} leaks {what[e.kind]}: {e.excerpt[:400]!r}",
             ex.evidence(), path=(pos.where or None) if pos.kind == "tool" else None, tool=pos.item if pos.kind == "tool" else None,
-            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=exposure_key(pos.kind, pos.item, e.kind),
+            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=exposure_key(pos.kind, pos.item, e.kind), level=EXPOSURE_LEVEL.get(e.kind),
         )
         oracle = {"family": "exposure", "oracle": "exposure", "secret": run.secret} if pos.kind == "tool" else None
         p.found.proofs.setdefault("exposure", []).append(Proof(v, oracle))
