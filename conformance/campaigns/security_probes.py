@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -99,12 +100,15 @@ class SecurityRun:
 
     def allowed_paths(self) -> list[str]:
         """Paths the operator gave the server (command line, environment, working directory of
-        every server process of the run, and anything under them): naming them is no leak."""
+        every server process of the run) and the folder of our own planted canary file, with
+        anything under them: naming them is no leak."""
         t = self.target
         out: list[str] = []
         for s in self.sessions:
             cwd = t.cwd or getattr(s.transport, "workdir", None)
             out += [p for p in D.operator_paths(t.command, t.env, cwd) if p not in out]
+        if self.planted is not None:  # our own canary file, named back when a probe sent its (relative) path
+            out += [str(self.planted.folder), os.path.realpath(self.planted.folder)]
         return out
 
     def unwatched(self) -> dict[str, str]:
