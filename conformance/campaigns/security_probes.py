@@ -539,13 +539,13 @@ def _judge_ssrf(p: _Prober, pos: _Position, probe: Probe, params: dict[str, Any]
 
 
 EXPOSURE_SEVERITY = {"secret": Severity.critical, "traceback": Severity.medium, "path": Severity.low}
+# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
+# an attacker can use), so its finding prints no keyword and stays low
+EXPOSURE_LEVEL = {"path": "-"}
 
 
 def exposure_key(kind: str, item: str, leak: str) -> str:
     """What makes two exposures one finding: a secret or a stack trace per tool (prompt,
-# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
-# an attacker can use), so its finding prints no keyword and stays low
-EXPOSURE_LEVEL = {"path": "-"}
     template); host paths once per target and era, whatever the tool (one cause: the server
     names paths of its host; every further tool is listed as an instance of that finding)."""
     return "path" if leak == "path" else f"{kind}/{item}/{leak}"
