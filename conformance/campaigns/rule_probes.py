@@ -204,7 +204,8 @@ async def listen(ctx: SessionContext) -> Iterator[Violation]:
     s: Session = ctx.session
     msg = s.build_request("subscriptions/listen", {"notifications": wanted})
     mark = s.wirelog.mark()
-    task = asyncio.ensure_future(s.request("subscriptions/listen", message=msg, timeout=LISTEN_WAIT))
+    # a listen stream stays open until cancelled: its silence is by design, not a hang (malformed=True: no grace, not judged by robustness.no_hang)
+    task = asyncio.ensure_future(s.request("subscriptions/listen", message=msg, timeout=LISTEN_WAIT, malformed=True))
     try:
         done = await asyncio.wait_for(asyncio.shield(task), LISTEN_WAIT + 1.0)
     except asyncio.TimeoutError:
