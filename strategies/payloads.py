@@ -253,6 +253,63 @@ def _unicode() -> list[PayloadTemplate]:
     ]
 
 
+# -------------------------------------------------------------------- time-based (blind) families
+# A payload whose output is discarded leaves no text to prove it ran; these ask for a DELAY
+# instead, and the proof is timing (conformance/security/timing.py judges it). `@@N@@` is the
+# delay parameter: seconds for `sleep` / `pg_sleep`, rows of a recursive CTE for SQLite (which
+# has no sleep function; the caller calibrates rows per second). Nothing here writes or deletes.
+
+_N = "@@N@@"
+_CTE = f"(WITH RECURSIVE mcpchk(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM mcpchk WHERE x<{_N}) SELECT count(*) FROM mcpchk)"
+
+
+@dataclass(frozen=True)
+class TimedTemplate:
+    """A payload that asks for a delay. family: shell | sql; unit: "s" (seconds) or "rows"
+    (SQLite heavy expression: work that scales with the parameter)."""
+
+    family: str
+    name: str
+    text: str = field(repr=False)
+    unit: str
+    description: str
+
+    def render(self, n: float | int) -> str:
+        value = str(int(n)) if self.unit == "rows" or float(n).is_integer() else f"{n:g}"
+        return self.text.replace(_N, value)
+
+
+def timed_templates(families: Iterable[str] = ("shell", "sql")) -> list[TimedTemplate]:
+    """Every time-based template of the requested families (shell sleep, SQLite heavy
+    expression, PostgreSQL pg_sleep), in a stable order."""
+    out: list[TimedTemplate] = []
+    for family in families:
+        if family == "shell":
+            out += [
+                TimedTemplate("shell", "shell.semicolon_sleep", f"; sleep {_N}", "s", "command separator, then sleep"),
+                TimedTemplate("shell", "shell.dollar_paren_sleep", f"$(sleep {_N})", "s", "command substitution $( )"),
+                TimedTemplate("shell", "shell.backticks_sleep", f"`sleep {_N}`", "s", "command substitution with backticks"),
+                TimedTemplate("shell", "shell.single_quote_sleep", f"'; sleep {_N}; '", "s", "breaks out of a single-quoted argument"),
+                TimedTemplate("shell", "shell.double_quote_sleep", f'"; sleep {_N}; "', "s", "breaks out of a double-quoted argument"),
+                TimedTemplate("shell", "shell.and_sleep", f"&& sleep {_N}", "s", "&& chaining"),
+                TimedTemplate("shell", "shell.pipe_sleep", f"| sleep {_N}", "s", "pipe into sleep"),
+                TimedTemplate("shell", "shell.newline_sleep", f"x\nsleep {_N}", "s", "newline as command separator"),
+            ]
+        elif family == "sql":
+            out += [
+                TimedTemplate("sql", "sql.sqlite_heavy_concat", f"' || {_CTE} || '", "rows", "SQLite: a recursive CTE concatenated into a single-quoted literal"),
+                TimedTemplate("sql", "sql.pg_sleep_concat", f"'||pg_sleep({_N})||'", "s", "PostgreSQL pg_sleep concatenated into a single-quoted literal"),
+                TimedTemplate("sql", "sql.sqlite_heavy_or", f"' OR {_CTE}=0 -- ", "rows", "SQLite: a recursive CTE after a quote break"),
+                TimedTemplate("sql", "sql.pg_sleep_stacked", f"'; SELECT pg_sleep({_N}) -- ", "s", "PostgreSQL: a stacked pg_sleep after a quote break"),
+                TimedTemplate("sql", "sql.sqlite_heavy_numeric", f"0 OR {_CTE}=0", "rows", "SQLite: a recursive CTE in a numeric context"),
+                TimedTemplate("sql", "sql.sqlite_heavy_double", f'" || {_CTE} || "', "rows", "SQLite: a recursive CTE concatenated into a double-quoted literal"),
+                TimedTemplate("sql", "sql.pg_sleep_numeric", f"0 OR (SELECT 1 FROM pg_sleep({_N})) IS NULL", "s", "PostgreSQL pg_sleep in a numeric context"),
+            ]
+        else:
+            raise ValueError(f"no time-based templates for family {family!r}; known: shell, sql")
+    return out
+
+
 def templates(
     families: Iterable[str] = DEFAULT_FAMILIES,
     *,

@@ -56,6 +56,7 @@ async def _active(ctx: SessionContext) -> Active:
     run: SecurityRun = ctx.state
     return await ctx.once("security.active", lambda: probe_all(
         run, plant=run.wants(path_traversal.spec), ssrf=run.wants(ssrf.spec), exposure=run.wants(data_exposure.spec),
+        timed=tuple(f for f, c in (("shell", command_injection), ("sql", sql_injection)) if run.wants(c.spec)),
     ))
 
 
@@ -88,7 +89,7 @@ async def _proven(ctx: SessionContext, family: str, check_id: str) -> AsyncItera
     "security.command_injection", category="security.command_injection", severity="critical",
     title="Arguments never reach a shell: no payload makes the server print a computed marker",
     scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
-    description="Payloads like `; echo TOKEN:$((1337*7331))`; proof is TOKEN:9801547 in the answer, a text that was never sent.",
+    description="Payloads like `; echo TOKEN:$((1337*7331))`; proof is TOKEN:9801547 in the answer, a text that was never sent. Blind: `; sleep N` payloads whose delay is consistent, proportional to N and far outside the tool's own latency (conformance/security/timing.py).",
 )
 async def command_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
     async for v in _proven(ctx, "shell", command_injection.id):
@@ -99,7 +100,7 @@ async def command_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
     "security.sql_injection", category="security.sql_injection", severity="critical",
     title="Arguments never change the structure of an SQL query",
     scope="session", rule="T11", level="MUST", campaign="security", per_tool=True,
-    description="Proof: a tautology returns more rows than a benign value while the same query made false does not; or a UNION-selected computed value; or database error text.",
+    description="Proof: a tautology returns more rows than a benign value while the same query made false does not; or a UNION-selected computed value; or database error text. Blind: pg_sleep(N) or a SQLite recursive CTE of N rows whose delay is consistent, proportional to N and far outside the tool's own latency.",
 )
 async def sql_injection(ctx: SessionContext) -> AsyncIterator[Violation]:
     async for v in _proven(ctx, "sql", sql_injection.id):

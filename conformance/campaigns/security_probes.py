@@ -20,13 +20,14 @@ import asyncio
 import copy
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
 
 from mcpcheck import strategies
 from mcpcheck.strategies.injected import put_text, slots_for
-from mcpcheck.strategies.payloads import make_canary
+from mcpcheck.strategies.payloads import TimedTemplate, make_canary, timed_templates
 
 from ..config import Target
 from ..connect import open_session
@@ -34,6 +35,7 @@ from ..findings import Severity, Violation
 from ..registry import Listing
 from ..safety import may_call
 from ..security import detect as D
+from ..security import timing as T
 from ..security.canary_server import CanaryFile, CanaryServer
 from ..security.probes import FAMILIES, URLISH, Probe, interleave, probes_for
 from ..session import Exchange, Session, is_stateless
@@ -56,6 +58,13 @@ class SecuritySettings:
     final_grace: float = 1.0  # one last wait for late (asynchronous) fetches
     write_corpus: bool = True
     corpus_dir: str = "corpus"
+    # blind, time-based shell/SQL probes (conformance/security/timing.py has the decision rule)
+    timing: bool = True
+    timing_delays: tuple[float, float] = (1.0, 2.0)  # requested delays (s); SQLite: rows worth this much local work
+    timing_trials: int = 2  # trials at each delay, interleaved low/high; every one must be delayed
+    timing_baseline_calls: int = 5  # calls with a harmless value that measure the tool's own latency
+    timing_margin: float = 0.5  # seconds a delayed answer must exceed the baseline max by (at least)
+    timing_budget: float = 20.0  # seconds of timing probes per tool, at most
 
 
 # -------------------------------------------------------------------- what the checks share
@@ -227,6 +236,7 @@ class _Position:
 class _Prober:
     run: SecurityRun
     exposure: bool  # search answers for leaks (security.data_exposure is selected)
+    timed: tuple[str, ...] = ()  # families that get the time-based probes ("shell", "sql")
     found: Active = field(default_factory=Active)
     ssrf_pending: list[tuple[_Position, Probe, Any, Exchange]] = field(default_factory=list)
 
@@ -234,17 +244,18 @@ class _Prober:
 # -------------------------------------------------------------------- entry point
 
 
-async def probe_all(run: SecurityRun, *, plant: bool, ssrf: bool, exposure: bool) -> Active:
+async def probe_all(run: SecurityRun, *, plant: bool, ssrf: bool, exposure: bool, timed: tuple[str, ...] = ()) -> Active:
     """Every active probe of the run, over the first listing. `plant`: put a canary file outside
     the server's root (path traversal); `ssrf`: start the loopback canary HTTP server; `exposure`:
-    search every answer for leaks."""
+    search every answer for leaks; `timed`: the families ("shell", "sql") whose blind,
+    time-based probes go into every tool's string arguments (after the visible ones)."""
     cfg, listing = run.cfg, run.first or Listing()
     run.probed = True
     if plant and "path" in cfg.families:
         run.planted = CanaryFile.plant()
     if ssrf and "ssrf" in cfg.families:
         run.canary = CanaryServer().start()
-    p = _Prober(run, exposure)
+    p = _Prober(run, exposure, tuple(f for f in timed if f in cfg.families) if cfg.timing else ())
     for tool in listing.tools:
         why = may_call(tool, run.target.safety)
         if why is not None:
@@ -253,6 +264,8 @@ async def probe_all(run: SecurityRun, *, plant: bool, ssrf: bool, exposure: bool
         positions = await _tool_positions(p, tool)
         if positions:
             await _probe(p, positions, cfg.max_calls_per_tool)
+            if p.timed:
+                await _time_probe(p, positions)
         elif exposure:
             await _exposure_only(p, tool)
     for tmpl in listing.templates:
@@ -446,6 +459,110 @@ async def _probe(p: _Prober, positions: list[_Position], budget: int) -> None:
         p.found.sent[probe.family] = p.found.sent.get(probe.family, 0) + 1
         _judge(p, pos, probe, params, ex)
         _judge_exposure(p, pos, params, ex)
+
+
+# -------------------------------------------------------------------- blind, time-based
+
+
+async def _timed_call(run: SecurityRun, params: dict[str, Any], timeout: float) -> tuple[float | None, Exchange]:
+    """One tool call and its latency (None when it timed out or failed on the transport: such a
+    call proves nothing)."""
+    t0 = time.monotonic()
+    ex = await run.request("tools/call", params, timeout=timeout)
+    took = time.monotonic() - t0
+    if ex.timed_out or ex.response is None:
+        return None, ex
+    return (ex.elapsed if ex.elapsed is not None else took), ex
+
+
+async def _time_probe(p: _Prober, positions: list[_Position]) -> None:
+    """Blind shell/SQL injection by timing, bounded by `timing_budget` seconds per tool:
+    measure the tool's own latency (baseline), then send each time-based payload once at the low
+    delay (a screen: a fast answer ends it) and, when that answer was late, repeat low/high
+    `timing_trials` times and call the tool with a harmless value again; `timing.judge` decides.
+    A position already proven for a family is not probed again for it."""
+    run, cfg = p.run, p.run.cfg
+    low_s, high_s = cfg.timing_delays
+    started = time.monotonic()
+    pos0 = positions[0]
+    timeout = min(run.target.timeout, high_s * 2 + 5.0)
+    if timeout < high_s + 1.0:
+        run.notes.append(f"security: tool {pos0.item!r}: no time-based probes: the request timeout ({run.target.timeout:g} s) is too short for a {high_s:g} s delay")
+        return
+    benign = pos0.build(_benign(run, pos0))
+    if benign is None:
+        return
+    baseline: list[float] = []
+    for _ in range(cfg.timing_baseline_calls):
+        took, _ex = await _timed_call(run, benign, timeout)
+        if took is None:
+            run.notes.append(f"security: tool {pos0.item!r}: no time-based probes: a baseline call timed out or failed")
+            return
+        baseline.append(took)
+    thr = T.threshold(baseline, cfg.timing_margin)
+    if thr >= low_s:
+        run.notes.append(f"security: tool {pos0.item!r}: no time-based probes: its own latency ({max(baseline):.2f} s max) is too close to the {low_s:g} s delay")
+        return
+    rows = (T.rows_for(low_s), T.rows_for(high_s)) if "sql" in p.timed else (0, 0)
+    plan: list[tuple[_Position, TimedTemplate]] = []
+    by_family = {f: timed_templates([f]) for f in p.timed}
+    for i in range(max((len(v) for v in by_family.values()), default=0)):  # round-robin: a budget cut keeps both families
+        for pos in positions:
+            for f in p.timed:
+                if i < len(by_family[f]):
+                    plan.append((pos, by_family[f][i]))
+
+    def fits(cost: float) -> bool:
+        return time.monotonic() - started + cost + max(baseline) <= cfg.timing_budget
+
+    cut = False
+    for pos, tpl in plan:
+        if tpl.family in pos.hit_families:
+            continue
+        req = (low_s, high_s) if tpl.unit == "s" else rows
+        low_params, high_params = pos.build(tpl.render(req[0])), pos.build(tpl.render(req[1]))
+        if low_params is None or high_params is None:
+            continue
+        if not fits(low_s * 1.5):
+            cut = True
+            break
+        p.found.sent[tpl.family] = p.found.sent.get(tpl.family, 0) + 1
+        took, first = await _timed_call(run, low_params, timeout)
+        if took is None or took <= thr:
+            continue  # not delayed: the usual case, one fast call
+        low, high, after, exchanges = [took], [], [], [first]
+        steps = [s for k in range(cfg.timing_trials) for s in (("high", high_params, high_s), ("low", low_params, low_s))][:-1]  # low (the screen), high, low, high
+        for name, params, cost in steps:
+            if not fits(cost * 1.5):
+                cut = True
+                break
+            took, ex = await _timed_call(run, params, timeout)
+            exchanges.append(ex)
+            (high if name == "high" else low).append(took if took is not None else 0.0)
+            if took is None or took <= thr:
+                break  # inconsistent: no proof, no need to go on
+        if cut:
+            break
+        if len(low) == len(high) == cfg.timing_trials and min(low + high) > thr:
+            for _ in range(2):
+                took, ex = await _timed_call(run, benign, timeout)
+                exchanges.append(ex)
+                after.append(took if took is not None else float("inf"))
+        verdict = T.judge(baseline, low, high, after, req[0], req[1], tpl.unit, cfg.timing_margin)
+        if not verdict.ok:
+            if len(high) or len(low) > 1:
+                run.notes.append(f"security: tool {pos.item!r} argument {pos.where}: {tpl.name} was slow but is no proof: {verdict.why}")
+            continue
+        v = Violation(
+            f"{_describe(pos)}: blind, time-based: {tpl.name} payload {tpl.render(req[1])[:160]!r} ({tpl.description}) delayed the answer "
+            f"consistently and in proportion to the delay asked for. Timings: {verdict.why}",
+            [e for x in exchanges for e in x.evidence()],
+            path=pos.where, tool=pos.item, input=_input(pos, high_params), key=f"{pos.kind}/{pos.item}/{pos.where}",
+        )
+        pos.hit_families.add(tpl.family)
+        p.found.proofs.setdefault(tpl.family, []).append(Proof(v, None))  # no replay oracle: a replay would have to time it again
+    if cut:
+        run.notes.append(f"security: tool {pos0.item!r}: time-based probes stopped at the {cfg.timing_budget:g} s budget")
 
 
 # -------------------------------------------------------------------- judging
