@@ -105,17 +105,22 @@ def test_fast_tools_only_skip_with_the_reason():
     assert status == "skipped" and "too fast" in reason
 
 
-def test_http_sdk_cancel_is_no_finding():
+@pytest.mark.parametrize("stateless", [False, True], ids=["session", "no-session"])
+def test_http_sdk_cancel_is_no_finding(stateless):
     """Over HTTP before 2026-07-28 the SDK ends a cancelled request's SSE stream with -32800
-    (that wire needs a response to end a stream): an observation, never low or above. 2026-07-28
-    over HTTP is skipped (closing the stream is the cancel)."""
-    with clean_http() as url:
+    (that wire needs a response to end a stream): an observation, never low or above. Without a
+    session a cancel cannot name another POST's request; 2026-07-28 over HTTP closing the stream
+    is the cancel: both skipped with the reason."""
+    with clean_http(stateless=stateless) as url:
         out = runner.run([make_target(name="sdk", transport="http", url=url, timeout=10.0)], ["conformance"], only=[CANC, CONC])[0]
     assert out.result.error is None
     assert [f for f in out.findings if f.severity >= Severity.low] == [], [(f.check, f.detail) for f in out.findings]
     st = _status(out, CANC)
     assert st[S][0] == "skipped" and "closing the response stream" in st[S][1]
-    assert [f.severity for f in out.findings if f.check == CANC] == [Severity.info]
+    if stateless:
+        assert st[H][0] == "skipped" and "Mcp-Session-Id" in st[H][1]
+    else:
+        assert [f.severity for f in out.findings if f.check == CANC] == [Severity.info]
     assert {r: s for r, (s, _) in _status(out, CONC).items()} == {H: "passed", S: "passed"}
 
 

@@ -255,9 +255,13 @@ async def slow_call(ctx: SessionContext) -> AsyncIterator[Violation]:
         raise Skip("no tool mcpcheck may call")
     pick, timed = await _slowest(ctx, tools)
     if pick is None:
-        fastest_note = max(timed, key=lambda t: t.seconds, default=None)
-        what = f"slowest: {fastest_note.tool} {short(fastest_note.args, 80)} in {fastest_note.seconds * 1000:.0f} ms" if fastest_note else "no call answered"
-        raise Skip(f"every callable tool answered too fast to observe a cancel ({len(timed)} calls timed; {what}; needs >= {MIN_SLOW * 1000:.0f} ms)")
+        if not timed:
+            raise Skip(f"no call of the {len(tools)} callable tools with valid arguments succeeded within {MEASURE_CAP:g} s: nothing to cancel")
+        slowest = max(timed, key=lambda t: t.seconds)
+        raise Skip(
+            f"every callable tool answered too fast to observe a cancel ({len(timed)} successful calls timed; slowest: "
+            f"{slowest.tool} {short(slowest.args, 80)} in {slowest.seconds * 1000:.0f} ms; needs >= {MIN_SLOW * 1000:.0f} ms)"
+        )
     ctx.progress(f"cancellation.slow_call: cancelling {pick.tool} (~{pick.seconds * 1000:.0f} ms)")
     answered: list[CancelTrial] = []
     outcomes: list[str] = []
