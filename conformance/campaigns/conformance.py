@@ -12,12 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import budget
 from ..checks import jsonrpc as J
 from ..checks import lifecycle as L
 from ..checks import listing as T
 from ..checks import schema as S
 from ..connect import STARTUP_TIMEOUT, detect, open_session
 from ..findings import Violation
+from ..pages import walk
 from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import (
@@ -71,7 +73,10 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
             result.capabilities = state.capabilities
         try:
             everything = ctx.selects_all
+            run_state = budget.current()
+            run_state.doing(f"{target.name} [{era}]: probes", planned=len(PROBES))
             for name, fn, feeds in PROBES:
+                run_state.tick()
                 if fn.__name__ in ("probe_version_negotiation", "probe_ping") and ctx.s.stateless:
                     continue
                 if fn.__name__ in STATELESS_ONLY and not ctx.s.stateless:
@@ -209,33 +214,11 @@ async def probe_stateless_envelope(ctx: CampaignContext, state: EraState) -> Non
 
 
 async def _walk(ctx: CampaignContext, method: str, key: str) -> list[dict[str, Any]]:
-    """Follow nextCursor to the end, with loop and page-count limits (T2/PG1)."""
-    pages: list[Exchange] = []
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    loop: str | None = None
-    while True:
-        ex = await ctx.s.request(method, {"cursor": cursor} if cursor is not None else {})
-        pages.append(ex)
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        page = ex.result.get(key)
-        if isinstance(page, list):
-            items.extend(x for x in page if isinstance(x, dict))
-        nxt = ex.result.get("nextCursor")
-        if not isinstance(nxt, str):
-            break
-        if nxt in seen:
-            loop = nxt
-            break
-        seen.add(nxt)
-        cursor = nxt
-        if len(pages) >= MAX_PAGES:
-            break
-    limit_hit = len(pages) >= MAX_PAGES and loop is None and isinstance((pages[-1].result or {}).get("nextCursor"), str)
-    ctx.check(T.PAGINATION, T.check_pages, method, pages, key, loop, limit_hit)
-    return items
+    """Follow nextCursor to the end through the one walker (pages.walk), with its loop and
+    page-count limits, and judge the pages (T2/PG1). An empty-string cursor is a cursor here."""
+    w = await walk(ctx.s, method, key, max_pages=MAX_PAGES, empty_cursor_ends=False)
+    ctx.check(T.PAGINATION, T.check_pages, method, w.pages, key, w.loop, w.limit_hit)
+    return w.items
 
 
 async def probe_listings(ctx: CampaignContext, state: EraState) -> None:

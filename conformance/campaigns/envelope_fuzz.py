@@ -24,6 +24,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
+from .. import budget
 from ..checks import envelope as E
 from ..checks import jsonrpc as J
 from ..config import Target
@@ -34,7 +35,7 @@ from ..report.model import TargetResult
 from ..session import Exchange, Session, id_key
 from ..wirelog import WireEntry
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, record_with_entry
+from .fuzz import FuzzSettings, _Fail, _Runner, hypothesis_notes, record_with_entry
 from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
@@ -48,7 +49,12 @@ def examples_per_kind(cfg: FuzzSettings) -> int:
 
 
 async def run_envelope(ctx: CampaignContext, result: TargetResult) -> None:
-    await run_on_own_loop(_envelope, ctx, result)
+    await run_on_own_loop(_envelope_noted, ctx, result)
+
+
+def _envelope_noted(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
+    with hypothesis_notes(ctx, "envelope"):
+        _envelope(run, ctx, result)
 
 
 def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
@@ -69,6 +75,7 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
             for kind in SJ.KINDS:
                 strat = SJ.malformed_envelopes(revision=era, kinds=[kind], max_size=MAX_SIZE, max_depth=MAX_DEPTH)
                 ctx.progress(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})")
+                budget.current().doing(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})", planned=examples_per_kind(cfg))
                 runner.fuzz_kind(kind, strat, cfg)
         finally:
             for s in runner.sessions:
@@ -99,6 +106,8 @@ class _EnvelopeRunner(_Runner):
         )
         @given(strat)
         def property_(msg: Any) -> None:
+            budget.current().check()  # --max-time: stop at this example
+            budget.current().tick()
             self.one(msg)
 
         if cfg.seed is not None:

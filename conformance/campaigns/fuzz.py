@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import secrets as _secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -25,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as _seed
 from hypothesis.errors import Flaky, Unsatisfiable
 
+from .. import budget
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
 from ..connect import detect, list_tools, open_session
@@ -100,7 +102,7 @@ def shrink_budget(seconds: float):
     from hypothesis.internal.conjecture import engine
 
     saved = engine.MAX_SHRINKING_SECONDS
-    engine.MAX_SHRINKING_SECONDS = seconds
+    engine.MAX_SHRINKING_SECONDS = max(1.0, min(seconds, budget.current().remaining()))
     try:
         yield
     finally:
@@ -139,11 +141,44 @@ class ToolReport:
     enforced: dict[str, bool] = field(default_factory=dict)  # constraint -> rejected when violated
 
 
+_LAST = threading.local()  # the newest _Fail of this thread: kept when --max-time cuts a shrink short
+
+
 class _Fail(AssertionError):
     def __init__(self, spec, violation: Violation, oracle: dict[str, Any] | None = None) -> None:
         super().__init__(violation.detail)
         self.spec, self.violation = spec, violation
         self.oracle = oracle  # what replay needs beyond the arguments (CorpusEntry.oracle)
+        _LAST.fail = self
+
+
+def last_failure() -> "_Fail | None":
+    """The newest failure this thread raised since the last take (then forgotten)."""
+    fail = getattr(_LAST, "fail", None)
+    _LAST.fail = None
+    return fail
+
+
+@contextlib.contextmanager
+def hypothesis_notes(ctx: CampaignContext, campaign: str):
+    """Hypothesis' own messages on this thread go into the report's notes, never to stdout:
+    its warnings ('has spent more than five minutes working to shrink ...', health checks) as
+    notes; the 'Falsifying example' / 'Trying example' lines are dropped (the finding carries
+    the minimal input and the reproduce command)."""
+    from hypothesis.reporting import with_reporter
+
+    def note(text: object) -> None:
+        line = " ".join(str(text).split())
+        if not line or line.startswith(("Falsifying", "Trying example", "Steps leading", "state = ", "state.", "Draw ", "You can reproduce", "Highest target", "Explanation:")):
+            return
+        if "five minutes working to shrink" in line:
+            line = f"shrinking stopped at its bound ({getattr(ctx, 'shrink_bound', '')}s; MCPCHECK_SHRINK_SECONDS or --max-time): the failure is reported as far as it was shrunk"
+        msg = f"{campaign}: hypothesis: {line[:300]}"
+        if msg not in ctx.notes:
+            ctx.notes.append(msg)
+
+    with with_reporter(note):
+        yield
 
 
 def _checks_for(mode: str) -> list:
@@ -151,7 +186,13 @@ def _checks_for(mode: str) -> list:
 
 
 async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
-    await run_on_own_loop(_fuzz, ctx, result, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+    await run_on_own_loop(_fuzz_noted, ctx, result, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+
+
+def _fuzz_noted(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
+    ctx.shrink_bound = cfg.shrink_seconds  # type: ignore[attr-defined]
+    with hypothesis_notes(ctx, "fuzz"):
+        _fuzz(run, ctx, result, cfg)
 
 
 def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
@@ -167,7 +208,8 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     reports: list[ToolReport] = []
     try:
         listed = run(list_tools(session))
-        for tool in listed:
+        state = budget.current()
+        for i, tool in enumerate(listed):
             name = tool.get("name")
             rep = ToolReport(tool=str(name))
             reports.append(rep)
@@ -176,11 +218,18 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
                 rep.skipped = why
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
-            for mode in cfg.modes:
-                ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs)")
-                runner.fuzz_tool(tool, mode, cfg, rep)
-            if _is_idempotent(tool):
-                runner.idempotency(tool, cfg, rep)
+            try:
+                for mode in cfg.modes:
+                    ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; tool {i + 1}/{len(listed)})")
+                    state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples)
+                    runner.fuzz_tool(tool, mode, cfg, rep)
+                if _is_idempotent(tool):
+                    ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; tool {i + 1}/{len(listed)})")
+                    runner.idempotency(tool, cfg, rep)
+            except budget.OutOfTime:
+                rest = [str(t.get("name")) for t in listed[i + 1 :] if may_call(t, ctx.target.safety) is None]
+                ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
+                raise
         read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
         if len(read_only) > 1:
             ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(read_only)} tools)")
@@ -301,11 +350,15 @@ class _Runner:
 
     def run_property(self, prop: Callable[[], None], mode: str, cfg: FuzzSettings, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
+        last_failure()
         try:
             with shrink_budget(cfg.shrink_seconds):
                 prop()
         except _Fail as fail:
             self.record_failure(fail, mode, cfg, constraint_of())
+        except budget.OutOfTime:
+            self.keep_cut_failure(mode, cfg, constraint_of())
+            raise
         except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
             inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
             if inner:
@@ -316,7 +369,22 @@ class _Runner:
             return f"{mode}: could not generate inputs ({exc})"
         return None
 
+    def keep_cut_failure(self, mode: str, cfg: FuzzSettings, constraint: str | None = None) -> None:
+        """--max-time ran out while a failure was being searched for or shrunk: record the
+        newest failing input (as far as it was shrunk) rather than lose it."""
+        fail = last_failure()
+        if fail is not None:
+            self.record_failure(fail, mode, cfg, constraint, note=" (shrinking cut short by --max-time)")
+
     def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
+        last_failure()
+        try:
+            self._fuzz_tool(tool, mode, cfg, rep)
+        except budget.OutOfTime:
+            self.keep_cut_failure(mode, cfg)
+            raise
+
+    def _fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
         from mcpcheck import strategies
 
         name = str(tool["name"])
@@ -355,6 +423,7 @@ class _Runner:
             self.judge(ex, name, args, lambda e: extra(e, args, case))
 
         pipe = _Pipeline(self, name, judge, enabled=_can_pipeline(cfg, self.ctx.target.transport))
+        run_state = budget.current()
 
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
@@ -367,6 +436,8 @@ class _Runner:
         )
         @given(strat)
         def property_(drawn: Any) -> None:
+            run_state.check()  # --max-time: stop at this example
+            run_state.tick()
             args, case = (drawn, None) if mode == "valid" else (drawn.value, drawn)
             last["args"], last["case"] = args, case
             if pipe.searching:
@@ -425,6 +496,7 @@ class _Runner:
         if len(targets) > self.MAX_SWEEP:
             self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {self.MAX_SWEEP}, the random search the rest")
         for target in targets[: self.MAX_SWEEP]:
+            budget.current().check()
             try:
                 case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target))
             except (NoSuchExample, Unsatisfiable):
@@ -436,6 +508,7 @@ class _Runner:
             try:
                 judge(ex, case.value, case)
             except _Fail as fail:
+                last_failure()  # recorded here: not again if --max-time cuts what follows
                 self.record_failure(fail, "invalid", cfg, case.constraint)
                 if fail.spec is TC.INVALID_REJECTED:
                     failed.add(case.constraint)
@@ -495,6 +568,8 @@ class _Runner:
         @_probe_settings(cfg)
         @given(strategy)
         def unchanged(args: Any) -> None:
+            budget.current().check()
+            budget.current().tick()
             if cfg.observe is not None:
                 cfg.observe(name, "read-only", args)
             for observer, o_args in observers:
@@ -524,6 +599,8 @@ class _Runner:
         @_probe_settings(cfg)
         @given(plan.strategy)
         def twice(args: Any) -> None:
+            budget.current().check()
+            budget.current().tick()
             if cfg.observe is not None:
                 cfg.observe(name, "idempotency", args)
             a = self.call(name, args)

@@ -231,17 +231,9 @@ async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
 
 
 async def _list(run: _Run, method: str, key: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(50):
-        ex = await run.request(method, {"cursor": cursor} if cursor else {})
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        items += [t for t in ex.result.get(key) or [] if isinstance(t, dict)]
-        cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str):
-            break
-    return items
+    from ..pages import walk
+
+    return (await walk(run.request, method, key)).items
 
 
 async def _listing(run: _Run) -> P.Listing:

@@ -20,6 +20,7 @@ from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, precondition, rule, run_state_machine_as_test
 
+from .. import budget
 from ..checks import tools as TC
 from ..connect import list_tools
 from ..findings import CheckSpec, Severity, Violation, register, run_check
@@ -27,7 +28,7 @@ from ..report.model import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext
-from .fuzz import FuzzSettings, _Fail, _Runner, randomness, record_with_entry, shrink_budget
+from .fuzz import FuzzSettings, _Fail, _Runner, hypothesis_notes, last_failure, randomness, record_with_entry, shrink_budget
 from .own_loop import Await, run_on_own_loop
 
 LISTING_STABLE = register(
@@ -150,6 +151,8 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
 def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
     names = [t["name"] for t, _ in tools]
     steps_log: list[dict[str, Any]] = []
+    sequences = [0]  # state machines started (a list: the class body below increments it)
+    planned = max(2, cfg.max_examples // 3)
     stateless = runner.session.stateless
 
     class MCPSession(RuleBasedStateMachine):
@@ -157,12 +160,16 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
 
         def __init__(self) -> None:
             super().__init__()
+            budget.current().check()  # --max-time: no new sequence
+            sequences[0] += 1
+            budget.current().doing(f"{ctx.target.name}: stateful sequence {sequences[0]}", planned=planned, done=sequences[0] - 1)
             steps_log.clear()
             if not runner.session.alive:  # an earlier sequence killed it: invariants run before the first step
                 runner.restart()
             self.notes_seen = len(runner.session.notifications)
 
         def _call(self, i: int, args: Any) -> list[str]:
+            budget.current().check()  # --max-time: stop at this step
             name = names[i]
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
@@ -231,11 +238,19 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
     ctx.passed(LISTING_STABLE)
     if cfg.seed is not None:  # what @hypothesis.seed does for a test function
         MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
+    last_failure()
     try:
-        with shrink_budget(cfg.shrink_seconds):  # every failing shrink step may cost a server restart
+        with shrink_budget(cfg.shrink_seconds), hypothesis_notes(ctx, "stateful"):  # every failing shrink step may cost a server restart
             _run_state_machine(MCPSession, cfg)
     except _Fail as fail:
         _record_sequence(ctx, cfg, fail, steps_log)
+    except budget.OutOfTime:
+        fail = last_failure()
+        if fail is not None:  # --max-time cut the shrink: keep the failing sequence as it stands
+            fail.violation.detail += " (shrinking cut short by --max-time)"
+            _record_sequence(ctx, cfg, fail, steps_log)
+        ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
+        raise
     except (Flaky, FlakyStrategyDefinition) as exc:
         # The server's answers feed the sequence (bundles, listings): when they change between
         # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
@@ -244,7 +259,19 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
             inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
             _record_sequence(ctx, cfg, inner[0], steps_log)
         else:
-            ctx.notes.append(f"stateful: stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
+            ctx.notes.append(flaky_note(exc, sequences[0]))
+
+
+def flaky_note(exc: BaseException, sequences: int) -> str:
+    """Why a stateful run stopped on Hypothesis' Flaky / FlakyStrategyDefinition, in plain words."""
+    if isinstance(exc, FlakyStrategyDefinition):
+        why = ("the steps Hypothesis could choose changed between runs of the same sequence: they depend on the "
+               "server's answers (values fed forward from earlier results), and the server answered differently "
+               "when the sequence was run again, so the sequence could not be replayed")
+    else:
+        why = "a failure did not happen again when Hypothesis ran the same sequence a second time"
+    return (f"stateful: stopped after {sequences} sequences: {why}. What ran before was judged; a server whose answers "
+            f"vary (time, randomness, ids) causes this; it is not a finding ({type(exc).__name__})")
 
 
 def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
