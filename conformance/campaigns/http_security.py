@@ -38,6 +38,7 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Target
+from .. import budget
 from ..connect import detect, list_tools, make_transport, open_session
 from ..findings import Severity, Violation, register
 from ..report.model import TargetResult
@@ -424,6 +425,7 @@ class Prober:
         self.ctx, self.t = ctx, t
 
     async def send(self, verb: str, msg: dict[str, Any] | None, headers: dict[str, str | None], *, note: str, url: str | None = None) -> RawHttp:
+        budget.current().check()  # --max-time: stop at this probe
         body = json.dumps(msg).encode() if msg is not None else None
         window = 1.0 if verb == "GET" else None
         return await self.t.http(verb, body=body, headers=headers, session=False, url=url, window=window, timeout=R.PROBE_TIMEOUT, note=note)
@@ -710,18 +712,22 @@ async def run_http_security(ctx: CampaignContext, result: TargetResult, cfg: Htt
     await t.start()
     try:
         has_token = any(k.lower() == "authorization" for k in t.user_headers)
+        ctx.progress(f"{target.name}: http-security: authorization")
         requires = await probe_auth(ctx, p, has_token)
         usable = not requires or has_token
         if ctx.wants(SESSION_PREDICTABLE) or ctx.wants(R.SESSION_ID_CHARSET):
             if usable:
+                ctx.progress(f"{target.name}: http-security: session ids")
                 await probe_sessions(ctx, p, max(cfg.session_samples, 8))
             else:
                 ctx.skip(SESSION_PREDICTABLE, "the server requires a token and none was given (--bearer-env)")
         if ctx.wants(RATE_LIMIT):
+            ctx.progress(f"{target.name}: http-security: rate limiting")
             await probe_rate_limit(ctx, p, cfg)
     finally:
         await t.close()
     if usable:
+        ctx.progress(f"{target.name}: http-security: schemathesis HTTP-level fuzzing")
         await probe_fuzz(ctx, target, cfg, WireLog())
     else:
         for s in ST_SPECS.values():
