@@ -25,6 +25,22 @@ class OutOfTime(BaseException):
     """The run's --max-time is used up: stop at this step."""
 
 
+def out_of_time(exc: BaseException | None) -> bool:
+    """Was this exception caused by OutOfTime? (Hypothesis may wrap one raised mid-draw in its
+    own error, e.g. FlakyStrategyDefinition, with the OutOfTime as its context.)"""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OutOfTime):
+            return True
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+    return False
+
+
 @dataclass
 class Activity:
     """One campaign's line in the progress display."""

@@ -439,6 +439,11 @@ def _campaign_names(requested: list[str], default: list[str] | None = None) -> t
     return names, wants_all or (not asked and default is not None)
 
 
+def _run_started() -> float:
+    """When --max-time starts counting: at main() (start-up is part of the run)."""
+    return _MAIN_STARTED or time.monotonic()
+
+
 def _check_report_dir(report_dir: str) -> None:
     """Find out now, not after the run, that the reports cannot be written, without creating
     the directory yet (a run that tests nothing leaves no report directory behind)."""
@@ -516,7 +521,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     t0 = time.monotonic()
     from .budget import RunState
 
-    state = RunState(max_time=max_time)
+    state = RunState(max_time=max_time, started=_run_started())
     with Progress(quiet=args.quiet, state=state) as progress:
         if not seed_forwarded and any(n in ("fuzz", "stateful") for n in names):
             progress.log(f"note: --seed {seed} is recorded in the report but this engine does not forward it to the campaigns yet")
@@ -676,7 +681,12 @@ def expand_aliases(argv: list[str]) -> list[str]:
     return argv
 
 
+_MAIN_STARTED: float | None = None  # --max-time counts from main(): start-up is part of the run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _MAIN_STARTED
+    _MAIN_STARTED = time.monotonic()
     argv = expand_aliases(list(sys.argv[1:] if argv is None else argv))
     from .report import UnknownFormat
     from .transport.base import TransportError

@@ -169,6 +169,15 @@ async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> 
     return probe, session
 
 
+async def session_for(target: Target, known_eras: list[str] | None, *, extra_env: dict[str, str] | None = None) -> tuple[list[str], Session]:
+    """The eras the server speaks and a ready session in the newest: from an earlier campaign's
+    detection when there was one (no second round of probe processes), else detect()."""
+    if known_eras:
+        return list(known_eras), await open_session(target, known_eras[0], extra_env=extra_env)
+    probe, session = await detect(target, extra_env=extra_env)
+    return probe.eras(), session
+
+
 def _incoming(s: Session, channel: str) -> list[str]:
     return [line for e in s.wirelog.entries if e.direction == "in" and e.channel == channel for line in e.raw.splitlines() if line.strip()]
 

@@ -122,6 +122,7 @@ async def run_target(
         if state.expired:
             _cut(ctx, state, name, "not started")
             continue
+        ctx.known_eras = list(result.eras)  # type: ignore[attr-defined]  # detected by an earlier campaign
         before = len(ctx.findings)
         state.findings = lambda before=before: len(ctx.findings) - before
         try:
@@ -137,6 +138,11 @@ async def run_target(
             result.error = str(exc)
             state.end("error")
             break
+        except Exception as exc:  # Hypothesis wraps an OutOfTime raised mid-draw in its own error
+            if not budget.out_of_time(exc):
+                raise
+            _cut(ctx, state, name, f"stopped at: {state.current.doing if state.current and state.current.doing else 'its first step'}")
+            await _close_quietly(ctx)
         finally:
             tail = _stderr_tail(ctx)
             if tail:

@@ -82,13 +82,34 @@ def test_hostile_server_gives_a_report_inside_max_time(work, name, command, max_
         assert len(rep["targets"][0]["tools"]) == 200
 
 
-def test_quick_profile_is_the_default_campaign_set_and_budget(work):
-    proc, wall = mcpcheck("run", "--profile", "quick", "--corpus", str(work / "corpus"), "--", sys.executable, str(FIXTURES / "clean_server.py"), cwd=work)
-    assert proc.returncode == 0, proc.stderr
-    rep = report(work)
-    assert rep["campaigns"] == ["conformance", "fuzz"]
-    assert "time budget 60s" in proc.stderr
-    assert wall <= 60 + ALLOWANCE
+def test_readme_tox_snippet_runs_the_quick_profile_and_replay(work):
+    """The `[testenv:conformance]` / `[testenv:replay]` the README shows users, against a fixture
+    server standing in for theirs (my_server.py = tests/fixtures/clean_server.py): the snippet's
+    commands, run as tox would run them in that project (mcpcheck and python from the env)."""
+    import configparser
+    import shlex
+    import shutil
+
+    text = (ROOT / "README.md").read_text()
+    ini = re.search(r"## In your project: tox.*?```ini\n(.*?)```", text, re.S).group(1)
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read_string(ini)
+    assert set(cfg.sections()) == {"testenv:conformance", "testenv:replay"}
+    shutil.copy(FIXTURES / "clean_server.py", work / "my_server.py")
+    walls = {}
+    for env in ("testenv:conformance", "testenv:replay"):
+        argv = shlex.split(cfg[env]["commands"])
+        assert argv[0] == "mcpcheck" and "python" in argv
+        argv = [sys.executable, "-m", "mcpcheck.cli", *argv[1:]]
+        argv[argv.index("python")] = sys.executable
+        t0 = time.monotonic()
+        proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(work / "tmp")})
+        walls[env] = time.monotonic() - t0
+        assert proc.returncode == 0, (env, proc.stdout[-2000:], proc.stderr[-2000:])
+    rep = json.loads((work / "mcpcheck-report" / "report.json").read_text())
+    assert rep["campaigns"] == ["conformance", "fuzz"] and rep["summary"]["checks_run"] > 20
+    assert walls["testenv:conformance"] <= 60 + ALLOWANCE  # the quick profile's default --max-time
+    assert json.loads((work / "mcpcheck-replay" / "report.json").read_text())["campaigns"] == ["replay"]
 
 
 def test_progress_never_silent_for_more_than_5_seconds(work):

@@ -28,7 +28,7 @@ from .. import budget
 from ..checks import envelope as E
 from ..checks import jsonrpc as J
 from ..config import Target
-from ..connect import detect, open_session
+from ..connect import detect, open_session, session_for
 from ..corpus import CorpusEntry, envelope_arguments, envelope_message
 from ..findings import CheckSpec, Severity, Violation, run_check
 from ..report.model import TargetResult
@@ -62,8 +62,7 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
     import mcpcheck.strategies.jsonrpc as SJ
 
     cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
-    probe, session = run(detect(ctx.target))
-    eras = probe.eras()
+    eras, session = run(session_for(ctx.target, result.eras))
     if not result.eras:
         result.eras = eras
     for i, era in enumerate(eras):

@@ -29,7 +29,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from .. import budget
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
-from ..connect import detect, list_tools, open_session
+from ..connect import detect, list_tools, open_session, session_for
 from ..corpus import CorpusEntry, save_entry
 from ..findings import Severity, Violation, run_check
 from ..report.model import TargetResult
@@ -190,8 +190,10 @@ async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings
 
 
 def _fuzz_noted(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
+    from mcpcheck.strategies.mutations import stop_check
+
     ctx.shrink_bound = cfg.shrink_seconds  # type: ignore[attr-defined]
-    with hypothesis_notes(ctx, "fuzz"):
+    with hypothesis_notes(ctx, "fuzz"), stop_check(budget.current().check):
         _fuzz(run, ctx, result, cfg)
 
 
@@ -199,10 +201,10 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
     secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}"
     env = {CANARY_ENV: secret} if ctx.target.transport == "stdio" else {}
-    probe, session = run(detect(ctx.target, extra_env=env))
+    eras, session = run(session_for(ctx.target, result.eras, extra_env=env))
     if not result.eras:
-        result.eras = probe.eras()
-    era = probe.eras()[0]  # fuzz in the newest era the server speaks
+        result.eras = eras
+    era = eras[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
     runner = _Runner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
@@ -360,6 +362,9 @@ class _Runner:
             self.keep_cut_failure(mode, cfg, constraint_of())
             raise
         except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
+            if budget.out_of_time(exc):  # not flaky: --max-time stopped a draw half-way
+                self.keep_cut_failure(mode, cfg, constraint_of())
+                raise budget.OutOfTime() from exc
             inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
             if inner:
                 self.record_failure(inner[0], mode, cfg, constraint_of(), note=" (flaky: did not reproduce on every replay)")
@@ -383,6 +388,11 @@ class _Runner:
         except budget.OutOfTime:
             self.keep_cut_failure(mode, cfg)
             raise
+        except Exception as exc:  # Hypothesis wraps an OutOfTime raised mid-draw (Flaky...)
+            if not budget.out_of_time(exc):
+                raise
+            self.keep_cut_failure(mode, cfg)
+            raise budget.OutOfTime() from exc
 
     def _fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
         from mcpcheck import strategies
@@ -498,7 +508,7 @@ class _Runner:
         for target in targets[: self.MAX_SWEEP]:
             budget.current().check()
             try:
-                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target))
+                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=budget.current().check)
             except (NoSuchExample, Unsatisfiable):
                 continue
             if cfg.observe is not None:
@@ -539,7 +549,7 @@ class _Runner:
         observers: list[tuple[str, Any]] = []
         for t in tools:
             try:
-                args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy)
+                args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy, check=budget.current().check)
             except Exception:
                 continue
             a, b = (self.call(t["name"], args) for _ in range(2))

@@ -119,10 +119,10 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
 def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
     from mcpcheck import strategies
-    from ..connect import detect
+    from ..connect import session_for
 
-    probe, session = run(detect(ctx.target))
-    ctx.revision, ctx.session = probe.eras()[0], session
+    eras, session = run(session_for(ctx.target, getattr(ctx, "known_eras", None)))
+    ctx.revision, ctx.session = eras[0], session
     runner = _Runner(ctx, session, {}, [], run)
     try:
         listed = run(list_tools(session))
@@ -252,6 +252,9 @@ def _run_machine(runner: _Runner, ctx: CampaignContext, tools: list, resources: 
         ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
         raise
     except (Flaky, FlakyStrategyDefinition) as exc:
+        if budget.out_of_time(exc):  # not flaky: --max-time stopped a step half-way
+            ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
+            raise budget.OutOfTime() from exc
         # The server's answers feed the sequence (bundles, listings): when they change between
         # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
         inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, _Fail)]
