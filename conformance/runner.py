@@ -114,8 +114,10 @@ async def run_target(
         ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
     state = budget.current()
-    ctx.findings_count = lambda: len(ctx.findings)  # type: ignore[attr-defined]
-    state.findings = lambda: len(ctx.findings)
+    def real(since: int = 0) -> int:  # findings, not observations (info)
+        return sum(1 for f in ctx.findings[since:] if f.severity > Severity.info)
+
+    state.findings = real
     for name in names:
         ctx.campaign = name
         state.begin(target.name, name)
@@ -124,7 +126,7 @@ async def run_target(
             continue
         ctx.known_eras = list(result.eras)  # type: ignore[attr-defined]  # detected by an earlier campaign
         before = len(ctx.findings)
-        state.findings = lambda before=before: len(ctx.findings) - before
+        state.findings = lambda before=before: real(before)
         try:
             await available[name](ctx, result)
             state.end("done")
