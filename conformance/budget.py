@@ -131,12 +131,12 @@ class RunState:
 
 
 _current: contextvars.ContextVar[RunState] = contextvars.ContextVar("mcpcheck_run_state")
-_UNBOUNDED = RunState()
+UNBOUNDED = RunState()  # outside a run: no budget (never record activity on it)
 
 
 def current() -> RunState:
-    """The current run's state (an unbounded one outside a run)."""
-    return _current.get(_UNBOUNDED)
+    """The current run's state (UNBOUNDED outside a run)."""
+    return _current.get(UNBOUNDED)
 
 
 @contextlib.contextmanager

@@ -210,7 +210,7 @@ def _why_no_era(target: Target, probe: Probe, logs: list[Session]) -> str:
     first = logs[0] if logs else None
     if first is not None and getattr(first, "exited_by_itself", False) and not _said_mcp(first):
         code = first.transport.exit_code  # type: ignore[attr-defined]
-        return f"the server exited (code {code}) before answering initialize; {_first_lines(first)}"
+        return f"the server exited with code {code} before answering initialize; {_first_lines(first)}"
     if first is not None and _echoed(first):
         return "the server answered with our own request: it echoes its input back, so it is not an MCP server"
     hs, st = probe.handshake, probe.stateless

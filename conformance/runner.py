@@ -87,6 +87,12 @@ async def run_target(
     """
     from .profiles import applies
 
+    if budget.current() is budget.UNBOUNDED:  # called on its own (not through run()): its own state
+        with budget.use(budget.RunState()):
+            return await run_target(
+                target, names, only=only, skip=skip, progress=progress, seed=seed,
+                fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only,
+            )
     available = campaigns()
     if applicable_only:
         names = [n for n in names if applies(n, target.transport)]

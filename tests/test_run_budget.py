@@ -162,7 +162,7 @@ def test_command_that_does_not_exist(work):
 def test_server_that_prints_garbage_and_exits(work):
     proc, _ = mcpcheck("run", "-q", "--", sys.executable, str(RAW), "garbage", cwd=work)
     line = _one_error_line(proc)
-    assert "the server exited (code 3)" in line
+    assert "the server exited with code 3" in line
     assert "Welcome to my server v1.2" in line and "config file missing" in line  # first stdout and stderr lines
     _no_debris(work)
 

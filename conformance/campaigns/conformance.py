@@ -171,10 +171,20 @@ async def probe_version_negotiation(ctx: CampaignContext, state: EraState) -> No
             except TransportError:
                 return version, None, None
             s.timeout = max(s.timeout, STARTUP_TIMEOUT)  # a fresh process: allow for start-up
-            ex = await s.initialize(version, send_initialized=False)
+            try:
+                ex = await s.initialize(version, send_initialized=False)
+            except BaseException:
+                await s.close()
+                raise
             return version, ex, s
 
-    outcomes = await asyncio.gather(*(one(v) for v in asks))
+    outcomes = await asyncio.gather(*(one(v) for v in asks), return_exceptions=True)
+    stopped = [o for o in outcomes if isinstance(o, BaseException)]
+    if stopped:  # the time budget ran out mid-way: close what was opened, then stop
+        for o in outcomes:
+            if isinstance(o, tuple) and o[2] is not None:
+                await o[2].close()
+        raise stopped[0]
     answered = {ex.result.get("protocolVersion") for _, ex, _ in outcomes if ex is not None and ex.ok and isinstance(ex.result, dict)}
     for version, ex, s in outcomes:
         if ex is None or s is None:

@@ -105,8 +105,6 @@ class _EnvelopeRunner(_Runner):
         )
         @given(strat)
         def property_(msg: Any) -> None:
-            budget.current().check()  # --max-time: stop at this example
-            budget.current().tick()
             self.one(msg)
 
         if cfg.seed is not None:
@@ -137,6 +135,9 @@ class _EnvelopeRunner(_Runner):
 
     # ------------------------------------------------------------------ one message
     def one(self, msg: Any) -> None:
+        # (not in the property's own body: derandomized inputs are seeded from its source)
+        budget.current().check()  # --max-time: stop at this example
+        budget.current().tick()
         if not self.session.alive:
             self.restart()
         judged = self._await(send_and_judge(self.session, msg, self.ctx.target))

@@ -273,6 +273,10 @@ class _Runner:
         self.sessions = [session]
 
     def call(self, name: str, args: Any) -> Exchange:
+        # --max-time is checked by the session before every request, and here, outside the
+        # properties' own bodies (derandomized inputs are seeded from a property's source)
+        budget.current().check()
+        budget.current().tick()
         if not self.session.alive:
             self.restart()
         return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
@@ -281,6 +285,8 @@ class _Runner:
         """Send a tools/call and return at once; `self._await(task)` collects the answer. One pass
         of the loop writes the request to the server's stdin, so the server works on it while
         the caller does something else (stdio only: other transports need the loop to send)."""
+        budget.current().check()
+        budget.current().tick()
         if not self.session.alive:
             self.restart()
         task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
@@ -433,7 +439,6 @@ class _Runner:
             self.judge(ex, name, args, lambda e: extra(e, args, case))
 
         pipe = _Pipeline(self, name, judge, enabled=_can_pipeline(cfg, self.ctx.target.transport))
-        run_state = budget.current()
 
         @settings(
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
@@ -446,8 +451,6 @@ class _Runner:
         )
         @given(strat)
         def property_(drawn: Any) -> None:
-            run_state.check()  # --max-time: stop at this example
-            run_state.tick()
             args, case = (drawn, None) if mode == "valid" else (drawn.value, drawn)
             last["args"], last["case"] = args, case
             if pipe.searching:
@@ -578,8 +581,6 @@ class _Runner:
         @_probe_settings(cfg)
         @given(strategy)
         def unchanged(args: Any) -> None:
-            budget.current().check()
-            budget.current().tick()
             if cfg.observe is not None:
                 cfg.observe(name, "read-only", args)
             for observer, o_args in observers:
@@ -609,8 +610,6 @@ class _Runner:
         @_probe_settings(cfg)
         @given(plan.strategy)
         def twice(args: Any) -> None:
-            budget.current().check()
-            budget.current().tick()
             if cfg.observe is not None:
                 cfg.observe(name, "idempotency", args)
             a = self.call(name, args)
