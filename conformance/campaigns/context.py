@@ -186,6 +186,8 @@ class CampaignContext:
         over its whole recording. Findings are filed under `era` (the era the campaign was in
         when it opened the session); the checks judge by the revision the session negotiated."""
         out: list[Finding] = []
+        if not any(ex.answered for ex in session.exchanges) and not any(e.direction == "in" and e.channel != "event" for e in session.wirelog.entries):
+            return out  # never got an answer (could not start or connect): nothing to judge
         prev = self.revision
         if era or session.revision:
             self.revision = era or session.revision
