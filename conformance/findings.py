@@ -166,6 +166,10 @@ class Violation(Exception):
     input: Any = None
     severity: Severity | None = None  # override the check's default (rarely right)
     key: str | None = None  # what makes two violations of one check the same finding
+    level: str | None = None  # the spec level of what this violation breaks, when it is not the check's
+    # (a check citing "RS4" is SHOULD before 2026-07-28 and MUST after; severity follows the level)
+    owner: str | None = None  # id of the check that owns this root cause, when another check saw it:
+    # the violation is filed under the owner (same key: one finding listing both as instances)
 
     def __str__(self) -> str:
         return self.detail
@@ -205,7 +209,7 @@ class CheckSpec:
             target=target,
             revision=revision,
             rule=self.rule,
-            spec_level=self.level,
+            spec_level=v.level or self.level,
             path=v.path,
             tool=v.tool,
             input=v.input,

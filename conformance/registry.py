@@ -40,7 +40,33 @@ from .wirelog import WireEntry
 
 Scope = Literal["exchange", "log", "tool_call", "listing", "session", "run"]
 SCOPES: tuple[str, ...] = ("exchange", "log", "tool_call", "listing", "session", "run")
-LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "hint", "-")
+LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "hint", "JSON-RPC", "-")
+
+# Severity follows the spec level of the rule a check cites (issue 12): a MUST violation is
+# medium..critical, a SHOULD violation low..medium; MAY, annotation hints, JSON-RPC 2.0
+# conventions MCP repeats without a keyword ("JSON-RPC", e.g. the error codes of J6) and rules
+# with no keyword at all ("-": e.g. J8, T9, or behaviour the spec leaves unspecified such as
+# batches after 2025-03-26) are at most low. `info` is an observation, allowed at every level.
+# Checks that cite no spec rule (load and workflow expectations the user configured) are free.
+LEVEL_SEVERITIES: dict[str, tuple[Severity, ...]] = {
+    "MUST": (Severity.medium, Severity.high, Severity.critical),
+    "MUST NOT": (Severity.medium, Severity.high, Severity.critical),
+    "SHOULD": (Severity.low, Severity.medium),
+    "SHOULD NOT": (Severity.low, Severity.medium),
+    "MAY": (),
+    "hint": (Severity.low,),
+    "JSON-RPC": (Severity.low,),
+    "-": (Severity.low,),
+}
+
+
+def severity_fits(level: str | None, severity: Severity | str) -> bool:
+    """Whether `severity` is one a violation of a rule at `level` may have (LEVEL_SEVERITIES);
+    an unknown level fits nothing but info, no level (no rule cited) fits everything."""
+    sev = Severity(severity)
+    if sev == Severity.info or not level:
+        return True
+    return sev in LEVEL_SEVERITIES.get(level, ())
 
 
 class Skip(Exception):
@@ -179,6 +205,10 @@ class ToolCall:
     secrets: tuple[str, ...] = ()  # canaries planted in the server's environment
     alive: bool = True  # the server was still there after the call
     closed_reason: str | None = None  # why the transport ended, when it did
+    # after a call that failed or timed out: did the server answer a liveness ping (ping;
+    # server/discover in the stateless era)? None: not asked (the call went fine, or the
+    # transport is gone, which is evidence enough). A crash needs evidence: not alive, or False.
+    ping_answered: bool | None = None
     stderr: str = ""  # the tail of the server's stderr (stdio), for crash findings
     timeout: float | None = None  # the request timeout the call had
     stdout: list[WireEntry] = field(default_factory=list)  # stdout lines between request and answer

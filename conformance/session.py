@@ -3,6 +3,15 @@
 Every request is bounded by a timeout (a hang is a finding, never a hang of mcpcheck). Every
 message in and out lands in the transport's WireLog; an `Exchange` points at the entries of one
 request/response pair so checks stay pure functions over recorded data.
+
+The session owns every request's deadline, on every transport: progress-aware (see `request`),
+then a grace period. When a request gets no answer within its timeout, the session keeps waiting
+`grace(timeout)` seconds longer and meanwhile asks whether the server still answers at all (ping;
+`server/discover` in the stateless era, where ping is gone): a late answer makes the call slow,
+not hung; a ping that stalls too means the request blocks the whole server (issue 12). Only then
+does it stop waiting and tell the transport to drop the request (HTTP: close its POST). After a
+request failed on the transport, `check_liveness` asks the same question, so a crash is only
+called one with evidence: the process exited, the connection is refused, or ping goes unanswered.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ META_CAPS = "io.modelcontextprotocol/clientCapabilities"
 META_CLIENT = "io.modelcontextprotocol/clientInfo"
 
 CLIENT_INFO = {"name": "mcpcheck", "version": "0.1.0"}
+MAX_GRACE = 5.0  # seconds: the longest grace period after a timeout (Session.grace)
+LIVENESS_METHODS = ("ping", "server/discover")
 
 
 def is_stateless(revision: str | None) -> bool:
@@ -62,6 +73,15 @@ class Exchange:
     extra: list[WireEntry] = field(default_factory=list)  # notifications seen while in flight
     progress_token: Any = None  # sent as params._meta.progressToken (request(progress=True))
     progress_capped: bool = False  # timed out at the progress cap while progress kept coming
+    timeout: float | None = None  # the timeout this request had (seconds)
+    # After the timeout (timed_out): how long mcpcheck went on listening for a late answer. A
+    # response that came in that time is kept (`response`, `answered`): the call was slow.
+    grace: float | None = None
+    # Whether the server answered a liveness ping (server/discover in the stateless era) sent
+    # after this request timed out or failed on the transport; None: not asked.
+    ping_answered: bool | None = None
+    ping: "Exchange | None" = None  # that ping
+    liveness: bool = False  # this request IS such a ping (judged through the request it probed)
 
     @property
     def progress(self) -> int:
@@ -102,6 +122,11 @@ class Exchange:
     def answered(self) -> bool:
         return self.response is not None
 
+    @property
+    def late(self) -> bool:
+        """Answered, but only in the grace period after its timeout: slow, not hung."""
+        return self.timed_out and self.response is not None
+
     def evidence(self) -> list[WireEntry]:
         return [e for e in (self.request_entry, self.response_entry) if e is not None]
 
@@ -134,6 +159,10 @@ class Session:
         self._ids = itertools.count(1)
         self._progress_ids = itertools.count(1)
         self.progress_factor = 3.0  # the progress cap: this many times the request timeout
+        # after a timeout, listen this many times the timeout longer (at most MAX_GRACE seconds)
+        # for a late answer while pinging; False for sessions that judge timeouts themselves
+        self.grace_factor = 1.0
+        self.probe_timeouts = True
         self._pending: dict[str, tuple[asyncio.Future, Exchange]] = {}
         self._reader: asyncio.Task | None = None
         self.unmatched: list[WireEntry] = []  # responses nobody asked for
@@ -191,6 +220,11 @@ class Session:
         """The longest a request that keeps reporting progress is waited for, in seconds."""
         return timeout * self.progress_factor
 
+    def grace(self, timeout: float) -> float:
+        """How long after a request's timeout a late answer still counts as slow, not hung; also
+        the timeout of the liveness ping sent meanwhile."""
+        return min(timeout * self.grace_factor, MAX_GRACE)
+
     # ----------------------------------------------------------------- messages
     def next_id(self) -> int:
         return next(self._ids)
@@ -245,11 +279,12 @@ class Session:
         msg = message if message is not None else self.build_request(method, params, id=id, meta=meta)
         return await self._roundtrip(msg, timeout, malformed, token)
 
-    async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False, token: Any = None) -> Exchange:
+    async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False, token: Any = None, liveness: bool = False) -> Exchange:
         run = budget.current()
         run.check()  # the run's --max-time is used up: stop here (budget.OutOfTime)
         method = msg.get("method") if isinstance(msg.get("method"), str) else "?"
         ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision, malformed=malformed, progress_token=token)
+        ex.liveness = liveness
         self.exchanges.append(ex)
         key = id_key(msg.get("id"))
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -265,37 +300,90 @@ class Session:
             return ex
         if not has_id:
             return ex
-        wait = timeout or self.timeout
+        wait = ex.timeout = timeout or self.timeout
         window, seen = wait, 0
-        while True:
-            cut = run.remaining() < window  # the budget ends before this window does
-            try:
-                await asyncio.wait_for(asyncio.shield(fut), max(0.0, min(window, run.remaining())))
-            except asyncio.TimeoutError:
-                if cut:  # not a timeout of the server's: the run is out of time; never judged
+        try:
+            while True:
+                cut = run.remaining() < window  # the budget ends before this window does
+                try:
+                    await asyncio.wait_for(asyncio.shield(fut), max(0.0, min(window, run.remaining())))
+                except asyncio.TimeoutError:
+                    if cut:  # not a timeout of the server's: the run is out of time; never judged
+                        self._pending.pop(key, None)
+                        if ex in self.exchanges:
+                            self.exchanges.remove(ex)
+                        raise budget.OutOfTime() from None
+                    now, left = ex.progress, self.progress_cap(wait) - (time.monotonic() - t0)
+                    if now > seen and left > 0.01:
+                        # progress came in this window: the server is working, wait again
+                        window, seen = min(wait, left), now
+                        continue
+                    ex.timed_out = True
+                    ex.progress_capped = now > seen
+                    if not ex.progress_capped and not malformed and not liveness and self.probe_timeouts and self.alive:
+                        await self._grace(ex, fut, wait, t0)
+                    if fut.done():
+                        break  # answered late, in the grace period (or the transport went)
                     self._pending.pop(key, None)
-                    if ex in self.exchanges:
-                        self.exchanges.remove(ex)
-                    raise budget.OutOfTime() from None
-                now, left = ex.progress, self.progress_cap(wait) - (time.monotonic() - t0)
-                if now > seen and left > 0.01:
-                    # progress came in this window: the server is working, wait again
-                    window, seen = min(wait, left), now
-                    continue
-                ex.timed_out = True
-                ex.progress_capped = now > seen
+                    if self.alive:
+                        if ex.progress_capped:
+                            text = f"no response to {method} (id {msg.get('id')!r}) after {time.monotonic() - t0:.0f}s, though it kept reporting progress"
+                        else:
+                            text = f"no response to {method} (id {msg.get('id')!r}) within {wait:g}s"
+                            if ex.grace:
+                                text += f" nor in the {ex.grace:g}s after"
+                        self.wirelog.record("in", "event", text)
+                break
+        except TransportError as exc:
+            ex.transport_error = str(exc)
+        finally:
+            if not fut.done() or ex.transport_error is not None:
                 self._pending.pop(key, None)
-                if self.alive:
-                    if ex.progress_capped:
-                        text = f"no response to {method} (id {msg.get('id')!r}) after {time.monotonic() - t0:.0f}s, though it kept reporting progress"
-                    else:
-                        text = f"no response to {method} (id {msg.get('id')!r}) within {wait:g}s"
-                    self.wirelog.record("in", "event", text)
-            except TransportError as exc:
-                ex.transport_error = str(exc)
-            break
+                self.transport.abandon(msg.get("id"))  # HTTP: close its POST; the session owns the deadline
         ex.elapsed = time.monotonic() - t0
         return ex
+
+    async def _grace(self, ex: Exchange, fut: asyncio.Future, wait: float, t0: float) -> None:
+        """The request timed out: listen `grace(wait)` seconds longer for its answer while a
+        liveness ping (unless it is one itself) asks whether the server answers anything."""
+        ex.grace = grace = self.grace(wait)
+        ping = None if ex.method in LIVENESS_METHODS else asyncio.ensure_future(self.liveness_ping(grace))
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), grace)
+        except asyncio.TimeoutError:
+            pass
+        except TransportError:
+            pass  # re-raised by the caller's next look at the future
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            self.wirelog.record("in", "event", f"response to {ex.method} (id {ex.request.get('id')!r}) came {time.monotonic() - t0:.1f}s after it was sent: after the {wait:g}s timeout, within the {grace:g}s grace")
+        if ping is not None:
+            ex.ping = await ping
+            ex.ping_answered = ex.ping.answered
+        if fut.done() and not fut.cancelled() and fut.exception() is not None:
+            raise fut.exception()
+
+    async def liveness_ping(self, timeout: float) -> Exchange:
+        """Does the server still answer? ping (server/discover in the stateless era, where ping
+        no longer exists); any answer counts, an error too. Never probed itself."""
+        if self.stateless:
+            msg = self.build_request("server/discover", {}, meta=True)
+        else:
+            msg = self.build_request("ping", None, meta=False)
+        return await self._roundtrip(msg, timeout, liveness=True)
+
+    async def check_liveness(self, ex: Exchange) -> bool | None:
+        """After `ex` failed on the transport (or timed out without a ping), ask the server
+        whether it still answers; the answer lands on ex.ping_answered. A ping answered before
+        the transport failed is asked again. HTTP: a ping that fails too is followed by a TCP
+        connect, so a refused connection ends the transport (the crash evidence)."""
+        if ex.liveness:
+            return ex.ping_answered
+        if self.alive and (ex.ping_answered is None or (ex.transport_error is not None and ex.ping_answered)):
+            ex.ping = await self.liveness_ping(self.grace(ex.timeout or self.timeout))
+            ex.ping_answered = ex.ping.answered
+        if ex.ping_answered is False and self.alive and hasattr(self.transport, "check_gone"):
+            await self.transport.check_gone()
+        return ex.ping_answered
 
     async def notify(self, method: str, params: dict[str, Any] | None = None, *, meta: bool | None = None) -> Exchange:
         msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}

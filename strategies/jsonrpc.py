@@ -90,9 +90,23 @@ def _codes(expect: str) -> frozenset[int]:
     return frozenset({int(expect)})
 
 
+# spec-digest J6: a message that is not JSON, or JSON that is not a valid request, gets -32700 or
+# -32600 (servers and SDKs differ, e.g. the TypeScript SDK answers -32700 to every message that
+# fails its schema); a judge accepts both for these kinds. Not for params_not_object: its id is
+# readable and its method known, so JSON-RPC's -32602 (or -32600) is owed.
+J6_KINDS = frozenset(
+    {
+        "not_json", "truncated_json", "trailing_garbage", "invalid_utf8",
+        "scalar_json", "wrong_jsonrpc_version", "missing_method", "method_wrong_type", "bad_id_type", "empty_object",
+    }
+)
+J6_CODES = frozenset({-32700, -32600})
+
+
 def _msg(kind: str, data: bytes, expect: str, rid: int | str | None = None, note: str = "", also: Iterable[int] = ()) -> RawMessage:
     assert b"\n" not in data and b"\r" not in data, kind
-    return RawMessage(kind, data, expect, rid, note, _codes(expect) | frozenset(also))
+    codes = _codes(expect) | frozenset(also) | (J6_CODES if kind in J6_KINDS else frozenset())
+    return RawMessage(kind, data, expect, rid, note, codes)
 
 
 _NOT_JSON = (
@@ -315,6 +329,8 @@ __all__ = [
     "ERROR_OR_IGNORE",
     "INVALID_PARAMS",
     "INVALID_REQUEST",
+    "J6_CODES",
+    "J6_KINDS",
     "KINDS",
     "METHOD_NOT_FOUND",
     "NO_RESPONSE",

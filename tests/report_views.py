@@ -3,7 +3,7 @@ test_baseline_diff): one real `mcpcheck run` against a few lines of raw JSON-RPC
 test session, plus RunReports built through `runner.build_report` for the edge cases.
 
 The server handshakes, lists one tool whose schema says `level` is 0..10, and
-- answers an unknown method with a success result (errors.unknown_method, medium), and
+- answers an unknown method with a success result (errors.unknown_method, low), and
 - never checks the upper bound of `level` (fuzz.invalid_input_rejected, medium; a corpus/ entry;
   the constraint table shows `maximum` NOT enforced; the lower bound is checked),
 so `--check errors.unknown_method --check fuzz.invalid_input_rejected` gives two deterministic

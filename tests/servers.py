@@ -335,6 +335,16 @@ def auth_http(defect: str = "none", token: str = AUTH_FIXTURE_TOKEN) -> contextl
     return _serve_on_free_port(lambda port: auth_http_cmd(port, defect, token))
 
 
+def liveness_stdio_cmd(*args: str) -> list[str]:
+    """tests/fixtures/liveness_server.py (slow, spinning, loop-blocking and dying tools); `args`: its options."""
+    return [sys.executable, str(FIXTURES / "liveness_server.py"), *args]
+
+
+def liveness_http(*args: str) -> contextlib.AbstractContextManager[ServedURL]:
+    """The liveness fixture on Streamable HTTP (`args`: its options): yields http://127.0.0.1:PORT/mcp."""
+    return _serve_on_free_port(lambda port: [*liveness_stdio_cmd(*args), "http", "--port", str(port)])
+
+
 def everything_http() -> contextlib.AbstractContextManager[ServedURL]:
     """server-everything, Streamable HTTP (POST/GET/DELETE /mcp): yields http://127.0.0.1:PORT/mcp."""
     cmd = everything_http_cmd()

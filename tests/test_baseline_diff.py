@@ -101,7 +101,7 @@ def test_diff_new_fixed_unchanged_by_stable_id():
 
 
 def test_cli_diff_and_fail_on_new_and_baseline_on_real_runs(tmp_path):
-    run = rv.real_run()  # errors.unknown_method + fuzz.invalid_input_rejected, both medium
+    run = rv.real_run()  # errors.unknown_method (low) + fuzz.invalid_input_rejected (medium)
     old_report = run.dir / "report.json"
     ids = {f.check: f.id for f in run.report.findings}
     assert set(ids) == {"errors.unknown_method", "fuzz.invalid_input_rejected"}
@@ -122,10 +122,10 @@ def test_cli_diff_and_fail_on_new_and_baseline_on_real_runs(tmp_path):
     code, _, err = rv.mcpcheck(tmp_path, "diff", str(tmp_path / "missing.json"), str(old_report))
     assert code == 2 and err.startswith("mcpcheck: error: cannot read")
 
-    # --fail-on-new: the same server again gates on nothing new (exit 0 even at --fail-on medium)
+    # --fail-on-new: the same server again gates on nothing new (exit 0 even at --fail-on low)
     conf = ("conformance",)
     one = ["--check", "errors.unknown_method"]
-    code, out_dir, out, err = rv.run_tiny(tmp_path / "again", "--fail-on", "medium", "--fail-on-new", str(old_report), campaigns=conf, checks=one, formats="json,markdown")
+    code, out_dir, out, err = rv.run_tiny(tmp_path / "again", "--fail-on", "low", "--fail-on-new", str(old_report), campaigns=conf, checks=one, formats="json,markdown")
     again = RunReport.model_validate_json((out_dir / "report.json").read_text())
     assert code == again.exit_code == 0, err
     assert again.diff.new == [] and again.diff.unchanged == [ids["errors.unknown_method"]]
@@ -134,7 +134,7 @@ def test_cli_diff_and_fail_on_new_and_baseline_on_real_runs(tmp_path):
     # against a report without it, the same finding is new: exit 1
     empty = tmp_path / "empty.json"
     empty.write_text(r.model_copy(update={"findings": [], "suppressed": []}).model_dump_json())
-    code, *_ = rv.run_tiny(tmp_path / "again2", "--fail-on", "medium", "--fail-on-new", str(empty), campaigns=conf, checks=one, formats="json")
+    code, *_ = rv.run_tiny(tmp_path / "again2", "--fail-on", "low", "--fail-on-new", str(empty), campaigns=conf, checks=one, formats="json")
     assert code == 1
 
     # mcpcheck baseline REPORT -> a committed file; the next run suppresses everything in it
@@ -144,7 +144,7 @@ def test_cli_diff_and_fail_on_new_and_baseline_on_real_runs(tmp_path):
     assert code == 0, err
     text = (work / "mcpcheck-baseline.toml").read_text()
     assert text.count("[[suppress]]") == 2 and 'reason = "known"' in text and "expires = 2099-12-31" in text
-    code, out_dir, out, err = rv.run_tiny(work, "--fail-on", "medium", campaigns=conf, checks=one, formats="json,markdown,sarif,html")
+    code, out_dir, out, err = rv.run_tiny(work, "--fail-on", "low", campaigns=conf, checks=one, formats="json,markdown,sarif,html")
     rep = RunReport.model_validate_json((out_dir / "report.json").read_text())
     assert code == rep.exit_code == 0, err  # discovered ./mcpcheck-baseline.toml
     assert rep.findings == [] and [s.finding.id for s in rep.suppressed] == [ids["errors.unknown_method"]]
@@ -153,7 +153,7 @@ def test_cli_diff_and_fail_on_new_and_baseline_on_real_runs(tmp_path):
     assert "## Baseline and changes" in md and "accepted until 2099-12-31: known" in md
     assert 'data-suppressed-count="1"' in (out_dir / "report.html").read_text()
     # --no-baseline: back to exit 1; a broken baseline: exit 2 before anything runs
-    code, *_ = rv.run_tiny(work, "--fail-on", "medium", "--no-baseline", campaigns=conf, checks=one, formats="json")
+    code, *_ = rv.run_tiny(work, "--fail-on", "low", "--no-baseline", campaigns=conf, checks=one, formats="json")
     assert code == 1
     (work / "bad.toml").write_text("[[suppress]]\nid = 'x'\n")
     code, _, _, err = rv.run_tiny(work, "--baseline", "bad.toml", campaigns=conf, checks=one, formats="json")

@@ -3,7 +3,7 @@ list-checks / schema / report, and the exit code driven by --fail-on against a r
 
 The server used here is a few lines of raw JSON-RPC written into tmp_path: it handshakes
 properly and answers an unknown method with a success result (errors.unknown_method, severity
-medium), so one check on one era gives a deterministic finding in well under a second.
+low: J8 words no keyword), so one check on one era gives a deterministic finding in well under a second.
 """
 
 import json
@@ -230,9 +230,9 @@ def test_schema_prints_the_report_json_schema(capsys):
 
 
 def test_fail_on_drives_the_exit_code(capsys, server):
-    code, out, err = run_cli(capsys, "run", *ONE_CHECK, "--fail-on", "medium", "--", *server)
+    code, out, err = run_cli(capsys, "run", *ONE_CHECK, "--fail-on", "low", "--", *server)
     assert code == 1, err
-    assert "FAIL: exit code 1: 1 finding at or above medium" in out
+    assert "FAIL: exit code 1: 1 finding at or above low" in out
     assert "errors.unknown_method" in out and "2025-11-25" in out and "tiny 0.1" in out
 
     code, out, err = run_cli(capsys, "run", *ONE_CHECK, "--fail-on", "high", "--report-dir", "high", "--", *server)
@@ -244,7 +244,7 @@ def test_fail_on_drives_the_exit_code(capsys, server):
     assert report.command == ["mcpcheck", "run", *ONE_CHECK, "--fail-on", "high", "--report-dir", "high", "--", *server]
     assert sorted(p.name for p in Path("high").iterdir()) == ["junit.xml", "report.json", "report.md"]
     junit = ET.parse("high/junit.xml").getroot()
-    assert junit.get("failures") == "1" and junit.find(".//failure").get("type") == "medium"
+    assert junit.get("failures") == "1" and junit.find(".//failure").get("type") == "low"
 
 
 def test_fail_on_from_config_and_the_flag_wins(capsys, server, in_tmp):
@@ -260,7 +260,7 @@ def test_fail_on_from_config_and_the_flag_wins(capsys, server, in_tmp):
 def test_named_targets_from_config(capsys, server, in_tmp):
     cmd = " ".join(f"'{c}'" for c in server)
     (in_tmp / "mcpcheck.toml").write_text(
-        f'fail_on = "medium"\n[targets.tiny]\ncommand = "{cmd}"\ntimeout = 3\n[targets.gone]\ncommand = "nosuchcmd-mcpcheck"\n'
+        f'fail_on = "low"\n[targets.tiny]\ncommand = "{cmd}"\ntimeout = 3\n[targets.gone]\ncommand = "nosuchcmd-mcpcheck"\n'
     )
     code, out, err = run_cli(capsys, "run", "--target", "tiny", *ONE_CHECK)
     assert code == 1 and "tiny (stdio:" in out

@@ -152,17 +152,77 @@ def judge(kind, expect, codes, rid, replies):
     return [(s.id, (v.severity or s.severity).value) for s, v in E.check_reply(kind, expect, frozenset(codes), rid, b"x", None, replies)]
 
 
+def verdicts(kind, expect, codes, rid, replies):
+    return [v for _s, v in E.check_reply(kind, expect, frozenset(codes), rid, b"x", None, replies)]
+
+
 def test_check_reply_levels():
+    """Severity follows the level of the rule each verdict breaks, and the finding prints it."""
     ok = reply({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
     assert judge("not_json", "-32700", {-32700}, None, [ok]) == []
     assert judge("not_json", "-32700", {-32700}, None, []) == [("envelope.parse_error", "info")]
     assert judge("unknown_method", "-32601", {-32601}, 3, []) == [("envelope.method_not_found", "low")]
     executed = reply({"jsonrpc": "2.0", "id": None, "result": {}})
-    assert judge("bad_id_type", "-32600", {-32600}, None, [executed]) == [("envelope.invalid_request", "medium")]
+    assert judge("bad_id_type", "-32600", {-32600}, None, [executed]) == [("envelope.invalid_request", "medium")]  # J2 MUST
+    assert [v.level for v in verdicts("bad_id_type", "-32600", {-32600}, None, [executed])] == ["MUST"]
+    lenient = reply({"jsonrpc": "2.0", "id": 2, "result": {}})
+    assert judge("wrong_jsonrpc_version", "-32600", {-32600, -32700}, 2, [lenient]) == [("envelope.invalid_request", "low")]  # J6: JSON-RPC
     wrong = reply({"jsonrpc": "2.0", "id": 3, "error": {"code": -32603, "message": "x"}})
     assert judge("unknown_method", "-32601", {-32601}, 3, [wrong]) == [("envelope.method_not_found", "low")]
     bad = reply({"jsonrpc": "2.0", "id": 4, "error": {"code": "x"}})
     assert ("envelope.error_shape", "high") in judge("unknown_method", "-32601", {-32601}, 3, [bad])
     assert judge("unknown_notification", "no-response", set(), None, [ok]) == [("envelope.notification_silent", "high")]
     assert judge("batch", "error-or-ignore", {-32600}, None, []) == []
-    assert judge("batch", "error-or-ignore", {-32600}, None, [reply([{"jsonrpc": "2.0", "id": 1, "result": {}}])]) == [("envelope.invalid_request", "medium")]
+    # J12: after 2025-03-26 the reaction to a batch is unspecified: an executed batch is an observation
+    batch = verdicts("batch", "error-or-ignore", {-32600}, None, [reply([{"jsonrpc": "2.0", "id": 1, "result": {}}])])
+    assert [(v.severity, v.level) for v in batch] == [(Severity.info, "-")]
+
+
+def test_wrong_codes_share_one_finding_id_and_unknown_methods_are_owned_by_errors_unknown_method():
+    """One wrong code for several malformed messages is one root cause: the violations share a key
+    (so CampaignContext.record files one finding listing the others as instances); a wrong code for
+    an unknown method is filed under errors.unknown_method, which owns that cause."""
+    runner.load_all_checks()
+    minus32603 = lambda rid: reply({"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": "x"}})
+    found = [v for kind in ("scalar_json", "empty_object", "missing_method") for v in verdicts(kind, "-32600", {-32600, -32700}, None, [minus32603(None)])]
+    assert {(v.key, v.owner) for v in found} == {("code/-32603", "jsonrpc.invalid_request")} and len(found) == 3
+    (v,) = verdicts("unknown_method", "-32601", {-32601}, 3, [minus32603(3)])
+    assert (v.owner, v.key, v.level) == ("errors.unknown_method", "code", "-") and v.owner in REGISTRY
+    # J6: -32700 for an invalid request (and -32600 for unparseable input) is no finding
+    assert judge("scalar_json", "-32600", {-32600, -32700}, None, [reply({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})]) == []
+
+
+
+
+WRONG_CODE = [sys.executable, str(TESTS / "rawservers" / "envelope_wrong_code.py")]
+
+
+def test_one_wrong_code_for_many_malformed_messages_is_one_finding_with_instances():
+    """The same wrong code (-32603) for every JSON message that is not a valid request: one finding,
+    filed under jsonrpc.invalid_request (the conformance check that owns that cause), listing the
+    other messages as instances and reproduced by the envelope check that found it; nothing else
+    of low or above (the J6 kinds answered -32700 would pass too)."""
+    out = run_envelope("wrong_code", WRONG_CODE)
+    above = [f for f in out.findings if f.severity > Severity.info]
+    assert [f.check for f in above] == ["jsonrpc.invalid_request"], [(f.check, f.detail) for f in above]
+    (f,) = above
+    assert f.severity == Severity.low and f.spec_level == "JSON-RPC" and "error code -32603" in f.detail
+    assert "--campaign envelope --check envelope.invalid_request" in f.reproduce
+    kinds = {k for k in ("scalar_json", "wrong_jsonrpc_version", "missing_method", "method_wrong_type", "bad_id_type", "empty_object") if any(i.startswith(k + " ") for i in [f.detail, *f.instances])}
+    assert len(kinds) >= 4, (f.detail, f.instances)
+    assert all("error code -32603" in i for i in f.instances)
+
+
+def test_wrong_code_for_unknown_methods_has_one_owner():
+    """mcp 1.x answers unknown methods -32602: the conformance probe and the envelope's unknown and
+    huge methods see one root cause, filed once under errors.unknown_method (low: J8 has no
+    keyword), the envelope's messages among its instances; envelope.method_not_found files none."""
+    out = runner.run([make_target(name="unknown_32602", command=[*WRONG_CODE, "-32602"], timeout=5)], ["conformance", "envelope"], fuzz_settings=CFG)[0]
+    assert out.result.error is None, out.result.error
+    owned = [f for f in out.findings if f.check in ("errors.unknown_method", "envelope.method_not_found") and f.severity > Severity.info]
+    assert [f.check for f in owned] == ["errors.unknown_method"], [(f.check, f.detail) for f in owned]
+    (f,) = owned
+    assert f.severity == Severity.low and f.spec_level == "-"
+    assert any("unknown_method message" in i or "huge_message message" in i for i in f.instances), f.instances
+    status = {c.id: c.status for c in out.checks}
+    assert status["envelope.method_not_found"] == "passed"

@@ -151,3 +151,17 @@ def test_replay_against_the_clean_server_passes(campaign):
     assert outcome.result.error is None
     assert not outcome.findings
     assert sum("is not offered by this server" in n for n in outcome.result.notes) == ENTRIES
+
+
+def test_sdk_null_arguments_default_is_one_info_observation_per_server():
+    """The official SDK runs `"arguments": null` as a call without arguments (tools with no required
+    parameter). Not the author's defect and not an unvalidated input (the tool ran with {}, which
+    its schema allows): one info observation for the server, no finding of low or above."""
+    cmd = [sys.executable, str(FIXTURES / "sdk_defaults_server.py")]
+    outcome = runner.run([make_target(name="sdk_defaults", command=cmd, timeout=TIMEOUT, protocol="2025-11-25")], ["fuzz"], seed=SEED, fuzz_settings=FuzzSettings(max_examples=10, invalid_examples=10, write_corpus=False))[0]
+    assert outcome.result.error is None, outcome.result.error
+    real = [f for f in outcome.findings if f.severity > Severity.info]
+    assert real == [], [(f.check, f.severity.value, f.detail) for f in real]
+    null = [f for f in outcome.findings if f.check == "fuzz.invalid_input_rejected" and '"arguments": null' in f.detail]
+    assert len(null) == 1 and null[0].severity == Severity.info, [f.detail for f in outcome.findings]
+    assert "greet" in null[0].detail and "official SDKs" in null[0].detail and null[0].tool is None

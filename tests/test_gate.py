@@ -111,24 +111,24 @@ def test_gate_config_from_mcpcheck_toml(tmp_path):
 
 
 def test_real_run_gate_flag_and_config(tmp_path):
-    # the tiny server: errors.unknown_method (medium, protocol) -> protocol 92 -> READY at 80
+    # the tiny server: errors.unknown_method (low: J8 has no keyword; protocol) -> protocol 98 -> READY at 80
     conf = ["--check", "errors.unknown_method"]
-    code, out_dir, out, err = rv.run_tiny(tmp_path / "a", "--fail-on", "medium", campaigns=("conformance",), checks=conf, formats="json")
-    assert code == 1, err  # --fail-on medium, no gate
+    code, out_dir, out, err = rv.run_tiny(tmp_path / "a", "--fail-on", "low", campaigns=("conformance",), checks=conf, formats="json")
+    assert code == 1, err  # --fail-on low, no gate
     code, out_dir, out, err = rv.run_tiny(tmp_path / "b", "--fail-on", "medium", "--gate", campaigns=("conformance",), checks=conf, formats="json,markdown")
     report = RunReport.model_validate_json((out_dir / "report.json").read_text())
     assert code == report.exit_code == 0, err
-    assert (report.gate.enabled, report.gate.status, report.gate.score) == (True, "READY", 92.0)
-    assert out.rstrip().splitlines()[-1] == "PASS: exit code 0: READY (score 92, threshold 80)"
+    assert (report.gate.enabled, report.gate.status, report.gate.score) == (True, "READY", 98.0)
+    assert out.rstrip().splitlines()[-1] == "PASS: exit code 0: READY (score 98, threshold 80)"
     assert "## Executive summary" in (out_dir / "report.md").read_text()
     # the same from the config, with a stricter threshold: NOT READY, exit 1
     work = tmp_path / "c"
     work.mkdir()
-    (work / "mcpcheck.toml").write_text("[gate]\nenabled = true\nthreshold = 95\n")
+    (work / "mcpcheck.toml").write_text("[gate]\nenabled = true\nthreshold = 99\n")
     code, out_dir, out, err = rv.run_tiny(work, campaigns=("conformance",), checks=conf, formats="json")
     report = json.loads((out_dir / "report.json").read_text())
     assert code == report["exit_code"] == 1 and report["gate"]["status"] == "NOT READY"
-    assert report["gate"]["reasons"] == ["score 92 is below the threshold 95"]
+    assert report["gate"]["reasons"] == ["score 98 is below the threshold 99"]
     # --no-gate overrides the config; --gate-threshold overrides the threshold
     code, *_ = rv.run_tiny(work, "--no-gate", campaigns=("conformance",), checks=conf, formats="json")
     assert code == 0

@@ -88,14 +88,14 @@ def test_run_step_against_a_real_server(tmp_path):
     args = "--check errors.unknown_method --protocol 2025-11-25 --timeout 5 -q"
     proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "args": args, "gate": "true", "fail-on": "medium"})
     assert proc.returncode == 0, proc.stderr  # the step records the code; the Verdict step fails the job
-    assert outputs["exit-code"] == "0" and outputs["status"] == "READY" and outputs["score"] == "92.0"
+    assert outputs["exit-code"] == "0" and outputs["status"] == "READY" and outputs["score"] == "98.0"
     report_dir = tmp_path / outputs["report-dir"]
     assert sorted(p.name for p in report_dir.iterdir()) == ["junit.xml", "mcpcheck.sarif", "report.html", "report.json", "report.md"]
     assert outputs["sarif"] == "mcpcheck-report/mcpcheck.sarif"
     report = RunReport.model_validate_json((report_dir / "report.json").read_text())
     assert report.command[-len(cmd):] == cmd and "--gate" in report.command
-    # without the gate, --fail-on medium fails; a bad gate value is refused before running
-    proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "args": args, "gate": "false", "fail-on": "medium"})
+    # without the gate, --fail-on low fails; a bad gate value is refused before running
+    proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "args": args, "gate": "false", "fail-on": "low"})
     assert proc.returncode == 0 and outputs["exit-code"] == "1" and outputs["status"] == "NOT READY"  # the verdict is the exit code
     proc, outputs = run_step("Run mcpcheck", tmp_path, {"command": " ".join(cmd), "gate": "maybe"})
     assert proc.returncode == 2 and "input gate must be true, false or empty" in proc.stdout

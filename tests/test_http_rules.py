@@ -111,7 +111,7 @@ FIRES = {
     "no_origin_check": {("http.origin_rejected", S, "high"), ("http.origin_rejected", H, "high")},
     "notification_200": {("http.notification_202", S, "high"), ("http.notification_202", H, "high")},
     "text_plain": {("http.response_content_type", S, "high"), ("http.response_content_type", H, "high"), ("http.accept_handling", S, "info"), ("http.accept_handling", H, "info")},
-    "ignore_session": {("http.session_required", H, "medium"), ("http.session_unknown", H, "high"), ("http.session_terminated", H, "high")},
+    "ignore_session": {("http.session_required", H, "medium"), ("http.session_unknown", H, "medium"), ("http.session_terminated", H, "high")},
     "delete_noop": {("http.session_terminated", H, "high")},
     "bogus_protocol_header_ok": {("http.protocol_version_header", H, "high")},
     "bad_session_id": {("http.session_id_charset", H, "high")},
@@ -261,7 +261,7 @@ SHARED_FIRES = {
     "no_origin_check": {("http.origin_rejected", S, "high"), ("http.origin_rejected", H, "high")},
     "notification_200": {("http.notification_202", S, "high"), ("http.notification_202", H, "high")},
     "text_plain": {("http.response_content_type", S, "high"), ("http.response_content_type", H, "high"), ("http.accept_handling", S, "info"), ("http.accept_handling", H, "info")},
-    "ignore_session": {("http.session_required", H, "medium"), ("http.session_unknown", H, "high")},
+    "ignore_session": {("http.session_required", H, "medium"), ("http.session_unknown", H, "medium")},
     "bogus_protocol_header_ok": {("http.protocol_version_header", H, "high")},
 }
 

@@ -16,7 +16,13 @@ from registry_move_snapshot import snapshot
 BASELINE = Path(__file__).resolve().parent / "data" / "registry_move_baseline.json"
 
 #: (fixture, (check, category, tool, severity)) -> why it changed on purpose. Empty: nothing did.
-INTENDED: dict[tuple[str, tuple[str, str, str, str]], str] = {}
+_HINT = "issue 12 class 4: T13 annotations are hints (never a hard failure): fuzz.idempotent and fuzz.read_only are low, not medium"
+INTENDED: dict[tuple[str, tuple[str, str, str, str]], str] = {
+    ("buggy_tools", ("fuzz.idempotent", "tool.idempotency", "redeem_coupon", "medium")): _HINT,
+    ("buggy_tools", ("fuzz.idempotent", "tool.idempotency", "redeem_coupon", "low")): _HINT,
+    ("buggy_tools", ("fuzz.read_only", "tool.idempotency", "peek", "medium")): _HINT,
+    ("buggy_tools", ("fuzz.read_only", "tool.idempotency", "peek", "low")): _HINT,
+}
 
 
 def test_fixture_findings_are_unchanged_by_the_move():
@@ -27,3 +33,10 @@ def test_fixture_findings_are_unchanged_by_the_move():
         gone = {r for r in before[name] - now[name] if (name, r) not in INTENDED}
         new = {r for r in now[name] - before[name] if (name, r) not in INTENDED}
         assert not gone and not new, f"{name}: lost {sorted(gone)}, gained {sorted(new)}"
+
+_HANG = ("issue 12 class 2: a call that never answers while the server still answers ping is medium "
+         "(high only when ping stalls too); total awaits forever with its event loop free")
+INTENDED.update({
+    ("buggy_tools", ("fuzz.no_hang", "robustness.timeout", "total", "high")): _HANG,
+    ("buggy_tools", ("fuzz.no_hang", "robustness.timeout", "total", "medium")): _HANG,
+})

@@ -108,6 +108,24 @@ def test_expectations() -> None:
     check()
 
 
+def test_j6_kinds_accept_parse_error_and_invalid_request() -> None:
+    """spec-digest J6: for a message that is not JSON or not a valid request, -32700 and -32600
+    both pass (the TypeScript SDK answers -32700 to every message failing its schema); a message
+    with a readable id and a known method but array params is owed -32602 (or -32600), not -32700."""
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None)
+    @given(m=strategies.malformed_envelopes(max_size=4096, max_depth=30))
+    def check(m: strategies.RawMessage) -> None:
+        if m.kind in jsonrpc.J6_KINDS:
+            assert {-32700, -32600} <= m.acceptable_codes, m
+        if m.kind == "params_not_object":
+            assert -32700 not in m.acceptable_codes
+
+    check()
+    assert {"not_json", "scalar_json", "method_wrong_type", "empty_object"} <= jsonrpc.J6_KINDS
+    assert "params_not_object" not in jsonrpc.J6_KINDS and "unknown_method" not in jsonrpc.J6_KINDS
+
+
 def test_batches_are_legal_in_2025_03_26() -> None:
     assert strategies.malformed_envelopes(revision="2025-03-26", kinds=["batch"]).is_empty
 

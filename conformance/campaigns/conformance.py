@@ -26,7 +26,7 @@ from ..checks import lifecycle as L
 from ..checks import listing as T
 from ..checks import schema  # noqa: F401 - registers the schema.* exchange checks the runner judges
 from ..connect import STARTUP_TIMEOUT, detect, open_session
-from ..findings import Violation
+from ..findings import Severity, Violation
 from ..registry import REGISTRY, Check, Listing, SessionContext, Skip, check
 from ..results import TargetResult
 from ..pages import walk
@@ -289,7 +289,8 @@ async def envelope_required(ctx: SessionContext) -> AsyncIterator[Violation]:
     title="clientInfo in _meta is optional",
     scope="session",
     rule="J15",
-    level="MUST NOT (require it)",
+    level="MUST NOT",
+    description="A server MUST NOT require clientInfo in _meta (J15; conformance cites spec PR #3002).",
     revisions="2026-07-28",
 )
 async def client_info_optional(ctx: SessionContext) -> Iterator[Violation]:
@@ -337,11 +338,12 @@ async def invalid_cursor(ctx: SessionContext) -> Iterator[Violation]:
 @check(
     "tools.unknown",
     category="protocol.error_codes",
-    severity="medium",
+    severity="low",
     title="Calling an unknown tool is a JSON-RPC error (-32602), never a success",
     scope="session",
     rule="T9",
     level="-",
+    description="T9 words no keyword (the spec's examples use -32602): low at most.",
 )
 async def unknown_tool(ctx: SessionContext) -> Iterator[Violation]:
     _advertised(ctx, "tools")
@@ -353,7 +355,7 @@ async def unknown_tool(ctx: SessionContext) -> Iterator[Violation]:
 @check(
     "tools.arguments_shape",
     category="tool.input_validation",
-    severity="medium",
+    severity="low",
     title="tools/call with non-object arguments is rejected",
     scope="session",
     rule="T9",
@@ -372,11 +374,15 @@ async def arguments_shape(ctx: SessionContext) -> Iterator[Violation]:
 @check(
     "resources.read",
     category="protocol.schema",
-    severity="high",
+    severity="low",
     title="Every listed resource can be read and returns its contents",
     scope="session",
     rule="RS3",
-    level="MUST",
+    level="-",
+    description=(
+        "RS3 words no keyword: a listed resource that cannot be read (or reads empty, or a blob that is not base64) is "
+        "low. A result that breaks the schema is schema.results'."
+    ),
 )
 async def resource_read(ctx: SessionContext) -> AsyncIterator[Violation]:
     _advertised(ctx, "resources")
@@ -401,7 +407,11 @@ async def resource_read(ctx: SessionContext) -> AsyncIterator[Violation]:
     title="Reading an unknown URI is an error (-32002 before 2026-07-28, -32602 after), never empty contents",
     scope="session",
     rule="RS4/J9",
-    level="SHOULD/MUST",
+    level="SHOULD",
+    description=(
+        "RS4 is a SHOULD before 2026-07-28 (empty contents medium, another code low) and a MUST in 2026-07-28 (empty "
+        "contents high, another code medium); each finding prints the level of its era."
+    ),
 )
 async def unknown_resource(ctx: SessionContext) -> Iterator[Violation]:
     _advertised(ctx, "resources")
@@ -412,7 +422,16 @@ async def unknown_resource(ctx: SessionContext) -> Iterator[Violation]:
         scheme = first.split("://", 1)[0]
     uri = f"{scheme}://mcpcheck-no-such-resource-4f1c"  # fixed: stable finding ids
     ex = await ctx.session.request("resources/read", {"uri": uri})
-    return T.check_unknown_resource(ex, uri, ctx.stateless)
+    return [_at_level_of_era(v, ctx.stateless) for v in T.check_unknown_resource(ex, uri, ctx.stateless)]
+
+
+def _at_level_of_era(v: Violation, stateless: bool) -> Violation:
+    """RS4 is a MUST in 2026-07-28: a wrong code there is medium, not the SHOULD era's low."""
+    if stateless and v.severity != Severity.info:
+        v.level = "MUST"
+        if v.severity is None or v.severity < Severity.medium:
+            v.severity = Severity.medium
+    return v
 
 
 def _required_arguments(prompt: dict[str, Any]) -> list[str]:
@@ -561,11 +580,15 @@ async def completion(ctx: SessionContext) -> Iterator[Violation]:
 @check(
     "errors.unknown_method",
     category="protocol.error_codes",
-    severity="medium",
+    severity="low",
     title="An unknown method is answered -32601",
     scope="session",
     rule="J8",
-    level="MUST",
+    level="-",
+    description=(
+        "J8 words no keyword (JSON-RPC's standard codes): low at most. Owns the cause \"an unknown method gets the wrong "
+        "code\": the envelope campaign's unknown and huge methods answered with a wrong code are instances of this finding."
+    ),
 )
 async def unknown_method(ctx: SessionContext) -> Iterator[Violation]:
     ex = await ctx.session.request("mcpcheck/no-such-method", {})
@@ -632,11 +655,16 @@ async def null_id_rejected(ctx: SessionContext) -> Iterator[Violation]:
 @check(
     "jsonrpc.invalid_request",
     category="protocol.jsonrpc_shape",
-    severity="medium",
+    severity="low",
     title="Malformed requests get an error, never a result",
     scope="session",
-    rule="J6/J8",
-    level="MUST",
+    rule="J6",
+    level="JSON-RPC",
+    description=(
+        "J6 (a JSON-RPC 2.0 convention MCP repeats without a keyword): -32600 or -32700 (either passes), never a result; "
+        "low at most. Owns the cause \"invalid requests get the wrong code\": the envelope campaign's invalid requests "
+        "answered with the same wrong code are instances of this finding."
+    ),
 )
 async def invalid_request(ctx: SessionContext) -> Iterator[Violation]:
     _, ex_bad = await _malformed(ctx)
@@ -654,8 +682,8 @@ def _stdio_only(ctx: SessionContext) -> None:
     severity="high",
     title="The server keeps serving after a line that is not JSON",
     scope="session",
-    rule="S5",
-    level="-",
+    rule="T11/S5",
+    level="MUST",
 )
 async def survives_garbage(ctx: SessionContext) -> AsyncIterator[Violation]:
     _stdio_only(ctx)
@@ -673,8 +701,8 @@ async def survives_garbage(ctx: SessionContext) -> AsyncIterator[Violation]:
 @check(
     "jsonrpc.batch_rejected",
     category="protocol.jsonrpc_shape",
-    severity="medium",
-    title="JSON-RPC batches are rejected (removed in 2025-06-18)",
+    severity="info",
+    title="How the server treats a JSON-RPC batch after 2025-06-18 (removed; the reaction is unspecified: an observation)",
     scope="session",
     rule="J12",
     level="-",

@@ -90,7 +90,14 @@ class CampaignContext:
             run = self.ledger[key] = CheckRun(spec.id, "passed", self.revision)
         return run
 
-    def record(self, spec: CheckSpec, violations: list[Violation]) -> list[Finding]:
+    def record(self, spec: CheckSpec, violations: list[Violation], found_by: CheckSpec | None = None) -> list[Finding]:
+        owned = [v for v in violations if v.owner and v.owner != spec.id and v.owner in REGISTRY and self.wants(REGISTRY[v.owner])]
+        if owned:  # one owner per root cause: filed under the check that owns it (Violation.owner),
+            # reproduced by the check that found it
+            out = self.record(spec, [v for v in violations if not any(v is o for o in owned)])
+            for owner in dict.fromkeys(v.owner for v in owned):
+                out += self.record(REGISTRY[owner], [v for v in owned if v.owner == owner], found_by=spec)
+            return out
         if not self.wants(spec):
             return []
         run = self._run(spec)
@@ -102,7 +109,7 @@ class CampaignContext:
         out = []
         for v in violations:
             finding = spec.finding(
-                v, target=self.target.name, revision=self.revision, reproduce=self.reproduce(spec, v)
+                v, target=self.target.name, revision=self.revision, reproduce=self.reproduce(found_by or spec, v)
             )
             same = next((f for f in self.findings if f.id == finding.id), None)
             if same is None:

@@ -5,6 +5,15 @@
 each call with the registry's `tool_call` checks (`judge_call`). The first violation that is not
 an observation raises `Failure`, so Hypothesis shrinks the input towards it; `run_property` runs a
 property under the shrink budget and records its (shrunk) failure as a Finding and a corpus entry.
+
+Crash and hang verdicts need evidence (issue 12). After a call whose transport failed while the
+transport is still up (HTTP: the POST ended without a JSON-RPC response), the runner asks the
+server whether it still answers (`Session.check_liveness`: ping, or server/discover); a timed-out
+call was asked already by the session in its grace period. What it saw is `ToolCall.ping_answered`.
+A server that stopped answering ping is restarted before the next call (stdio: a new process), so
+a blocked server never makes the next input look guilty; a server that cannot be reached again
+ends the campaign (`TargetGone`) with the failure recorded unshrunk. A failure Hypothesis could
+not reproduce on replay (flaky) is recorded as an observation (info), not at full severity.
 """
 
 from __future__ import annotations
@@ -20,9 +29,10 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from .. import budget
 from ..connect import open_session
 from ..corpus import CorpusEntry, save_entry
-from ..findings import CheckSpec, Violation
+from ..findings import CheckSpec, Severity, Violation
 from ..registry import ToolCall
 from ..session import Exchange, Session
+from ..transport.base import TransportError
 from .context import CampaignContext
 from .own_loop import Await
 
@@ -105,6 +115,15 @@ def hypothesis_notes(ctx: CampaignContext, campaign: str):
         yield
 
 
+class TargetGone(TransportError):
+    """The server died or stopped answering and could not be reached again: the campaign stops.
+    `failure`: the failure that was being shrunk when it happened (recorded unshrunk)."""
+
+    def __init__(self, reason: str, failure: "Failure | None" = None) -> None:
+        super().__init__(reason)
+        self.failure = failure
+
+
 class ToolRunner:
     """Drives Hypothesis on the thread that owns the session's event loop (own_loop.py):
     `self._await(coro)` runs the loop until the coroutine is done."""
@@ -113,18 +132,34 @@ class ToolRunner:
         self.ctx, self.session, self.env, self.secrets = ctx, session, env, secrets
         self._await = run
         self.sessions = [session]
+        self.unresponsive = False  # the last failed call's liveness ping went unanswered
+        self.gone: TargetGone | None = None  # set once the server could not be reached again
+        self.last_failure: Failure | None = None  # the last Failure raised (for TargetGone)
 
     def run(self, awaitable: Any) -> Any:
         """Run a coroutine on the campaign's own loop."""
         return self._await(awaitable)
+
+    def ready(self) -> None:
+        """Before a call: a dead server, or one that stopped answering ping, is restarted (a
+        blocked server would make the next input look guilty). Raises TargetGone when that fails."""
+        if self.gone is not None:
+            _raise_gone(self.gone)
+        if self.session.alive and not self.unresponsive:
+            return
+        try:
+            self.restart()
+        except TransportError as exc:
+            self.gone = TargetGone(f"the server could not be reached again after it {'died' if not self.session.alive else 'stopped answering ping'}: {exc}", self.last_failure)
+            _raise_gone(self.gone)
+        self.unresponsive = False
 
     def call(self, name: str, args: Any) -> Exchange:
         # --max-time is checked by the session before every request, and here, outside the
         # properties' own bodies (derandomized inputs are seeded from a property's source)
         budget.current().check()
         budget.current().tick()
-        if not self.session.alive:
-            self.restart()
+        self.ready()
         return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
 
     def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
@@ -133,8 +168,7 @@ class ToolRunner:
         the caller does something else (stdio only: other transports need the loop to send)."""
         budget.current().check()
         budget.current().tick()
-        if not self.session.alive:
-            self.restart()
+        self.ready()
         task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
         self._await(asyncio.sleep(0))
         return task
@@ -156,12 +190,17 @@ class ToolRunner:
 
     # ----------------------------------------------------------------- judging
     def tool_call(self, tool: dict[str, Any], args: Any, ex: Exchange, kind: str = "valid", **extra: Any) -> ToolCall:
-        """What the registry's tool_call checks judge about one call of this runner's session."""
+        """What the registry's tool_call checks judge about one call of this runner's session.
+        A call whose transport failed is followed by a liveness ping (crash evidence)."""
         s = self.session
+        if s.alive and (ex.transport_error is not None or ex.ping_answered is False):
+            self._await(s.check_liveness(ex))
+        if ex.ping_answered is False:
+            self.unresponsive = True
         return ToolCall(
             tool=tool, arguments=args, exchange=ex, kind=kind, elapsed=ex.elapsed, secrets=tuple(self.secrets),
             alive=s.alive, closed_reason=s.transport.closed_reason, stderr=s.wirelog.stderr_text(1200) if not s.alive or ex.transport_error else "",
-            timeout=self.ctx.target.timeout, stdout=self._stdout_of(ex), **extra,
+            timeout=ex.timeout or self.ctx.target.timeout, stdout=self._stdout_of(ex), ping_answered=ex.ping_answered, **extra,
         )
 
     def _stdout_of(self, ex: Exchange) -> list:
@@ -177,7 +216,7 @@ class ToolRunner:
         shrinks towards it); observations (info) are recorded, never shrunk. `skip(spec, v)`
         drops violations the caller already reported. A call we gave up on is cancelled."""
         ex = call.exchange
-        if ex.timed_out and call.alive and ex.transport_error is None:
+        if ex.timed_out and not ex.answered and call.alive and ex.transport_error is None:
             self.cancel(ex)
         for spec, v in self.ctx.judge_call(call):
             if skip(spec, v):
@@ -185,7 +224,8 @@ class ToolRunner:
             if v.severity is not None and v.severity.value == "info":
                 self.ctx.record(spec, [v])
                 continue
-            raise Failure(spec, v, oracle)
+            self.last_failure = Failure(spec, v, oracle)
+            raise self.last_failure
 
     # ----------------------------------------------------------------- running properties
     def record_failure(self, fail: Failure, mode: str, cfg: Any, constraint: str | None = None, note: str = "") -> None:
@@ -201,6 +241,7 @@ class ToolRunner:
     def run_property(self, prop: Callable[[], None], mode: str, cfg: Any, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
         last_failure()
+        self.last_failure = None
         try:
             with shrink_budget(cfg.shrink_seconds):
                 prop()
@@ -209,13 +250,23 @@ class ToolRunner:
         except budget.OutOfTime:
             self.keep_cut_failure(mode, cfg, constraint_of())
             raise
+        except TargetGone as gone:
+            self._record_gone(gone, mode, cfg, constraint_of())
+            raise
         except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
             if budget.out_of_time(exc):  # not flaky: --max-time stopped a draw half-way
                 self.keep_cut_failure(mode, cfg, constraint_of())
                 raise budget.OutOfTime() from exc
-            inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, Failure)]
+            inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, (Failure, TargetGone))]
+            gone = next((e for e in inner if isinstance(e, TargetGone)), None)
+            if gone is not None:  # not flaky: the server went away while Hypothesis replayed
+                self._record_gone(gone, mode, cfg, constraint_of())
+                raise gone
             if inner:
-                self.record_failure(inner[0], mode, cfg, constraint_of(), note=" (flaky: did not reproduce on every replay)")
+                # an observation, not a finding at full severity: it did not happen again
+                fail = inner[0]
+                fail.violation.severity = Severity.info
+                self.record_failure(fail, mode, cfg, constraint_of(), note=" (flaky: did not reproduce on every replay, so reported as an observation)")
             else:
                 return f"{mode}: flaky ({exc})"
         except Unsatisfiable as exc:
@@ -229,6 +280,13 @@ class ToolRunner:
         if fail is not None:
             self.record_failure(fail, mode, cfg, constraint, note=" (shrinking cut short by --max-time)")
 
+    def _record_gone(self, gone: "TargetGone", mode: str, cfg: Any, constraint: str | None) -> None:
+        """The failure being shrunk when the server went away for good, recorded unshrunk."""
+        fail = gone.failure
+        if fail is not None:
+            self.record_failure(fail, mode, cfg, constraint, note=f" (not shrunk: {gone})")
+            gone.failure = None
+
     def keyed(self, prop: Any, tool: str, what: str, cfg: Any) -> Any:
         """One Hypothesis identity per (target, tool, property): the properties of every tool are
         built by the same function, so without this they share one example-database key (a
@@ -236,6 +294,11 @@ class ToolRunner:
         derandomized, one sequence of random choices. Then the --seed, if any."""
         prop.hypothesis.inner_test._hypothesis_internal_add_digest = f"mcpcheck:{self.ctx.target.name}:{tool}:{what}".encode()
         return _seed(cfg.seed)(prop) if cfg.seed is not None else prop
+
+
+def _raise_gone(gone: TargetGone) -> None:
+    """One raise site, so Hypothesis sees every replay after the server went away as the same failure."""
+    raise gone
 
 
 # ----------------------------------------------------------------- one call, outside Hypothesis
@@ -252,7 +315,7 @@ def call_of(ctx: CampaignContext, tools: dict, tool: str, args: Any, ex: Any, ki
     return ToolCall(
         tool=tools.get(tool) or {"name": tool}, arguments=args, exchange=ex, kind=kind, elapsed=ex.elapsed,
         alive=s.alive, closed_reason=s.transport.closed_reason, stderr=s.wirelog.stderr_text(1200) if not s.alive else "",
-        timeout=ctx.target.timeout, stdout=lines, **extra,
+        timeout=ex.timeout or ctx.target.timeout, stdout=lines, ping_answered=ex.ping_answered, **extra,
     )
 
 
@@ -268,6 +331,8 @@ async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tool
     that mode (and for idempotency when `twice`). Also the judge of each call step of a
     stateful replay. `name` (the corpus file) prefixes crash and hang details."""
     ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
+    if ex.transport_error is not None and ctx.s.alive:
+        await ctx.s.check_liveness(ex)  # a crash needs evidence
     kind = "invalid" if mode == "invalid" else "valid"
     found = ctx.judge_call(call_of(ctx, tools, tool, args, ex, kind, constraint=constraint if mode == "invalid" else None))
     if twice and ex.answered and ctx.s.alive:
@@ -275,6 +340,6 @@ async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tool
         if again.answered:
             found += ctx.judge_call(call_of(ctx, tools, tool, args, again, "repeat", first=ex))
     for spec, v in found:
-        if spec.id in ("fuzz.no_crash", "fuzz.no_hang"):
+        if spec.id in ("fuzz.no_crash", "fuzz.no_hang", "fuzz.slow"):
             v.detail = f"replaying {name}: {v.detail}"
     return grouped(found)

@@ -30,7 +30,7 @@ from ..results import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, hypothesis_notes, last_failure
+from .engine import Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
 
@@ -126,7 +126,29 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     reports: list[ToolReport] = []
     try:
         listed = run(list_tools(session))
-        state = budget.current()
+        _fuzz_tools(ctx, runner, listed, cfg, reports, era)
+    finally:
+        run(runner.session.close())
+        if ctx.target.transport == "stdio" and ctx.wants(TC.stdout_clean) and not any(f.check == TC.stdout_clean.id for f in ctx.findings):
+            # stdout junk outside any call (banners, late prints), judged over the whole log with
+            # the same rule; per-call junk was judged (and shrunk) per call already
+            ctx.record(TC.stdout_clean, list(J.check_stdout_lines([e for s in runner.sessions for e in s.wirelog.entries])))
+    result.tools = sorted({r.tool for r in reports} | set(result.tools))
+    ctx.fuzz_reports = reports  # type: ignore[attr-defined]
+    for rep in reports:
+        if rep.enforced:
+            table = ", ".join(f"{c}={'enforced' if ok else 'NOT enforced'}" for c, ok in sorted(rep.enforced.items()))
+            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
+        elif not rep.skipped:
+            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+
+
+def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[str, Any]], cfg: FuzzSettings, reports: list[ToolReport], era: str) -> None:
+    """Every tool mcpcheck may call, every mode; then the read-only probe. A server that died or
+    stopped answering and cannot be reached again ends the campaign with a note (TargetGone);
+    the run's --max-time ends it with a note of what was not fuzzed (budget.OutOfTime)."""
+    state = budget.current()
+    try:
         for i, tool in enumerate(listed):
             name = tool.get("name")
             rep = ToolReport(tool=str(name))
@@ -154,20 +176,8 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
             runner.read_only(read_only, cfg, {r.tool: r for r in reports})
         else:
             ctx.skip(TC.read_only, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
-    finally:
-        run(runner.session.close())
-        if ctx.target.transport == "stdio" and ctx.wants(TC.stdout_clean) and not any(f.check == TC.stdout_clean.id for f in ctx.findings):
-            # stdout junk outside any call (banners, late prints), judged over the whole log with
-            # the same rule; per-call junk was judged (and shrunk) per call already
-            ctx.record(TC.stdout_clean, list(J.check_stdout_lines([e for s in runner.sessions for e in s.wirelog.entries])))
-    result.tools = sorted({r.tool for r in reports} | set(result.tools))
-    ctx.fuzz_reports = reports  # type: ignore[attr-defined]
-    for rep in reports:
-        if rep.enforced:
-            table = ", ".join(f"{c}={'enforced' if ok else 'NOT enforced'}" for c, ok in sorted(rep.enforced.items()))
-            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
-        elif not rep.skipped:
-            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+    except TargetGone as gone:
+        ctx.notes.append(f"fuzz: stopped: {gone}")
 
 
 def _is_read_only(tool: dict) -> bool:

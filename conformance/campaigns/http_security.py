@@ -712,7 +712,7 @@ async def fuzz_server_error(ctx: SessionContext) -> list[Violation]:
 @check(
     "httpsec.fuzz_status_code",
     category="transport.http",
-    severity="low",
+    severity="medium",
     title="HTTP-level fuzzing (schemathesis): every status is one MCP allows (200/202 or a 4xx refusal)",
     scope="session",
     rule="H3/H4",

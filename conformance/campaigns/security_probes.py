@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -100,12 +101,15 @@ class SecurityRun:
 
     def allowed_paths(self) -> list[str]:
         """Paths the operator gave the server (command line, environment, working directory of
-        every server process of the run, and anything under them): naming them is no leak."""
+        every server process of the run) and the folder of our own planted canary file, with
+        anything under them: naming them is no leak."""
         t = self.target
         out: list[str] = []
         for s in self.sessions:
             cwd = t.cwd or getattr(s.transport, "workdir", None)
             out += [p for p in D.operator_paths(t.command, t.env, cwd) if p not in out]
+        if self.planted is not None:  # our own canary file, named back when a probe sent its (relative) path
+            out += [str(self.planted.folder), os.path.realpath(self.planted.folder)]
         return out
 
     def unwatched(self) -> dict[str, str]:
@@ -526,6 +530,9 @@ def _judge_ssrf(p: _Prober, pos: _Position, probe: Probe, params: dict[str, Any]
 
 
 EXPOSURE_SEVERITY = {"secret": Severity.critical, "traceback": Severity.medium, "path": Severity.low}
+# a host path alone is hardening advice: no spec rule names it (T11/LG4 name secrets and internals
+# an attacker can use), so its finding prints no keyword and stays low
+EXPOSURE_LEVEL = {"path": "-"}
 
 
 def exposure_key(kind: str, item: str, leak: str) -> str:
@@ -546,7 +553,7 @@ def _judge_exposure(p: _Prober, pos: _Position, params: dict[str, Any], ex: Exch
         v = Violation(
             f"{_describe(pos)}: the {e.where} of {METHOD[pos.kind]} leaks {what[e.kind]}: {e.excerpt[:400]!r}",
             ex.evidence(), path=(pos.where or None) if pos.kind == "tool" else None, tool=pos.item if pos.kind == "tool" else None,
-            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=exposure_key(pos.kind, pos.item, e.kind),
+            input=_input(pos, params), severity=EXPOSURE_SEVERITY[e.kind], key=exposure_key(pos.kind, pos.item, e.kind), level=EXPOSURE_LEVEL.get(e.kind),
         )
         oracle = {"family": "exposure", "oracle": "exposure", "secret": run.secret} if pos.kind == "tool" else None
         p.found.proofs.setdefault("exposure", []).append(Proof(v, oracle))

@@ -105,12 +105,16 @@ def listing_stable(ctx: RunContext, step: Step) -> Iterator[Violation]:
 @check(
     "stateful.cancel",
     category="protocol.cancellation",
-    severity="low",
+    severity="medium",
     title="A cancelled in-flight request gets no response and the server stays healthy",
     scope="run",
-    rule="CN1/CN2",
-    level="SHOULD/MUST",
+    rule="CN2/CN1",
+    level="MUST NOT",
     campaign="stateful",
+    description=(
+        "Judged where the spec binds: 2026-07-28 over stdio, no message for a cancelled request (CN2, MUST NOT). "
+        "Before 2026-07-28 not responding is a SHOULD with races allowed (CN1): not judged."
+    ),
 )
 def cancel(ctx: RunContext, step: Step) -> Iterator[Violation]:
     if step.action != "cancel" or step.exchange is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ..findings import Violation
+from ..findings import Severity, Violation
 from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
 from ..session import META_CAPS, Exchange, id_key
 from ..wirelog import WireEntry
@@ -222,11 +222,17 @@ def task_required(ctx: Any, call: Any) -> Iterator[Violation]:
         raise Skip("judged on 2025-11-25 tools whose execution.taskSupport is \"required\"")
     if isinstance(_params(call.exchange.request).get("task"), dict):
         raise Skip("a task-augmented call")
+    if call.kind != "valid":
+        raise Skip("judged on calls with schema-valid arguments (an invalid one may be refused for its arguments first)")
     return check_task_required(call.exchange, call.name)
 
 
 def check_task_required(ex: Exchange, tool: str) -> Iterator[Violation]:
-    if ex.ok:
+    if ex.ok and isinstance(ex.result, dict) and ex.result.get("isError") is True:
+        # refused, but inside a tool result (the TypeScript SDK wraps its -32601 this way): the
+        # intent is met, the MUST's wording is not
+        yield Violation(f"tool {tool!r} (taskSupport \"required\") refused a call without a task inside an isError result; expected a -32601 JSON-RPC error", ex.evidence(), tool=tool, severity=Severity.low, key="wrapped")
+    elif ex.ok:
         yield Violation(f"tool {tool!r} declares execution.taskSupport \"required\" but served a call without a task; expected -32601", ex.evidence(), tool=tool, key="served")
     elif ex.answered and ex.error_code != -32601:
         yield Violation(f"tool {tool!r} (taskSupport \"required\") refused a call without a task with {ex.error_code!r}; expected -32601", ex.evidence(), tool=tool, key="code")

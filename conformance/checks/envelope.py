@@ -9,12 +9,21 @@ sends with them (`CampaignContext.judge_result`), and so does the replay of an `
 entry; no other campaign runs them. A check that does not apply to a message (a parse-error
 check on an unknown method, every reply check after the server died) raises Skip.
 
-Severities follow the spec-digest's levels:
-  * the error *codes* (-32700/-32600/-32601/-32602) are JSON-RPC 2.0 conventions that MCP repeats
-    without a MUST (J6, J8): a wrong code is `low`, no answer at all is an `info` observation;
-  * executing a malformed message (a `result` where an error belongs) breaks J2/J6 (MUST): `medium`;
+Severities follow the spec-digest's levels (mcpcheck.registry.LEVEL_SEVERITIES), and each
+finding prints the level of the rule it breaks:
+  * the error *codes* are JSON-RPC 2.0 conventions MCP repeats without a keyword: -32700/-32600
+    for a message whose id cannot be read (J6, level "JSON-RPC": either code passes for every
+    parse-error and invalid-request kind), -32601/-32602 (J8, T9, level "-"). A wrong code is
+    `low`, one finding per wrong code and check (every message that got it is an instance);
+    silence where JSON-RPC owes an answer (a readable id) is `low`, elsewhere an `info` observation;
+  * a wrong code for an unknown method is the cause errors.unknown_method (conformance campaign)
+    owns, a wrong code for an invalid request the one jsonrpc.invalid_request owns: they are filed
+    there (Violation.owner; reproduced by the envelope check), one finding for both campaigns;
+  * executing a malformed message (a `result` where an error belongs) is `low` (JSON-RPC), except
+    an id that is not a string or an integer (J2, MUST: `medium`) and a batch after 2025-03-26,
+    whose handling the spec leaves unspecified (J12: `info`);
   * answering a notification breaks J7 (MUST NOT): `high`; a malformed error object breaks J5 (MUST): `high`;
-  * dying breaks T11/S5: `critical`; going unresponsive: `high`; non-protocol stdout breaks S1 (MUST NOT): `high`.
+  * dying breaks T11 (MUST): `critical`; going unresponsive: `high`; non-protocol stdout breaks S1 (MUST NOT): `high`.
 """
 
 from __future__ import annotations
@@ -164,10 +173,10 @@ def _kind_check(c: Check, m: Malformed) -> Iterator[Violation]:
     severity="low",
     title="Input that is not JSON gets -32700 Parse error (or no answer), never a result",
     scope="run",
-    rule="J6/J8",
+    rule="J6",
     level="JSON-RPC",
     campaign="envelope",
-    description="not JSON, truncated JSON, trailing garbage, invalid UTF-8. No answer is an info observation.",
+    description="not JSON, truncated JSON, trailing garbage, invalid UTF-8: -32700 or -32600 (J6 allows either). No answer is an info observation.",
 )
 def parse_error(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     yield from _kind_check(parse_error, m)
@@ -179,10 +188,15 @@ def parse_error(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     severity="low",
     title="JSON that is not a valid request gets -32600 Invalid Request (or no answer), never a result",
     scope="run",
-    rule="J2/J6/J8/J12",
-    level="MUST (no execution) / JSON-RPC (code)",
+    rule="J6/J2/J12",
+    level="JSON-RPC",
     campaign="envelope",
-    description="wrong jsonrpc, missing or non-string method, bad id types (null, float, bool, object), scalars, {}, batches, stray responses.",
+    description=(
+        "wrong jsonrpc, missing or non-string method, bad id types (null, float, bool, object), scalars, {}, batches, "
+        "stray responses: -32600 or -32700 (J6 allows either). Executing one is low (JSON-RPC), medium when the id "
+        "is not a string or an integer (J2, MUST); an executed batch after 2025-03-26 is info (J12: unspecified). "
+        "A wrong error code is filed under jsonrpc.invalid_request, which owns that cause (one finding for both campaigns)."
+    ),
 )
 def invalid_request(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     yield from _kind_check(invalid_request, m)
@@ -195,8 +209,12 @@ def invalid_request(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     title="Requests for unknown methods (also huge ones) get -32601 Method not found",
     scope="run",
     rule="J8",
-    level="JSON-RPC",
+    level="-",
     campaign="envelope",
+    description=(
+        "A wrong error code for an unknown method is the root cause errors.unknown_method owns: it is filed "
+        "there (one finding for the conformance and envelope campaigns). This check keeps silence and execution."
+    ),
 )
 def method_not_found(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     yield from _kind_check(method_not_found, m)
@@ -209,7 +227,7 @@ def method_not_found(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
     title="Requests with params of the wrong shape (or absurdly deep) get -32602 Invalid params (-32600 accepted)",
     scope="run",
     rule="J8/T9",
-    level="JSON-RPC",
+    level="-",
     campaign="envelope",
 )
 def invalid_params(ctx: RunContext, m: Malformed) -> Iterator[Violation]:
@@ -250,8 +268,12 @@ KIND_SPEC: dict[str, Check] = {
     "unknown_notification": notification_silent,
 }
 
-# kinds whose message carries a readable id: JSON-RPC owes exactly one answer (J4), so silence is `low`
+# kinds whose message carries a readable id: JSON-RPC owes exactly one answer, so silence is `low`
 ANSWER_OWED = {"unknown_method", "huge_message", "params_not_object"}
+# the checks of the conformance campaign that own a wrong error code for an unknown method and for
+# an invalid request: the envelope's messages are further instances of their findings
+UNKNOWN_METHOD_OWNER = "errors.unknown_method"
+INVALID_REQUEST_OWNER = "jsonrpc.invalid_request"
 
 
 def _is_int(v: Any) -> bool:
@@ -278,6 +300,21 @@ def replies_to(entries: list[WireEntry], own_ids: set[str]) -> list[WireEntry]:
     return out
 
 
+def _level(spec: Check) -> str:
+    return spec.level or "-"
+
+
+def _executed(kind: str, spec: Check) -> tuple[Severity, str]:
+    """Severity and level of executing (answering with a result) a malformed message of `kind`."""
+    if kind == "invalid_utf8":
+        return Severity.info, "JSON-RPC"  # lenient decoding (U+FFFD), a common and harmless choice
+    if kind == "batch":  # only sent where batches are gone (strategies.jsonrpc drops it for 2025-03-26)
+        return Severity.info, "-"  # J12: the reaction to an array is unspecified
+    if kind == "bad_id_type":
+        return Severity.medium, "MUST"  # J2: a request id is a string or an integer
+    return Severity.low, _level(spec)
+
+
 def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, data: bytes, sent: WireEntry | None, replies: list[WireEntry]) -> Iterator[tuple[Check, Violation]]:
     """What came back for one malformed message, as (check, violation) pairs: the kind's check
     (KIND_SPEC) or error_shape. The one judgement the reply checks above share."""
@@ -292,22 +329,18 @@ def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, 
         if expect in ("error-or-ignore",):
             return
         sev = Severity.low if kind in ANSWER_OWED else Severity.info
-        yield spec, Violation(f"{what}: no answer (JSON-RPC 2.0 expects error {'/'.join(map(str, sorted(codes)))})", ev, input=_shown(data), severity=sev, key=f"{kind}/silent")
+        yield spec, Violation(f"{what}: no answer (JSON-RPC 2.0 expects error {'/'.join(map(str, sorted(codes)))})", ev, input=_shown(data), severity=sev, key=f"{kind}/silent", level="JSON-RPC")
         return
     for e in replies:
         msg = e.parsed
         if isinstance(msg, list):  # a batch answer
             if any(isinstance(m, dict) and "result" in m for m in msg):
-                yield spec, Violation(f"{what}: the batch was executed (batches were removed in 2025-06-18)", ev, input=_shown(data), severity=Severity.medium, key=f"{kind}/executed")
+                sev, level = _executed(kind, spec)
+                yield spec, Violation(f"{what}: the batch was executed (batches were removed in 2025-06-18; the spec leaves the reaction open)", ev, input=_shown(data), severity=sev, key=f"{kind}/executed", level=level)
             continue
         if "result" in msg and "error" not in msg:
-            if kind == "invalid_utf8":
-                sev = Severity.info  # lenient decoding (U+FFFD), a common and harmless choice
-            elif spec is parse_error:
-                sev = Severity.low
-            else:
-                sev = Severity.medium
-            yield spec, Violation(f"{what}: executed and answered with a result instead of an error", ev, input=_shown(data), severity=sev, key=f"{kind}/result")
+            sev, level = _executed(kind, spec)
+            yield spec, Violation(f"{what}: executed and answered with a result instead of an error", ev, input=_shown(data), severity=sev, key=f"{kind}/result", level=level)
             continue
         err = msg.get("error")
         problems = []
@@ -328,10 +361,9 @@ def check_reply(kind: str, expect: str, codes: frozenset[int], request_id: Any, 
         if problems:
             yield error_shape, Violation(f"{what}: malformed error answer: {'; '.join(problems)}", ev, input=_shown(data), key=f"{kind}/shape")
         if isinstance(err, dict) and _is_int(err.get("code")) and expect != "error-or-ignore" and err["code"] not in codes:
-            yield spec, Violation(
-                f"{what}: error code {err['code']}, expected {' or '.join(map(str, sorted(codes)))}",
-                ev,
-                input=_shown(data),
-                severity=Severity.low,
-                key=f"{kind}/code",
-            )
+            detail = f"{what}: error code {err['code']}, expected {' or '.join(map(str, sorted(codes)))}"
+            if spec is method_not_found:  # the cause errors.unknown_method owns (same key: one finding)
+                yield spec, Violation(detail, ev, input=_shown(data), severity=Severity.low, key="code", level="-", owner=UNKNOWN_METHOD_OWNER)
+            else:  # one finding per wrong code: every message that got it is an instance
+                owner = INVALID_REQUEST_OWNER if spec is invalid_request else None
+                yield spec, Violation(detail, ev, input=_shown(data), severity=Severity.low, key=f"code/{err['code']}", level=_level(spec), owner=owner)

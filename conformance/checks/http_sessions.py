@@ -157,12 +157,14 @@ def check_session_predictability(sids: list[str], evidence: list[WireEntry]) -> 
     a = analyze(sids)
     shown = ", ".join(repr(s[:40]) for s in sids[:4])
     for key, text in a.problems:
-        sev = Severity.high if key in ("counter", "reused", "timestamp") else None
+        guessable = key in ("counter", "reused", "timestamp")
         yield Violation(
             f"{text}; sampled {len(sids)} ids ({shown}, ...). Session ids SHOULD be cryptographically random: a guessable id "
             "lets another client hijack a session (spec: Security Best Practices, session hijacking)",
             evidence,
-            severity=sev,
+            # "MCP servers MUST use secure, non-deterministic session IDs" (security best practices)
+            severity=Severity.high if guessable else None,
+            level="MUST" if guessable else None,
             key=key,
         )
 

@@ -7,11 +7,11 @@ without a decorator judge the exchanges the conformance campaign's active checks
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..findings import Severity, Violation
 from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
-from ..session import Exchange, id_key
+from ..session import LIVENESS_METHODS, Exchange, id_key
 from ..wirelog import WireEntry
 
 
@@ -174,27 +174,38 @@ def check_null_id(ex: Exchange) -> Iterator[Violation]:
         yield Violation("a request with id null was executed and answered with a result", ex.evidence(), key="executed")
 
 
+J6_CODES = (-32700, -32600)  # spec-digest J6: either code for a message whose id cannot be read
+
+
 def check_rejected(ex: Exchange, what: str, expect: tuple[int, ...]) -> Iterator[Violation]:
-    """A malformed message must not produce a result. No answer is tolerated (info)."""
+    """A malformed message must not produce a result (J6: a JSON-RPC convention, level "JSON-RPC",
+    so low). No answer is tolerated (info). -32700 and -32600 are interchangeable (J6). A wrong
+    code is keyed by the code: the envelope campaign's messages that got the same one are
+    instances of the same finding (checks.envelope files them here)."""
+    if set(expect) & set(J6_CODES):
+        expect = tuple(dict.fromkeys((*expect, *J6_CODES)))
     if ex.response is None:
         if ex.transport_error is None:
             yield Violation(f"{what}: no answer (JSON-RPC 2.0 expects error {'/'.join(map(str, expect))})", ex.evidence(), severity=Severity.info, key=f"{what}/silent")
         return
     if "result" in ex.response:
-        yield Violation(f"{what}: answered with a result instead of an error", ex.evidence(), key=f"{what}/result")
+        yield Violation(f"{what}: answered with a result instead of an error", ex.evidence(), severity=Severity.low, key=f"{what}/result", level="JSON-RPC")
     elif ex.error_code not in expect:
         yield Violation(
             f"{what}: error code {ex.error_code!r}, expected {' or '.join(map(str, expect))}",
             ex.evidence(),
             severity=Severity.low,
-            key=f"{what}/code",
+            key=f"code/{ex.error_code}",
+            level="JSON-RPC",
         )
 
 
 def check_batch_reply(replies: list[WireEntry], sent: WireEntry | None) -> Iterator[Violation]:
+    """J12: after 2025-03-26 the spec leaves a server's reaction to a batch unspecified: an
+    executed batch is an observation (info), never a finding."""
     for e in replies:
         if isinstance(e.parsed, list) and any(isinstance(m, dict) and "result" in m for m in e.parsed):
-            yield Violation("a JSON-RPC batch (removed in 2025-06-18) was executed", [x for x in (sent, e) if x], key="batch")
+            yield Violation("a JSON-RPC batch (removed in 2025-06-18; the reaction is unspecified) was executed", [x for x in (sent, e) if x], severity=Severity.info, key="batch")
             return
 
 
@@ -235,20 +246,81 @@ def check_stdout_lines(entries: Iterable[WireEntry]) -> Iterator[Violation]:
 @check(
     "robustness.no_hang",
     category="robustness.timeout",
-    severity="high",
-    title="Every request is answered within the timeout",
+    severity="medium",
+    title="Every request is answered (judged after the timeout and a grace period, by whether ping still answers)",
     scope="exchange",
     rule="T11",
     level="MUST",
+    description="A request never answered, though the server still answers ping: medium (an input that makes "
+    "a handler run forever is a defect). Ping stalled too, or the request was a ping: high (the request "
+    "blocks the whole server, e.g. a synchronous computation on its event loop). Late answers and calls "
+    "still reporting progress are robustness.slow, not hangs.",
 )
 def no_hang(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
     if ctx.deliberate:
         raise Skip("malformed on purpose: judged by the envelope checks")
-    if ex.method == "tools/call" and ctx.campaign != "conformance":
-        return iter(())  # a campaign's tool calls are judged per call (fuzz.no_hang, with the input)
+    if ex.liveness or (ex.method == "tools/call" and ctx.campaign != "conformance"):
+        # a liveness ping is judged through the request it probed; a campaign's tool calls are
+        # judged per call (fuzz.no_hang, with the input)
+        return iter(())
     return check_no_hang(ex)
 
 
-def check_no_hang(ex: Exchange) -> Iterator[Violation]:
-    if ex.timed_out:
-        yield Violation(f"{ex.method} got no response within the timeout", ex.evidence(), key=ex.method)
+@check(
+    "robustness.slow",
+    category="performance.latency",
+    severity="low",
+    title="Requests are answered within the timeout (a late answer is slow; a call still reporting progress is long-running)",
+    scope="exchange",
+    description="No spec rule sets a deadline (clients SHOULD set their own timeouts and stop waiting): a "
+    "request answered only in the grace period after mcpcheck's timeout is low, one that kept reporting "
+    "progress until the progress cap is an observation (info). Never a hang.",
+)
+def slow(ctx: ExchangeContext, ex: Exchange) -> Iterator[Violation]:
+    if ctx.deliberate:
+        raise Skip("malformed on purpose: judged by the envelope checks")
+    if ex.liveness or (ex.method == "tools/call" and ctx.campaign != "conformance"):
+        return iter(())  # judged per call by fuzz.slow, or through the request it probed
+    return check_slow(ex)
+
+
+
+def check_no_hang(ex: Exchange, what: str | None = None, *, tool: str | None = None, input: Any = None, key: str | None = None) -> Iterator[Violation]:
+    """A request that got no answer within its timeout nor in the grace period after it (T11).
+    Severity by what the server did meanwhile: still answering ping -> the check's (medium);
+    ping stalled too, or the request was itself a ping -> high. Slow and long-running calls are
+    check_slow's; a failed transport is a crash's or an unanswered call's, not a hang."""
+    if not ex.timed_out or ex.answered or ex.progress_capped or ex.transport_error is not None:
+        return
+    what = what or ex.method
+    detail = f"{what} got no answer within {ex.timeout:g}s" if ex.timeout else f"{what} got no response within the timeout"
+    if ex.grace:
+        detail += f" nor in the {ex.grace:g}s after"
+    severity = None
+    if ex.method in LIVENESS_METHODS:
+        severity = Severity.high
+        detail += " (a client takes a server that does not answer ping for dead)"
+    elif ex.ping_answered is False:
+        severity = Severity.high
+        detail += "; the server did not answer ping meanwhile either: the request blocks the whole server (e.g. a synchronous computation on its event loop)"
+    elif ex.ping_answered:
+        detail += "; the server still answered ping meanwhile: the handler runs forever (or dropped the request)"
+    evidence = [*ex.evidence(), *(ex.ping.evidence() if ex.ping is not None else [])]
+    yield Violation(detail, evidence, tool=tool, input=input, severity=severity, key=key or ex.method)
+
+
+def check_slow(ex: Exchange, what: str | None = None, *, tool: str | None = None, input: Any = None, key: str | None = None) -> Iterator[Violation]:
+    """A request answered only in the grace period after its timeout (slow: low), or one still
+    reporting progress when mcpcheck stopped waiting at the progress cap (long-running: info)."""
+    what = what or ex.method
+    key = key or ex.method
+    if ex.progress_capped and not ex.answered and ex.transport_error is None:
+        yield Violation(
+            f"{what} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
+            f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (long-running, not a hang)",
+            ex.evidence(), tool=tool, input=input, severity=Severity.info, key=f"{key}/long-running")
+    elif ex.late:
+        yield Violation(
+            f"{what} answered {ex.elapsed or 0:.1f}s after it was sent: after the {ex.timeout or 0:g}s timeout, "
+            f"within the {ex.grace or 0:g}s grace period (slow, not hung)",
+            ex.evidence(), tool=tool, input=input, key=f"{key}/slow")

@@ -224,7 +224,7 @@ def output_schema(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
     title="Tool annotations are consistent (readOnlyHint tools are not destructive)",
     scope="listing",
     rule="T13",
-    level="-",
+    level="hint",
 )
 def annotations(ctx: ListingContext, listing: Listing) -> Iterator[Violation]:
     tools, ev = _tools_listed(ctx, listing)

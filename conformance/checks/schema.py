@@ -82,7 +82,7 @@ def check_incoming(entries: list[WireEntry], revision: str) -> Iterator[Violatio
 @check(
     "schema.meta_keys",
     category="protocol.schema",
-    severity="low",
+    severity="medium",
     title="_meta keys follow the reverse-DNS naming rule",
     scope="exchange",
     rule="J13",
@@ -103,4 +103,4 @@ def check_meta_keys(ex: Exchange) -> Iterator[Violation]:
         return
     v = _validate()
     for problem in v.meta_key_violations(meta):
-        yield Violation(f"{ex.method}: {problem.message}", ex.evidence(), path="/result/_meta" + problem.path, severity=Severity.low, key=f"{ex.method}{problem.path}")
+        yield Violation(f"{ex.method}: {problem.message}", ex.evidence(), path="/result/_meta" + problem.path, key=f"{ex.method}{problem.path}")

@@ -19,6 +19,7 @@ from jsonschema import validators
 from ..findings import Severity, Violation
 from ..registry import Skip, ToolCall, ToolCallContext, check
 from ..session import Exchange
+from . import jsonrpc as J
 from .listing import default_dialect
 
 
@@ -42,12 +43,38 @@ def _blames_arguments(result: dict) -> bool:
 
 
 def check_valid_accepted(ex: Exchange, tool: str, args: Any) -> Iterator[Violation]:
+    """T10 (SHOULD): a -32602 for arguments the tool's own inputSchema allows is medium (a protocol
+    error where the schema promised acceptance); a correct isError result that blames the
+    arguments is low (the schema allows what the implementation rejects: a real mismatch, told
+    to the model the right way)."""
     if ex.response is None:
         return
     if ex.error_code == -32602:
         yield Violation(f"tool {tool!r} rejected schema-valid arguments with -32602: {ex.error.get('message')!r}", ex.evidence(), tool=tool, input=args, key=f"{tool}/32602")
     elif ex.ok and isinstance(ex.result, dict) and ex.result.get("isError") is True and _blames_arguments(ex.result):
-        yield Violation(f"tool {tool!r} answered schema-valid arguments with an argument-validation error: {_texts(ex.result)[:300]!r}", ex.evidence(), tool=tool, input=args, key=f"{tool}/iserror")
+        yield Violation(
+            f"tool {tool!r} answered schema-valid arguments with an argument-validation error (its inputSchema allows what the tool rejects): {_texts(ex.result)[:300]!r}",
+            ex.evidence(), tool=tool, input=args, severity=Severity.low, key=f"{tool}/iserror",
+        )
+
+
+def _requires_nothing(tool: dict) -> bool:
+    schema = tool.get("inputSchema")
+    return isinstance(schema, dict) and not schema.get("required")
+
+
+def check_null_arguments(ex: Exchange, tool: str) -> Iterator[Violation]:
+    """`"arguments": null` executed as "no arguments" on a tool that requires no property: the
+    official SDKs' default (mcp 1.x `arguments or {}`), protocol leniency rather than an
+    unvalidated input (the tool ran with {}, which its schema allows). One info observation per
+    server (the same key for every tool: the others are instances)."""
+    if ex.response is None or not ex.ok or (isinstance(ex.result, dict) and ex.result.get("isError") is True):
+        return
+    yield Violation(
+        f"tools/call {tool!r} with \"arguments\": null was executed as a call without arguments "
+        "(lenient, as the official SDKs do: params.arguments is optional, but null is not an object)",
+        ex.evidence(), tool=None, input=None, severity=Severity.info, key="arguments-null", level="-",
+    )
 
 
 def check_invalid_rejected(ex: Exchange, tool: str, args: Any, constraint: str, where: str, soft: bool) -> Iterator[Violation]:
@@ -104,7 +131,7 @@ def check_no_leak(ex: Exchange, tool: str, args: Any, secrets: list[str]) -> Ite
     if TRACEBACK_RE.search(text):
         yield Violation(f"tool {tool!r} returned a stack trace to the client", ex.evidence(), tool=tool, input=args, key=f"{tool}/traceback")
     elif (m := PATH_RE.search(text)) and m.group(0) not in repr(args):
-        yield Violation(f"tool {tool!r} leaked a server file path ({m.group(0)})", ex.evidence(), tool=tool, input=args, severity=Severity.low, key=f"{tool}/path")
+        yield Violation(f"tool {tool!r} leaked a server file path ({m.group(0)})", ex.evidence(), tool=tool, input=args, severity=Severity.low, key=f"{tool}/path", level="-")  # hardening: no rule names paths
 
 
 def _comparable(result: Any) -> Any:
@@ -157,37 +184,65 @@ INPUT_KINDS = ("valid", "invalid", "injected")  # calls whose answer is judged o
     scope="tool_call",
     rule="T11",
     level="MUST",
+    description="A crash needs evidence: the process exited, the connection is refused, or the server "
+    "answers no ping after the call. A call whose connection failed while the server still answers ping "
+    "is an unanswered call (fuzz.no_hang), not a crash.",
 )
 def no_crash(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     ex = call.exchange
-    if ex.transport_error is None and call.alive:
+    if call.alive and (ex.transport_error is None or call.ping_answered is not False):
         return
-    detail = f"tools/call {call.name!r} killed the server: {call.closed_reason or ex.transport_error}"
+    why = call.closed_reason if not call.alive else f"{ex.transport_error}; the server answered no ping afterwards"
+    detail = f"tools/call {call.name!r} killed the server: {why}"
     if call.stderr.strip():
         detail += f"\nlast stderr:\n{call.stderr.strip()}"
-    yield Violation(detail, ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/crash")
+    ping = ex.ping.evidence() if ex.ping is not None else []
+    yield Violation(detail, [*ex.evidence(), *ping], tool=call.name, input=call.arguments, key=f"{call.name}/crash")
 
 
 @check(
     "fuzz.no_hang",
     category="robustness.timeout",
-    severity="high",
-    title="Every fuzzed call is answered within the timeout",
+    severity="medium",
+    title="Every fuzzed call is answered (judged after the timeout and a grace period, by whether ping still answers)",
     scope="tool_call",
     rule="T11",
     level="MUST",
+    description="Never answered while the server still answers ping: medium (an input that makes a tool "
+    "spin forever is a defect); ping stalled too: high (the call blocks the whole server, e.g. a synchronous "
+    "computation on its event loop). A call whose connection failed without a JSON-RPC response while the "
+    "server still answers ping is unanswered (medium). Late answers and calls still reporting progress are "
+    "fuzz.slow.",
 )
 def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     ex = call.exchange
-    if not ex.timed_out or ex.transport_error is not None or not call.alive:
+    if not call.alive:
+        return  # fuzz.no_crash
+    if ex.transport_error is not None:
+        if call.ping_answered is False:
+            return  # fuzz.no_crash: the server answers nothing any more
+        alive = "; the server still answers ping (not a crash)" if call.ping_answered else ""
+        ping = ex.ping.evidence() if ex.ping is not None else []
+        yield Violation(f"tools/call {call.name!r} got no JSON-RPC response: {ex.transport_error}{alive}", [*ex.evidence(), *ping],
+                        tool=call.name, input=call.arguments, key=f"{call.name}/unanswered")
         return
-    if ex.progress_capped:  # working, not hung: an observation, not shrunk
-        yield Violation(
-            f"tools/call {call.name!r} was still running after {ex.elapsed or 0:.0f}s, reporting progress all along "
-            f"({ex.progress} notifications); mcpcheck stopped waiting and cancelled it (not a hang)",
-            ex.evidence(), tool=call.name, input=call.arguments, severity=Severity.info, key=f"{call.name}/long-running")
+    yield from J.check_no_hang(ex, f"tools/call {call.name!r}", tool=call.name, input=call.arguments, key=f"{call.name}/hang")
+
+
+@check(
+    "fuzz.slow",
+    category="performance.latency",
+    severity="low",
+    title="Fuzzed calls answer within the timeout (a late answer is slow; a call still reporting progress is long-running)",
+    scope="tool_call",
+    description="No spec rule sets a deadline: a call answered only in the grace period after the timeout "
+    "is low; one that kept reporting progress until the progress cap is an observation (info).",
+)
+def slow(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    ex = call.exchange
+    if not call.alive or ex.transport_error is not None:
         return
-    yield Violation(f"tools/call {call.name!r} got no answer within {call.timeout or 0:g}s", ex.evidence(), tool=call.name, input=call.arguments, key=f"{call.name}/hang")
+    yield from J.check_slow(ex, f"tools/call {call.name!r}", tool=call.name, input=call.arguments, key=call.name)
 
 
 @check(
@@ -202,17 +257,16 @@ def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
 def stdout_clean(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if ctx.transport != "stdio":
         raise Skip("not a stdio target")
-    from .jsonrpc import check_stdout_lines
-
-    for v in check_stdout_lines(call.stdout):
+    for v in J.check_stdout_lines(call.stdout):
         ev = [call.exchange.request_entry] if call.exchange.request_entry is not None else []
         yield Violation(f"tools/call {call.name!r} polluted stdout: {v.detail}", [*ev, *v.evidence], tool=call.name, input=call.arguments, key=f"{call.name}/stdout")
         return
 
 
 def _answered(call: ToolCall) -> bool:
+    """The call got its answer (a late one, in the grace period after the timeout, counts)."""
     ex = call.exchange
-    return ex.transport_error is None and not ex.timed_out and call.alive
+    return ex.transport_error is None and ex.answered and call.alive
 
 
 @check(
@@ -222,8 +276,11 @@ def _answered(call: ToolCall) -> bool:
     title="Schema-valid arguments are never rejected as invalid params",
     scope="tool_call",
     rule="T10",
-    level="MUST",
-    description="A -32602 for arguments that satisfy the advertised inputSchema means the schema lies.",
+    level="SHOULD",
+    description=(
+        "A -32602 for arguments that satisfy the advertised inputSchema means the schema lies (medium); an isError "
+        "result blaming the arguments is the same mismatch told the right way (low). T10 is a SHOULD."
+    ),
 )
 def valid_input_accepted(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if call.kind != "valid":
@@ -235,7 +292,6 @@ def valid_input_accepted(ctx: ToolCallContext, call: ToolCall) -> Iterator[Viola
 @check(
     "fuzz.structured_output",
     category="tool.output_schema",
-    severity="high",
     title="Successful results of tools with an outputSchema carry conforming structuredContent",
     scope="tool_call",
     rule="T12",
@@ -254,7 +310,7 @@ def structured_output(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violatio
     severity="medium",
     title="Schema-invalid arguments are rejected (-32602 or isError), never executed",
     scope="tool_call",
-    rule="T10/T11",
+    rule="T11/T10",
     level="MUST",
 )
 def invalid_input_rejected(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
@@ -282,7 +338,7 @@ def idempotent(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
 @check(
     "fuzz.read_only",
     category="tool.idempotency",
-    severity="medium",
+    severity="low",
     title="Tools annotated readOnlyHint change nothing observable through other read-only tools",
     scope="tool_call",
     rule="T13",
@@ -297,7 +353,7 @@ def read_only(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
 @check(
     "fuzz.no_internal_leak",
     category="security.data_exposure",
-    severity="medium",
+    severity="low",
     title="Error texts leak no stack traces, file paths or environment secrets",
     scope="tool_call",
     rule="T11",
@@ -308,3 +364,16 @@ def no_internal_leak(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation
         raise Skip("judged on single calls")
     if _answered(call):
         yield from check_no_leak(call.exchange, call.name, call.arguments, list(call.secrets))
+    severity="medium",
+    description=(
+        "T11: servers validate all inputs. `\"arguments\": null` on a tool with no required property is not judged "
+        "as an unvalidated input: CallToolRequest.params.arguments is optional and the official SDKs read null as "
+        "absent (mcp 1.x `arguments or {}`), so the tool runs with {}, which its schema allows. null is not an "
+        "object, so this is protocol leniency, not the tool author's defect: one info observation per server."
+    ),
+    if call.arguments is None and _requires_nothing(call.tool):
+        if _answered(call):
+            yield from check_null_arguments(call.exchange, call.name)
+        return
+    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
+    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",

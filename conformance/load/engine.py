@@ -115,6 +115,7 @@ async def open_load_session(target: Target, revision: str, *, keep: int = 5000) 
     transport = load_transport(target)
     transport.wirelog = BoundedWireLog(keep)
     session = Session(transport, timeout=target.timeout)
+    session.probe_timeouts = False  # load judges its timeouts itself; no grace wait or ping under load
     try:
         await session.start()
     except TransportError:

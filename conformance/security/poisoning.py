@@ -250,13 +250,14 @@ CREATES = re.compile(r"\b(?:creat|add|stor|sav|writ|upload|generat|register|inse
 
 def state_changing(tools: list[dict[str, Any]], called: Iterable[str]) -> list[str]:
     """The tools among `called` (our own calls) documented to create or change something:
-    readOnlyHint not set and a description that says so."""
+    readOnlyHint not set and a description that says so, or that speaks of resources."""
     wanted = set(called)
     out = []
     for t in tools:
         name = t.get("name")
         ann = t.get("annotations") if isinstance(t.get("annotations"), dict) else {}
-        if name in wanted and ann.get("readOnlyHint") is not True and CREATES.search(str(t.get("description") or "")):
+        text = str(t.get("description") or "")
+        if name in wanted and ann.get("readOnlyHint") is not True and (CREATES.search(text) or re.search(r"\bresources?\b", text, _I)):
             out.append(str(name))
     return sorted(out)
 

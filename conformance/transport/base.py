@@ -53,6 +53,10 @@ class Transport(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    def abandon(self, request_id: Any) -> None:
+        """The session stopped waiting for the response to `request_id` (its deadline passed).
+        Transports that hold per-request resources (an HTTP POST) release them; stdio has none."""
+
     def describe(self) -> str:
         return self.kind
 

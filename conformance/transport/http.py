@@ -10,6 +10,13 @@ that came back without that request's response (a 500 page, a 202, an id-less er
 recorded, and the session is told through `on_unanswered` so it stops waiting at once instead
 of running into its timeout.
 
+The session owns the deadline of every request it sends (progress-aware, then a grace period:
+see session.py): the POST of a request sent with `send()` has no read timeout and no whole-POST
+limit of its own but a generous backstop (`owned_ceiling`), and it is closed when the session
+calls `abandon(id)`. A long call that streams progress is therefore never cut off here and turned
+into a transport error (a false "crash": issue 12); a request the session gave up on is
+closed, recorded, and never reported to the session as unanswered.
+
 Session era: the `Mcp-Session-Id` of the initialize response is sent on every later request,
 with `MCP-Protocol-Version: <negotiated>`; `close()` ends the session with DELETE. Stateless era
 (`stateless` set by the session): `MCP-Protocol-Version` (mirroring the body's `_meta` version),
@@ -77,6 +84,10 @@ MAX_BODY = 64 * 1024 * 1024  # bytes of one JSON body we read (oversized-respons
 MAX_SSE_EVENTS = 10_000  # events on one stream before mcpcheck closes it
 MAX_SSE_BYTES = 64 * 1024 * 1024
 LINGER = 1.0  # seconds a POST's SSE stream may stay open after its response arrived
+# The backstop of a request POST whose deadline the session owns: this many times the timeout
+# (at least 10 minutes). The session abandons the POST long before, on any sane timeout.
+OWNED_CEILING_FACTOR = 20.0
+OWNED_CEILING_MIN = 600.0
 
 class _NoId:
     """Marks 'no request id to wait for' (None is a real, if invalid, JSON-RPC id)."""
@@ -206,6 +217,7 @@ class RawHttp:
     sse_events: int = 0
     elapsed: float = 0.0
     connect_failed: bool = False  # no TCP connection at all (the server may be gone)
+    backstop: bool = False  # an owned POST cut off by its backstop (the session's deadline judges it)
 
     @property
     def content_type(self) -> str:
@@ -290,6 +302,7 @@ class StreamableHttpTransport(Transport):
         self.delete_status: int | None = None  # what DELETE on close() was answered with
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._owned: dict[str, asyncio.Task] = {}  # request id (JSON) -> its POST, until abandoned or done
         self._get_task: asyncio.Task | None = None
         # the optional GET stream (H1), once asked for: "opening", "open" (an SSE stream is being
         # read), "none" (405: the server offers none), "refused" (another answer), "ended" (it
@@ -303,8 +316,14 @@ class StreamableHttpTransport(Transport):
 
     @property
     def request_deadline(self) -> float:
-        """Longest a single POST may take from send to the end of its body."""
+        """Longest a single POST may take from send to the end of its body (POSTs whose
+        deadline the session owns have `owned_ceiling` instead)."""
         return self.timeout + 2.0
+
+    @property
+    def owned_ceiling(self) -> float:
+        """Backstop of a request POST sent with `send()`: the session abandons it first."""
+        return max(self.timeout * OWNED_CEILING_FACTOR, OWNED_CEILING_MIN)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -433,8 +452,21 @@ class StreamableHttpTransport(Transport):
         data = encode(message)
         headers = self.request_headers(message)
         out = self._record_out("POST", self.url, data, headers, parsed=message)
-        self._spawn(self._exchange(data, headers, out, message))
+        owned = isinstance(message, dict) and "method" in message and "id" in message
+        task = self._spawn(self._exchange(data, headers, out, message, owned=owned))
+        if owned:
+            key = _id_key(message.get("id"))
+            self._owned[key] = task
+            task.add_done_callback(lambda t, k=key: self._owned.pop(k, None) if self._owned.get(k) is t else None)
         return out
+
+    def abandon(self, request_id: Any) -> None:
+        """The session stopped waiting for `request_id`: close its POST (recorded). On
+        2026-07-28 servers closing the response stream is the cancellation (HS10)."""
+        task = self._owned.pop(_id_key(request_id), None)
+        if task is not None and not task.done():
+            self.wirelog.record("out", "event", f"mcpcheck stopped waiting for the response to id {request_id!r} and closed its POST")
+            task.cancel()
 
     async def send_raw(self, data: bytes, *, note: str | None = None) -> WireEntry:
         self._require_client()
@@ -444,23 +476,26 @@ class StreamableHttpTransport(Transport):
         self._spawn(self._exchange(data, headers, out, out.parsed))
         return out
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self.wirelog.record("in", "event", f"mcpcheck HTTP task failed: {task.exception()!r}")
 
-    async def _exchange(self, data: bytes, headers: dict[str, str], out: WireEntry, message: Any) -> None:
+    async def _exchange(self, data: bytes, headers: dict[str, str], out: WireEntry, message: Any, *, owned: bool = False) -> None:
         is_request = isinstance(message, dict) and "method" in message and "id" in message
-        raw = await self._do("POST", self.url, data, headers, out, push=True, answer_id=message.get("id") if is_request else _NO_ID)
+        raw = await self._do("POST", self.url, data, headers, out, push=True, answer_id=message.get("id") if is_request else _NO_ID, owned=owned)
         if raw.connect_failed:
             await self._maybe_gone()
         if not is_request or raw.answers(message.get("id")):
             return
+        if raw.backstop:
+            return  # the session's own deadline judges it: a timeout, not a transport error
         hook = self.on_unanswered
         if hook is None:
             return
@@ -473,6 +508,12 @@ class StreamableHttpTransport(Transport):
             await check_reachable(self.url, min(self.timeout, 3.0))
         except TransportError as exc:
             self._gone(f"the server stopped accepting connections ({exc})")
+
+    async def check_gone(self) -> None:
+        """After a request failed on the connection: if nothing accepts connections any more,
+        the transport is gone (the crash evidence the session's liveness check looks for)."""
+        if self.alive and not self.closing:
+            await self._maybe_gone()
 
     # ------------------------------------------------------------------ the core
     async def _do(
@@ -487,18 +528,21 @@ class StreamableHttpTransport(Transport):
         answer_id: Any = _NO_ID,
         deadline: float | None = None,
         window: float | None = None,
+        owned: bool = False,
     ) -> "RawHttp":
         """Perform one request and read its response (bounded), recording everything.
         `answer_id`: for a POSTed request, its id (the SSE stream may be closed `linger` seconds
         after its response). `window`: read an SSE body for at most this long, then stop (not
-        an error: used for GET streams that stay open by design)."""
+        an error: used for GET streams that stay open by design). `owned`: the session owns
+        this request's deadline (no read timeout; only the `owned_ceiling` backstop)."""
         client = self._require_client()
         raw = RawHttp(method=method, url=url, entries=[out])
         t0 = time.monotonic()
-        limit = deadline if deadline is not None else self.request_deadline
+        limit = deadline if deadline is not None else (self.owned_ceiling if owned else self.request_deadline)
+        extra: dict[str, Any] = {"timeout": httpx.Timeout(self.timeout, read=None)} if owned else {}
         try:
             async with asyncio.timeout(limit):
-                async with client.stream(method, url, content=content, headers=headers) as resp:
+                async with client.stream(method, url, content=content, headers=headers, **extra) as resp:
                     info = {
                         "method": method,
                         "url": str(resp.url),
@@ -515,6 +559,7 @@ class StreamableHttpTransport(Transport):
                         await self._read_body(resp, info, raw, push=push)
         except TimeoutError:
             raw.error = f"no complete HTTP response within {limit:g}s"
+            raw.backstop = owned
             raw.entries.append(self.wirelog.record("in", "event", f"{method} {url}: {raw.error}", http=_status_info(raw, out)))
         except httpx.ConnectError as exc:
             refused = _caused_by(exc, ConnectionRefusedError)
@@ -706,6 +751,11 @@ class StreamableHttpTransport(Transport):
         finally:
             if answered is not None:
                 answered.set()
+
+
+def _id_key(value: Any) -> str:
+    """The session's correlation key for a request id (1 and "1" stay apart)."""
+    return json.dumps(value, sort_keys=True)
 
 
 def _status_info(raw: RawHttp, out: WireEntry) -> dict[str, Any]:
