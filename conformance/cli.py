@@ -111,13 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Exit codes: 0 = " + EXIT_MEANING[0] + "; 1 = " + EXIT_MEANING[1] + "; 2 = " + EXIT_MEANING[2] + ". "
-            "Example: mcpcheck run --campaign conformance --campaign fuzz -- python -m mcp_server_time"
+            "Example: mcpcheck run --profile quick -- python -m mcp_server_time"
         ),
     )
     run.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
     _add_target_options(run)
     what = run.add_argument_group("what to run")
-    what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run: conformance, fuzz, stateful, security, replay (repeatable; default: conformance)")
+    from .profiles import PROFILES, help_text, profile_help
+
+    what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run (repeatable; default: conformance, or the profile's): " + help_text())
+    what.add_argument("--profile", choices=list(PROFILES), metavar="NAME", help="a named set of campaigns, fuzz sizes and time budget: " + profile_help())
+    what.add_argument("--max-time", type=_positive_float, metavar="SECONDS", help="time budget for the whole run: when it is used up every campaign stops at its next step and the report says what was cut (default: the profile's, else none)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
     what.add_argument("--skip-check", action="append", default=[], metavar="ID", help="skip checks with this id or id prefix (repeatable)")
     what.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import this module of user-written checks (repeatable; also `plugins` in the config and the mcpcheck.checks entry points; docs/plugins.md)")
@@ -419,15 +423,36 @@ def _split_list(values: list[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def _campaign_names(requested: list[str]) -> list[str]:
+def _campaign_names(requested: list[str], default: list[str] | None = None) -> tuple[list[str], bool]:
+    """The campaigns asked for, `all` expanded; the bool: leave out those that do not apply
+    to a target's transport (`all` and the profiles)."""
+    from .profiles import ALL, expand
     from .runner import campaigns
 
     known = list(campaigns())
-    names = list(dict.fromkeys(_split_list(requested))) or ["conformance"]
+    asked = list(dict.fromkeys(_split_list(requested)))
+    names, wants_all = expand(asked or default or ["conformance"])
     for n in names:
         if n not in known:
-            raise UsageError(f"unknown campaign {n!r} (known: {', '.join(known)})")
-    return names
+            raise UsageError(f"unknown campaign {n!r} (known: {', '.join(known)}, {ALL})")
+    return names, wants_all or (not asked and default is not None)
+
+
+def _run_started() -> float:
+    """When --max-time starts counting: at main() (start-up is part of the run)."""
+    return _MAIN_STARTED or time.monotonic()
+
+
+def _check_report_dir(report_dir: str) -> None:
+    """Find out now, not after the run, that the reports cannot be written, without creating
+    the directory yet (a run that tests nothing leaves no report directory behind)."""
+    path = Path(report_dir)
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        why = "not a directory" if probe.exists() and not probe.is_dir() else "permission denied"
+        raise UsageError(f"cannot create the report directory {report_dir}: {why} ({probe})")
 
 
 def _run_kwargs(seed: int | None) -> tuple[dict[str, Any], bool]:
@@ -460,7 +485,11 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
 
     settings, _source = load_settings(args.config)
     formats = parse_formats(args.format or settings.formats)
-    names = _campaign_names(args.campaign)
+    from .profiles import PROFILES
+
+    profile = PROFILES[args.profile] if args.profile else None
+    names, applicable_only = _campaign_names(args.campaign, list(profile.campaigns) if profile else None)
+    max_time = args.max_time if args.max_time is not None else (profile.max_time if profile else None)
     load_checks([*settings.plugins, *args.plugin])
     only = _split_list(args.check) or settings.checks
     skip = list(settings.skip_checks) + _split_list(args.skip_check)
@@ -477,25 +506,29 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     extra, seed_forwarded = _run_kwargs(seed)
     if args.corpus:
         extra["corpus_dir"] = args.corpus
-    if args.max_examples is not None:
-        if args.max_examples < 1:
-            raise UsageError("--max-examples must be at least 1")
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    max_examples = args.max_examples if args.max_examples is not None else (profile.max_examples if profile else None)
+    if max_examples is not None:
         from .campaigns.fuzz import FuzzSettings
 
-        extra["fuzz_settings"] = FuzzSettings(max_examples=args.max_examples)
-    try:  # find out now, not after the run, that the reports cannot be written
-        Path(report_dir).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create the report directory {report_dir}: {exc.strerror or exc}") from exc
+        extra["fuzz_settings"] = FuzzSettings(max_examples=max_examples)
+    if applicable_only:
+        extra["applicable_only"] = True
+    _check_report_dir(report_dir)
 
     started = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.monotonic()
-    with Progress(quiet=args.quiet) as progress:
+    from .budget import RunState
+
+    state = RunState(max_time=max_time, started=_run_started())
+    with Progress(quiet=args.quiet, state=state) as progress:
         if not seed_forwarded and any(n in ("fuzz", "stateful") for n in names):
             progress.log(f"note: --seed {seed} is recorded in the report but this engine does not forward it to the campaigns yet")
-        progress(f"testing {', '.join(f'{t.name} ({t.describe()})' for t in targets)}; campaigns: {', '.join(names)}")
+        budget_note = f"; time budget {max_time:g}s" if max_time else ""
+        progress(f"testing {', '.join(f'{t.name} ({t.describe()})' for t in targets)}; campaigns: {', '.join(names)}{budget_note}")
         try:
-            outcomes = runner.run(targets, names, only=only or None, skip=skip, progress=progress, **extra)
+            outcomes = runner.run(targets, names, only=only or None, skip=skip, progress=progress, state=state, **extra)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith("mcpcheck.transport."):
                 kind = exc.name.rsplit(".", 1)[-1]
@@ -506,6 +539,14 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
             if str(exc).startswith("unknown campaign"):
                 raise UsageError(str(exc)) from exc
             raise
+        if state.cuts:
+            progress.log(f"time budget of {max_time:g}s used up after {state.elapsed():.0f}s; cut: " + "; ".join(state.cuts))
+    many = len(targets) > 1
+    if all(o.result.error and not o.result.eras and not o.findings for o in outcomes):  # no era detected: nothing was tested
+        # nothing could be tested: one line per target on stderr, exit 2, and no report directory
+        for t, o in zip(targets, outcomes):
+            print(f"{PROG}: error: {_target_error_line(t, o.result.error or '', many)}", file=sys.stderr)
+        return 2
     report = build_report(
         outcomes,
         command=[PROG, *redact(argv)],
@@ -525,7 +566,6 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     except OSError as exc:
         print(f"{PROG}: warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", file=sys.stderr)
     print_summary(report, written, quiet=args.quiet)
-    many = len(targets) > 1
     for t, o in zip(targets, outcomes):
         if o.result.error:
             print(f"{PROG}: error: {_target_error_line(t, o.result.error, many)}", file=sys.stderr)
@@ -564,7 +604,7 @@ def cmd_list_checks(args: argparse.Namespace) -> int:
     load_checks([*settings.plugins, *args.plugin])
     if args.rules:
         return _list_rules(args)
-    wanted = _campaign_names(args.campaign) if args.campaign else None
+    wanted = _campaign_names(args.campaign)[0] if args.campaign else None
     specs = sorted((s for s in REGISTRY.values() if wanted is None or s.campaign in wanted), key=lambda s: (s.campaign, s.id))
     origin = {c.id: (c.origin, c.scope) for c in REGISTRY.checks()}
     if args.format == "json":
@@ -675,7 +715,12 @@ def expand_aliases(argv: list[str]) -> list[str]:
     return argv
 
 
+_MAIN_STARTED: float | None = None  # --max-time counts from main(): start-up is part of the run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _MAIN_STARTED
+    _MAIN_STARTED = time.monotonic()
     argv = expand_aliases(list(sys.argv[1:] if argv is None else argv))
     from .report import UnknownFormat
     from .transport.base import TransportError

@@ -234,6 +234,9 @@ def load_settings(path: str | Path | None = None, *, cwd: Path | None = None) ->
                     raise ConfigError(f"{file}: no [tool.mcpcheck] table")
                 continue
             source = f"{file} [tool.mcpcheck]"
+        elif set(data) == {"tool"} and isinstance(data["tool"], dict) and "mcpcheck" in data["tool"]:
+            # a [tool.mcpcheck] block pasted into mcpcheck.toml (as the README shows it) means the same
+            table, source = data["tool"]["mcpcheck"], f"{file} [tool.mcpcheck]"
         else:
             table, source = data, str(file)
         try:

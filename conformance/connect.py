@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from . import budget
 from .config import ConfigError, Target
 from .session import HANDSHAKE_LATEST, LATEST, Exchange, Session, is_stateless
 from .transport.base import Transport, TransportError
@@ -78,10 +79,16 @@ async def start_session(target: Target, *, extra_env: dict[str, str] | None = No
     session = Session(make_transport(target, extra_env=extra_env), timeout=target.timeout)
     try:
         await session.start()
-    except TransportError:
+    except BaseException:  # TransportError, or the run's time budget (budget.OutOfTime)
         await session.close()
         raise
     return session
+
+
+def startup_wait(target: Target) -> float:
+    """How long a fresh server's first answer is waited for: the start-up allowance, never less
+    than the request timeout, never past the end of the run's --max-time."""
+    return max(0.1, min(max(target.timeout, STARTUP_TIMEOUT), budget.current().remaining()))
 
 
 async def open_session(
@@ -99,6 +106,9 @@ async def open_session(
     saved, session.timeout = session.timeout, max(session.timeout, STARTUP_TIMEOUT)
     try:
         ex = await (session.discover(revision) if is_stateless(revision) else session.initialize(revision))
+    except BaseException:  # the run's time budget ran out mid-handshake: leave no process behind
+        await session.close()
+        raise
     finally:
         session.timeout = saved
     if not ex.ok:
@@ -111,62 +121,134 @@ async def open_session(
     return session
 
 
+async def _probe(s: Session, ask) -> Exchange:
+    """One detection probe on a fresh session, closed afterwards whatever happens."""
+    try:
+        return await ask(s)
+    except BaseException:
+        await s.close()
+        raise
+
+
 async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> tuple[Probe, Session]:
     """Probe both eras on fresh sessions; returns the probe and a ready session for the first
-    era found (the newest). Raises TransportError when the server speaks neither."""
+    era found (the newest). Raises TransportError when the server speaks neither, with one
+    sentence a newcomer can act on (it exited, it echoes, it is silent, it answered X)."""
     probe = Probe()
     forced = target.protocol
     kept: Session | None = None
+    logs: list[Session] = []
     # The handshake probe goes first with a start-up allowance (an `npx -y` download, a cold
     # import on a busy CI machine): its answer tells how fast this server starts, which bounds
     # the stateless probe. A handshake-only server may ignore a pre-initialize server/discover,
     # so that probe must not wait the full start-up allowance when we know better.
     discover_limit = min(target.timeout, 5.0)
+    silent = False
     if forced is None or not is_stateless(forced):
         s = await start_session(target, extra_env=extra_env)
-        s.timeout = max(s.timeout, STARTUP_TIMEOUT)
-        probe.handshake = await s.initialize(forced or HANDSHAKE_LATEST)
+        logs.append(s)
+        s.timeout = startup_wait(target)
+        probe.handshake = await _probe(s, lambda s: s.initialize(forced or HANDSHAKE_LATEST))
+        s.exited_by_itself = _exited(s)  # type: ignore[attr-defined]  # before close() ends it
         await s.close()
         hs = probe.handshake
+        silent = hs.timed_out and not _said_anything(s)
         if hs.timed_out or hs.transport_error:
-            discover_limit = max(target.timeout, STARTUP_TIMEOUT)  # nothing learned: allow start-up
+            discover_limit = startup_wait(target)  # nothing learned: allow start-up
         else:
             discover_limit = min(max(target.timeout, STARTUP_TIMEOUT), max(discover_limit, 3 * hs.elapsed))
-    if forced is None or is_stateless(forced):
+    # A server that said nothing at all within the start-up allowance is not probed again (the
+    # wait the message names is the wait there was), nor one that exited or echoed our request.
+    skip_discover = forced is None and probe.handshake is not None and (silent or getattr(logs[-1], 'exited_by_itself', False) or _echoed(logs[-1]))
+    if (forced is None or is_stateless(forced)) and not skip_discover:
         s = await start_session(target, extra_env=extra_env)
-        probe.stateless = await s.discover(forced or LATEST, timeout=discover_limit)
+        logs.append(s)
+        probe.stateless = await _probe(s, lambda s: s.discover(forced or LATEST, timeout=discover_limit))
         if probe.speaks_stateless:
             kept = s  # already a ready stateless session: reuse it
         else:
             await s.close()
     eras = probe.eras()
     if not eras:
-        problems = []
-        for name, ex in (("server/discover", probe.stateless), ("initialize", probe.handshake)):
-            if ex is None:
-                continue
-            if ex.transport_error:
-                problems.append(f"{name}: {ex.transport_error}")
-            elif ex.timed_out:
-                problems.append(f"{name}: no answer within {target.timeout:g}s")
-            else:
-                problems.append(f"{name}: {str(ex.response)[:200]}")
-        raise TransportError("the server speaks no MCP revision mcpcheck knows (" + "; ".join(problems) + ")")
+        raise TransportError(_why_no_era(target, probe, logs))
     session = kept if kept is not None else await open_session(target, eras[0], extra_env=extra_env)
     return probe, session
 
 
-async def list_tools(session: Session) -> list[dict[str, Any]]:
-    """Every tool the server lists, following nextCursor (at most 50 pages; the conformance
-    campaign's pagination checks judge the cursors, this only collects)."""
-    tools: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(50):
-        ex = await session.request("tools/list", {"cursor": cursor} if cursor else {})
-        if not ex.ok or not isinstance(ex.result, dict):
-            break
-        tools += [t for t in ex.result.get("tools") or [] if isinstance(t, dict)]
-        cursor = ex.result.get("nextCursor")
-        if not isinstance(cursor, str) or not cursor:
-            break
-    return tools
+async def session_for(target: Target, known_eras: list[str] | None, *, extra_env: dict[str, str] | None = None) -> tuple[list[str], Session]:
+    """The eras the server speaks and a ready session in the newest: from an earlier campaign's
+    detection when there was one (no second round of probe processes), else detect()."""
+    if known_eras:
+        return list(known_eras), await open_session(target, known_eras[0], extra_env=extra_env)
+    probe, session = await detect(target, extra_env=extra_env)
+    return probe.eras(), session
+
+
+def _incoming(s: Session, channel: str) -> list[str]:
+    return [line for e in s.wirelog.entries if e.direction == "in" and e.channel == channel for line in e.raw.splitlines() if line.strip()]
+
+
+def _said_anything(s: Session) -> bool:
+    return bool(_incoming(s, "stdout")) or any(e.direction == "in" and e.channel == "http" for e in s.wirelog.entries)
+
+
+def _exited(s: Session) -> bool:
+    return getattr(s.transport, "exit_code", None) is not None
+
+
+def _echoed(s: Session) -> bool:
+    sent = [e.parsed for e in s.wirelog.entries if e.direction == "out" and isinstance(e.parsed, dict) and "method" in e.parsed]
+    return any(e.direction == "in" and isinstance(e.parsed, dict) and e.parsed in sent for e in s.wirelog.entries)
+
+
+def _first_lines(s: Session, n: int = 3) -> str:
+    parts = []
+    for channel in ("stdout", "stderr"):
+        lines = _incoming(s, channel)[:n]
+        if lines:
+            parts.append(f"first {channel} lines: " + " | ".join(line[:160] for line in lines))
+    return "; ".join(parts) or "it wrote nothing on stdout or stderr"
+
+
+def _why_no_era(target: Target, probe: Probe, logs: list[Session]) -> str:
+    """One sentence: why the server could not be tested."""
+    last = logs[-1] if logs else None
+    first = logs[0] if logs else None
+    if first is not None and getattr(first, "exited_by_itself", False) and not _said_mcp(first):
+        code = first.transport.exit_code  # type: ignore[attr-defined]
+        return f"the server exited with code {code} before answering initialize; {_first_lines(first)}"
+    if first is not None and _echoed(first):
+        return "the server answered with our own request: it echoes its input back, so it is not an MCP server"
+    hs, st = probe.handshake, probe.stateless
+    if hs is not None and hs.timed_out and (st is None or st.timed_out):
+        waited = max((ex.elapsed or 0.0) for ex in (hs, st) if ex is not None)
+        what = "initialize" + (" or server/discover" if st is not None else "")
+        said = "" if first is None or not _said_anything(first) else f" ({_first_lines(first)})"
+        return f"no answer to {what} within {waited:.0f}s{said}: is the command an MCP server on stdio, and does it start in time (MCPCHECK_STARTUP_TIMEOUT, --timeout)?" if target.transport == "stdio" else f"no answer to {what} within {waited:.0f}s from {target.url}"
+    problems = []
+    for name, ex in (("server/discover", st), ("initialize", hs)):
+        if ex is None:
+            continue
+        if ex.transport_error:
+            problems.append(f"{name}: {ex.transport_error}")
+        elif ex.timed_out:
+            problems.append(f"{name}: no answer within {ex.elapsed or target.timeout:.0f}s")
+        else:
+            problems.append(f"{name}: {str(ex.response)[:200]}")
+    if last is not None and target.transport == "stdio" and not any(_said_mcp(s) for s in logs):
+        problems.append(_first_lines(last))
+    return "the server speaks no MCP revision mcpcheck knows (" + "; ".join(problems) + ")"
+
+
+def _said_mcp(s: Session) -> bool:
+    """Did anything on stdout parse as a JSON-RPC message?"""
+    return any(e.direction == "in" and e.channel == "stdout" and isinstance(e.parsed, dict) and e.parsed.get("jsonrpc") == "2.0" for e in s.wirelog.entries)
+
+
+async def list_tools(session: Session, *, max_pages: int = 50) -> list[dict[str, Any]]:
+    """Every tool the server lists, de-duplicated by name (the first wins), following nextCursor
+    through the one walker (pages.walk: page bound, a repeated cursor ends the walk; the
+    conformance campaign's pagination check judges the cursors, this only collects)."""
+    from .pages import walk
+
+    return (await walk(session, "tools/list", "tools", max_pages=max_pages)).unique("name")

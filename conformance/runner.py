@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from . import budget
 from .campaigns.context import CampaignContext
 from .config import Target
 from .findings import Finding, Severity
@@ -77,20 +78,40 @@ async def run_target(
     seed: int | None = None,
     fuzz_settings: Any = None,
     corpus_dir: str | None = None,
+    applicable_only: bool = False,
 ) -> TargetOutcome:
     """Run the named campaigns against one target.
 
     seed: Hypothesis seed for every generating campaign (fuzz, stateful, envelope); None keeps
     them derandomized (the same inputs on every run). fuzz_settings: a campaigns.fuzz.FuzzSettings
     (example counts, corpus writing); corpus_dir: where fuzz writes and replay reads corpus
-    entries (default: MCPCHECK_CORPUS, else ./corpus).
+    entries (default: MCPCHECK_CORPUS, else ./corpus). applicable_only: leave out campaigns that
+    do not apply to the target's transport (`--campaign all`, profiles).
+
+    The run's time budget is budget.current() (runner.run sets it from --max-time): when it is
+    used up, the campaign in progress stops at its next step (budget.OutOfTime), the campaigns
+    after it do not start, and a note per cut campaign says so; what was judged is kept.
     """
+    from .profiles import applies
+
+    if budget.current() is budget.UNBOUNDED:  # called on its own (not through run()): its own state
+        with budget.use(budget.RunState()):
+            return await run_target(
+                target, names, only=only, skip=skip, progress=progress, seed=seed,
+                fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only,
+            )
     available = campaigns()
+    if applicable_only:
+        names = [n for n in names if applies(n, target.transport)]
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(available)})")
     result = TargetResult(name=target.name, transport=target.transport, description=target.describe())
-    ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=progress)
+    def step(message: str) -> None:  # every progress step is also the display's "doing"
+        budget.current().doing(message)
+        progress(message)
+
+    ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=step)
     if seed is not None or fuzz_settings is not None or corpus_dir is not None:
         import dataclasses
 
@@ -107,15 +128,41 @@ async def run_target(
     t0 = time.monotonic()
     if TOOL_CAMPAIGNS & set(names):
         await announce_tools(target, result, progress)
+    state = budget.current()
+
+    def real(since: int = 0) -> int:  # findings, not observations (info)
+        return sum(1 for f in ctx.findings[since:] if f.severity > Severity.info)
+
+    state.findings = real
     for name in names:
         ctx.campaign = name
+        state.begin(target.name, name)
+        if state.expired:
+            _cut(ctx, state, name, "not started")
+            continue
+        ctx.known_eras = list(result.eras)  # detected by an earlier campaign
+        before = len(ctx.findings)
+        state.findings = lambda before=before: real(before)
         recorded: list[tuple[Session, str | None]] = []  # each session with the era it was opened in
         token = RECORDING.set(lambda s: recorded.append((s, ctx.revision)))
         try:
             await available[name](ctx, result)
+            state.end("done")
+        except budget.OutOfTime:
+            _cut(ctx, state, name, f"stopped at: {state.current.doing if state.current and state.current.doing else 'its first step'}")
+            await _close_quietly(ctx)
+            if not result.eras and not ctx.ledger:  # not one answer in the whole budget: not tested
+                result.error = f"no answer from the server within --max-time {state.max_time:g}s (the time budget ran out while waiting for its first answer)"
+                break
         except TransportError as exc:
             result.error = str(exc)
+            state.end("error")
             break
+        except Exception as exc:  # Hypothesis wraps an OutOfTime raised mid-draw in its own error
+            if not budget.out_of_time(exc):
+                raise
+            _cut(ctx, state, name, f"stopped at: {state.current.doing if state.current and state.current.doing else 'its first step'}")
+            await _close_quietly(ctx)
         finally:
             RECORDING.reset(token)
             for s, era in recorded:  # every exchange and log check over every session the campaign had
@@ -214,6 +261,24 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
     result.notes.extend(lines)
 
 
+def _cut(ctx: CampaignContext, state: "budget.RunState", name: str, where: str) -> None:
+    """A campaign cut by --max-time: one note in the report (and one for the run's summary)."""
+    note = f"time budget: --max-time {state.max_time:g}s used up; campaign {name} {where}"
+    ctx.notes.append(note)
+    state.cut(f"{ctx.target.name}: {name} {where}")
+    state.end("cut")
+
+
+async def _close_quietly(ctx: CampaignContext) -> None:
+    """A campaign cut mid-step may leave its session open: close it (it is the campaign's)."""
+    s = ctx.session
+    if s is not None and getattr(s.transport, "alive", False):
+        try:
+            await s.close()
+        except Exception:  # noqa: BLE001 - closing a server that misbehaves must not cost the report
+            pass
+
+
 def constraint_table(reports: list) -> list[ToolConstraints]:
     """The fuzz campaign's per-tool ToolReports as the report's structured constraint table."""
     return [
@@ -257,11 +322,20 @@ def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def run(targets: list[Target], names: list[str], **kw) -> list[TargetOutcome]:
-    """Synchronous entry point (CLI, pytest plugin)."""
+def run(targets: list[Target], names: list[str], *, max_time: float | None = None, state: "budget.RunState | None" = None, **kw) -> list[TargetOutcome]:
+    """Synchronous entry point (CLI, pytest plugin). max_time: the whole run's budget in seconds
+    (--max-time); state: a budget.RunState the caller watches (the progress display)."""
+    state = state or budget.RunState(max_time=max_time)
+    if max_time is not None:
+        state.max_time = max_time
 
     async def go() -> list[TargetOutcome]:
-        outcomes = [await run_target(t, names, **kw) for t in targets]
+        with budget.use(state):
+            for t in targets:
+                from .profiles import applies
+
+                state.plan(t.name, [n for n in names if not kw.get("applicable_only") or applies(n, t.transport)])
+            outcomes = [await run_target(t, names, **kw) for t in targets]
         if "security" in names:  # checks that need every target's listing (tool shadowing)
             from .campaigns.security import cross_target
 

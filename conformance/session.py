@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import budget
 from .transport.base import Transport, TransportError
 from .wirelog import WireEntry, WireLog
 
@@ -279,6 +280,8 @@ class Session:
         return await self._roundtrip(msg, timeout, malformed, token)
 
     async def _roundtrip(self, msg: dict[str, Any], timeout: float | None, malformed: bool = False, token: Any = None, liveness: bool = False) -> Exchange:
+        run = budget.current()
+        run.check()  # the run's --max-time is used up: stop here (budget.OutOfTime)
         method = msg.get("method") if isinstance(msg.get("method"), str) else "?"
         ex = Exchange(method=method, request=msg, request_entry=None, revision=self.revision, malformed=malformed, progress_token=token)
         ex.liveness = liveness
@@ -301,9 +304,15 @@ class Session:
         window, seen = wait, 0
         try:
             while True:
+                cut = run.remaining() < window  # the budget ends before this window does
                 try:
-                    await asyncio.wait_for(asyncio.shield(fut), window)
+                    await asyncio.wait_for(asyncio.shield(fut), max(0.0, min(window, run.remaining())))
                 except asyncio.TimeoutError:
+                    if cut:  # not a timeout of the server's: the run is out of time; never judged
+                        self._pending.pop(key, None)
+                        if ex in self.exchanges:
+                            self.exchanges.remove(ex)
+                        raise budget.OutOfTime() from None
                     now, left = ex.progress, self.progress_cap(wait) - (time.monotonic() - t0)
                     if now > seen and left > 0.01:
                         # progress came in this window: the server is working, wait again

@@ -196,13 +196,20 @@ def clear_cache() -> None:
 __all__ = ["ValidPlan", "clear_cache", "plan_valid", "simplify", "strip_patterns", "valid"]
 
 
-def simplest(strategy: Any) -> Any:
+def simplest(strategy: Any, *, check: Any = None) -> Any:
     """The simplest value Hypothesis can find for a strategy (derandomized and shrunk, so the same
-    every run): e.g. the simplest valid arguments of a tool, for probes that need one fixed call."""
+    every run): e.g. the simplest valid arguments of a tool, for probes that need one fixed call.
+    `check()`, if given, is called before each candidate and may raise to stop (a run's time
+    budget: shrinking a big schema's value can take seconds)."""
     from hypothesis import HealthCheck, Phase, find, settings
+
+    def keep(_x: Any) -> bool:
+        if check is not None:
+            check()
+        return True
 
     return find(
         strategy,
-        lambda _x: True,
+        keep,
         settings=settings(database=None, derandomize=True, max_examples=20, suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink], deadline=None),
     )

@@ -41,6 +41,23 @@ from .keywords import ANNOTATIONS, HJS_UNSUPPORTED, bad_patterns, keywords_used,
 from .pointers import WILDCARD, Token, canonical_json, matches, to_pointer
 from .refs import inline_refs
 
+_STOP = threading.local()
+
+
+class stop_check:
+    """`with stop_check(fn):` on this thread, every invalid-case draw first calls fn(), which may
+    raise to stop generation (a caller's time budget; drawing one mutant can take seconds)."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+
+    def __enter__(self) -> None:
+        self.saved = getattr(_STOP, "check", None)
+        _STOP.check = self.fn
+
+    def __exit__(self, *exc: object) -> None:
+        _STOP.check = self.saved
+
 KINDS = (
     "missing_required",
     "wrong_type",
@@ -458,6 +475,9 @@ def invalid(
 
     @st.composite
     def cases(draw: st.DrawFn) -> InvalidCase:
+        stop = getattr(_STOP, "check", None)
+        if stop is not None:
+            stop()  # may raise: the caller's time is up (a mutant can take seconds to draw)
         picked = draw(st.sampled_from(chosen), label="mutation target")
         try:
             mutant = _close(picked.mutant)[0] if close_objects else picked.mutant

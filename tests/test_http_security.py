@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -189,3 +191,24 @@ def test_server_everything_over_streamable_http():
     assert real(ctx) == [], [f.detail for f in real(ctx)]
     assert {f.check for f in ctx.findings} == {"httpsec.auth_status", "httpsec.rate_limit"}
     assert status(ctx, "httpsec.session_id_predictable") == {"passed"}
+
+
+def test_negative_cases_naming_a_tool_with_a_dict_do_not_stop_generation(tmp_path):
+    """schemathesis' negative POST cases carry any JSON as params.name; a dict once broke the
+    unsafe-tool filter ("TypeError: unhashable type: 'dict'") and stopped negative generation.
+    Reproduced through the real CLI (Hypothesis' default settings, not the test profile) against
+    server-everything."""
+    if not servers.npm_available():
+        pytest.skip("node/npm not available")
+    with servers.everything_http() as url:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mcpcheck.cli", "run", "-q", "--campaign", "http-security",
+             *(a for spec in H.ST_SPECS.values() for a in ("--check", spec.id)), "--report-dir", str(tmp_path / "r"), "--url", url],
+            capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        )
+    assert (tmp_path / "r" / "report.json").exists(), proc.stderr
+    notes = json.loads((tmp_path / "r" / "report.json").read_text())["targets"][0]["notes"]
+    stopped = [n for n in notes if "generation stopped" in n and "TypeError" in n]
+    assert not stopped, stopped
+    assert any("schemathesis sent" in n for n in notes), (notes, proc.stderr)
+    assert "Failing test case" not in proc.stdout  # Hypothesis' own lines never reach stdout

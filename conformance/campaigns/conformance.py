@@ -29,6 +29,7 @@ from ..connect import STARTUP_TIMEOUT, detect, open_session
 from ..findings import Severity, Violation
 from ..registry import REGISTRY, Check, Listing, SessionContext, Skip, check
 from ..results import TargetResult
+from ..pages import walk
 from ..safety import may_call
 from ..session import HANDSHAKE_VERSIONS, META_CAPS, META_CLIENT, META_VERSION, Exchange, Session
 from ..transport.base import TransportError
@@ -141,29 +142,11 @@ async def walk_listing(s: Session, capabilities: dict[str, Any]) -> Listing:
 
 
 async def _walk(s: Session, method: str, key: str) -> tuple[list[Exchange], list[dict[str, Any]], str]:
-    """Follow nextCursor to the end, at most MAX_PAGES pages, stopping on a cursor that comes
-    back (T2/PG1). Returns the pages, the items and why it stopped (see listing.WALKED)."""
-    pages: list[Exchange] = []
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    cursor: str | None = None
-    while True:
-        ex = await s.request(method, {"cursor": cursor} if cursor is not None else {})
-        pages.append(ex)
-        if not ex.ok or not isinstance(ex.result, dict):
-            return pages, items, "error"
-        page = ex.result.get(key)
-        if isinstance(page, list):
-            items.extend(x for x in page if isinstance(x, dict))
-        nxt = ex.result.get("nextCursor")
-        if not isinstance(nxt, str):
-            return pages, items, "end"
-        if nxt in seen:
-            return pages, items, "loop"
-        seen.add(nxt)
-        cursor = nxt
-        if len(pages) >= MAX_PAGES:
-            return pages, items, "limit"
+    """Follow nextCursor through the one walker (pages.walk): at most MAX_PAGES pages, stopping
+    on a cursor that comes back (T2/PG1). An empty-string cursor is a cursor here. Returns the
+    pages, the items and why it stopped (see listing.WALKED)."""
+    w = await walk(s, method, key, max_pages=MAX_PAGES, empty_cursor_ends=False)
+    return w.pages, w.items, w.stop
 
 
 async def listing_of(ctx: SessionContext) -> Listing:
@@ -210,10 +193,20 @@ async def version_negotiation(ctx: SessionContext) -> AsyncIterator[Violation]:
             except TransportError:
                 return version, None, None
             s.timeout = max(s.timeout, STARTUP_TIMEOUT)  # a fresh process: allow for start-up
-            ex = await s.initialize(version, send_initialized=False)
+            try:
+                ex = await s.initialize(version, send_initialized=False)
+            except BaseException:
+                await s.close()
+                raise
             return version, ex, s
 
-    outcomes = await asyncio.gather(*(one(v) for v in asks))
+    outcomes = await asyncio.gather(*(one(v) for v in asks), return_exceptions=True)
+    stopped = [o for o in outcomes if isinstance(o, BaseException)]
+    if stopped:  # the time budget ran out mid-way: close what was opened, then stop
+        for o in outcomes:
+            if isinstance(o, tuple) and o[2] is not None:
+                await o[2].close()
+        raise stopped[0]
     answered = {ex.result.get("protocolVersion") for _, ex, _ in outcomes if ex is not None and ex.ok and isinstance(ex.result, dict)}
     judged = False
     for version, ex, s in outcomes:

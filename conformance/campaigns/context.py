@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Literal
 
+from .. import budget
 from ..config import Target
 from ..findings import CheckFn, CheckSpec, Finding, Violation, run_check
 from ..registry import (
@@ -76,6 +77,7 @@ class CampaignContext:
     workflow_files: list[str] = field(default_factory=list)
     workflow_examples: int = 0
     configured_targets: dict[str, Target] = field(default_factory=dict)
+    known_eras: list[str] = field(default_factory=list)  # eras an earlier campaign of the run detected
 
     # ------------------------------------------------------------ recording
     def wants(self, spec: CheckSpec) -> bool:
@@ -191,6 +193,8 @@ class CampaignContext:
         over its whole recording. Findings are filed under `era` (the era the campaign was in
         when it opened the session); the checks judge by the revision the session negotiated."""
         out: list[Finding] = []
+        if not any(ex.answered for ex in session.exchanges) and not any(e.direction == "in" and e.channel != "event" for e in session.wirelog.entries):
+            return out  # never got an answer (could not start or connect): nothing to judge
         prev = self.revision
         if era or session.revision:
             self.revision = era or session.revision
@@ -278,7 +282,11 @@ class CampaignContext:
         there); with it, a TransportError a check raised is left to `after` instead of ending
         the campaign."""
         memo = memo if memo is not None else {}
-        for c in REGISTRY.for_scope("session", campaign):
+        selected = [c for c in REGISTRY.for_scope("session", campaign) if self.wants(c.spec)]
+        run_state = budget.current()
+        run_state.doing(f"{self.target.name} [{self.revision}]: {campaign} checks", planned=len(selected))
+        for c in selected:
+            run_state.tick()
             if self.wants(c.spec):
                 self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
                 try:

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from typing import Any, Callable
 
 from hypothesis import seed as _seed
 from hypothesis.errors import Flaky, Unsatisfiable
 
+from .. import budget
 from ..connect import open_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Severity, Violation
@@ -44,7 +46,7 @@ def shrink_budget(seconds: float):
     from hypothesis.internal.conjecture import engine
 
     saved = engine.MAX_SHRINKING_SECONDS
-    engine.MAX_SHRINKING_SECONDS = seconds
+    engine.MAX_SHRINKING_SECONDS = max(1.0, min(seconds, budget.current().remaining()))
     try:
         yield
     finally:
@@ -71,6 +73,9 @@ def record_with_entry(ctx: CampaignContext, cfg: Any, spec: Any, v: Violation, *
         )
 
 
+_LAST = threading.local()  # the newest Failure of this thread: kept when --max-time cuts a shrink short
+
+
 class Failure(AssertionError):
     """A check's violation, raised inside a Hypothesis property so that it shrinks the input."""
 
@@ -78,6 +83,36 @@ class Failure(AssertionError):
         super().__init__(violation.detail)
         self.spec, self.violation = spec, violation
         self.oracle = oracle  # what replay needs beyond the arguments (CorpusEntry.oracle)
+        _LAST.fail = self
+
+
+def last_failure() -> "Failure | None":
+    """The newest failure this thread raised since the last take (then forgotten)."""
+    fail = getattr(_LAST, "fail", None)
+    _LAST.fail = None
+    return fail
+
+
+@contextlib.contextmanager
+def hypothesis_notes(ctx: CampaignContext, campaign: str):
+    """Hypothesis' own messages on this thread go into the report's notes, never to stdout:
+    its warnings ('has spent more than five minutes working to shrink ...', health checks) as
+    notes; the 'Falsifying example' / 'Trying example' lines are dropped (the finding carries
+    the minimal input and the reproduce command)."""
+    from hypothesis.reporting import with_reporter
+
+    def note(text: object) -> None:
+        line = " ".join(str(text).split())
+        if not line or line.startswith(("Falsifying", "Trying example", "Steps leading", "state = ", "state.", "Draw ", "You can reproduce", "Highest target", "Explanation:")):
+            return
+        if "five minutes working to shrink" in line:
+            line = f"shrinking stopped at its bound ({getattr(ctx, 'shrink_bound', '')}s; MCPCHECK_SHRINK_SECONDS or --max-time): the failure is reported as far as it was shrunk"
+        msg = f"{campaign}: hypothesis: {line[:300]}"
+        if msg not in ctx.notes:
+            ctx.notes.append(msg)
+
+    with with_reporter(note):
+        yield
 
 
 class TargetGone(TransportError):
@@ -120,6 +155,10 @@ class ToolRunner:
         self.unresponsive = False
 
     def call(self, name: str, args: Any) -> Exchange:
+        # --max-time is checked by the session before every request, and here, outside the
+        # properties' own bodies (derandomized inputs are seeded from a property's source)
+        budget.current().check()
+        budget.current().tick()
         self.ready()
         return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
 
@@ -127,6 +166,8 @@ class ToolRunner:
         """Send a tools/call and return at once; `self.run(task)` collects the answer. One pass
         of the loop writes the request to the server's stdin, so the server works on it while
         the caller does something else (stdio only: other transports need the loop to send)."""
+        budget.current().check()
+        budget.current().tick()
         self.ready()
         task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
         self._await(asyncio.sleep(0))
@@ -199,16 +240,23 @@ class ToolRunner:
 
     def run_property(self, prop: Callable[[], None], mode: str, cfg: Any, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
+        last_failure()
         self.last_failure = None
         try:
             with shrink_budget(cfg.shrink_seconds):
                 prop()
         except Failure as fail:
             self.record_failure(fail, mode, cfg, constraint_of())
+        except budget.OutOfTime:
+            self.keep_cut_failure(mode, cfg, constraint_of())
+            raise
         except TargetGone as gone:
             self._record_gone(gone, mode, cfg, constraint_of())
             raise
         except Flaky as exc:  # the failure did not reproduce on replay (e.g. a hang that came and went)
+            if budget.out_of_time(exc):  # not flaky: --max-time stopped a draw half-way
+                self.keep_cut_failure(mode, cfg, constraint_of())
+                raise budget.OutOfTime() from exc
             inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, (Failure, TargetGone))]
             gone = next((e for e in inner if isinstance(e, TargetGone)), None)
             if gone is not None:  # not flaky: the server went away while Hypothesis replayed
@@ -224,6 +272,13 @@ class ToolRunner:
         except Unsatisfiable as exc:
             return f"{mode}: could not generate inputs ({exc})"
         return None
+
+    def keep_cut_failure(self, mode: str, cfg: Any, constraint: str | None = None) -> None:
+        """--max-time ran out while a failure was being searched for or shrunk: record the
+        newest failing input (as far as it was shrunk) rather than lose it."""
+        fail = last_failure()
+        if fail is not None:
+            self.record_failure(fail, mode, cfg, constraint, note=" (shrinking cut short by --max-time)")
 
     def _record_gone(self, gone: "TargetGone", mode: str, cfg: Any, constraint: str | None) -> None:
         """The failure being shrunk when the server went away for good, recorded unshrunk."""

@@ -26,16 +26,17 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
+from .. import budget
 from ..checks import envelope as E
 from ..config import Target
-from ..connect import detect, open_session
+from ..connect import open_session, session_for
 from ..corpus import CorpusEntry, envelope_arguments, envelope_message
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
 from ..results import TargetResult
 from ..session import Exchange, Session, id_key
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, grouped, record_with_entry
+from .engine import Failure, ToolRunner, grouped, hypothesis_notes, record_with_entry
 from .fuzz import FuzzSettings
 from .own_loop import Await, run_on_own_loop
 
@@ -50,7 +51,12 @@ def examples_per_kind(cfg: FuzzSettings) -> int:
 
 
 async def run_envelope(ctx: CampaignContext, result: TargetResult) -> None:
-    await run_on_own_loop(_envelope, ctx, result)
+    await run_on_own_loop(_envelope_noted, ctx, result)
+
+
+def _envelope_noted(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
+    with hypothesis_notes(ctx, "envelope"):
+        _envelope(run, ctx, result)
 
 
 def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
@@ -58,8 +64,7 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
     import mcpcheck.strategies.jsonrpc as SJ
 
     cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
-    probe, session = run(detect(ctx.target))
-    eras = probe.eras()
+    eras, session = run(session_for(ctx.target, result.eras))
     if not result.eras:
         result.eras = eras
     for i, era in enumerate(eras):
@@ -71,6 +76,7 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
             for kind in SJ.KINDS:
                 strat = SJ.malformed_envelopes(revision=era, kinds=[kind], max_size=MAX_SIZE, max_depth=MAX_DEPTH)
                 ctx.progress(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})")
+                budget.current().doing(f"{ctx.target.name} [{era}]: envelope fuzzing ({kind})", planned=examples_per_kind(cfg))
                 runner.fuzz_kind(kind, strat, cfg)
         finally:
             for s in runner.sessions:
@@ -128,6 +134,9 @@ class _EnvelopeRunner(ToolRunner):
 
     # ------------------------------------------------------------------ one message
     def one(self, msg: Any) -> None:
+        # (not in the property's own body: derandomized inputs are seeded from its source)
+        budget.current().check()  # --max-time: stop at this example
+        budget.current().tick()
         if not self.session.alive:
             self.restart()
         m = self.run(send_malformed(self.session, msg, self.ctx.target))

@@ -22,14 +22,15 @@ from typing import Any, Callable
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
+from .. import budget
 from ..checks import jsonrpc as J
 from ..checks import tools as TC
-from ..connect import detect, list_tools
+from ..connect import list_tools, session_for
 from ..results import TargetResult
 from ..safety import may_call
 from ..session import Exchange
 from .context import CampaignContext
-from .engine import Failure, TargetGone, ToolRunner
+from .engine import Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
 
@@ -101,17 +102,25 @@ class ToolReport:
 
 
 async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
-    await run_on_own_loop(_fuzz, ctx, result, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+    await run_on_own_loop(_fuzz_noted, ctx, result, cfg or getattr(ctx, "fuzz_settings", None) or FuzzSettings())
+
+
+def _fuzz_noted(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
+    from mcpcheck.strategies.mutations import stop_check
+
+    ctx.shrink_bound = cfg.shrink_seconds  # type: ignore[attr-defined]
+    with hypothesis_notes(ctx, "fuzz"), stop_check(budget.current().check):
+        _fuzz(run, ctx, result, cfg)
 
 
 def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
     secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}"
     env = {CANARY_ENV: secret} if ctx.target.transport == "stdio" else {}
-    probe, session = run(detect(ctx.target, extra_env=env))
+    eras, session = run(session_for(ctx.target, result.eras, extra_env=env))
     if not result.eras:
-        result.eras = probe.eras()
-    era = probe.eras()[0]  # fuzz in the newest era the server speaks
+        result.eras = eras
+    era = eras[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
     runner = FuzzRunner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
@@ -136,9 +145,11 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
 
 def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[str, Any]], cfg: FuzzSettings, reports: list[ToolReport], era: str) -> None:
     """Every tool mcpcheck may call, every mode; then the read-only probe. A server that died or
-    stopped answering and cannot be reached again ends the campaign with a note (TargetGone)."""
+    stopped answering and cannot be reached again ends the campaign with a note (TargetGone);
+    the run's --max-time ends it with a note of what was not fuzzed (budget.OutOfTime)."""
+    state = budget.current()
     try:
-        for tool in listed:
+        for i, tool in enumerate(listed):
             name = tool.get("name")
             rep = ToolReport(tool=str(name))
             reports.append(rep)
@@ -147,11 +158,18 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 rep.skipped = why
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
-            for mode in cfg.modes:
-                ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs)")
-                runner.fuzz_tool(tool, mode, cfg, rep)
-            if _is_idempotent(tool):
-                runner.idempotency(tool, cfg, rep)
+            try:
+                for mode in cfg.modes:
+                    ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; tool {i + 1}/{len(listed)})")
+                    state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples)
+                    runner.fuzz_tool(tool, mode, cfg, rep)
+                if _is_idempotent(tool):
+                    ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; tool {i + 1}/{len(listed)})")
+                    runner.idempotency(tool, cfg, rep)
+            except budget.OutOfTime:
+                rest = [str(t.get("name")) for t in listed[i + 1 :] if may_call(t, ctx.target.safety) is None]
+                ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
+                raise
         read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
         if len(read_only) > 1:
             ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(read_only)} tools)")
@@ -177,6 +195,19 @@ class FuzzRunner(ToolRunner):
     sweep first), idempotency and read-only probes."""
 
     def fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
+        last_failure()
+        try:
+            self._fuzz_tool(tool, mode, cfg, rep)
+        except budget.OutOfTime:
+            self.keep_cut_failure(mode, cfg)
+            raise
+        except Exception as exc:  # Hypothesis wraps an OutOfTime raised mid-draw (Flaky...)
+            if not budget.out_of_time(exc):
+                raise
+            self.keep_cut_failure(mode, cfg)
+            raise budget.OutOfTime() from exc
+
+    def _fuzz_tool(self, tool: dict[str, Any], mode: str, cfg: FuzzSettings, rep: ToolReport) -> None:
         from mcpcheck import strategies
 
         name = str(tool["name"])
@@ -275,8 +306,9 @@ class FuzzRunner(ToolRunner):
         if len(targets) > self.MAX_SWEEP:
             self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {self.MAX_SWEEP}, the random search the rest")
         for target in targets[: self.MAX_SWEEP]:
+            budget.current().check()
             try:
-                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target))
+                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=budget.current().check)
             except (NoSuchExample, Unsatisfiable):
                 continue
             if cfg.observe is not None:
@@ -286,6 +318,7 @@ class FuzzRunner(ToolRunner):
             try:
                 judge(ex, case.value, case)
             except Failure as fail:
+                last_failure()  # recorded here: not again if --max-time cuts what follows
                 self.record_failure(fail, "invalid", cfg, case.constraint)
                 if fail.spec.id == TC.invalid_input_rejected.id:
                     failed.add(case.constraint)
@@ -308,7 +341,7 @@ class FuzzRunner(ToolRunner):
         observers: list[tuple[str, Any]] = []
         for t in tools:
             try:
-                args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy)
+                args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy, check=budget.current().check)
             except Exception:
                 continue
             a, b = (self.call(t["name"], args) for _ in range(2))

@@ -303,8 +303,17 @@ def run_schemathesis(
     seen: set[str] = set()
     lock = threading.Lock()
 
+    from hypothesis.reporting import with_reporter
+
+    from .. import budget as run_budget
+
+    def quiet(text: object) -> None:
+        line = " ".join(str(text).split())
+        if line and not line.startswith(("Falsifying", "Failing test case", "Trying example", "drive(", "case=", ")")):
+            run.notes.append(f"schemathesis: hypothesis: {line[:300]}")
+
     def over() -> bool:
-        return time.monotonic() > deadline or bool(stop and stop.is_set())
+        return time.monotonic() > deadline or run_budget.current().expired or bool(stop and stop.is_set())
 
     def one(case: Any, mode: str) -> None:
         if over():
@@ -313,8 +322,10 @@ def run_schemathesis(
         body = case.body if getattr(case, "body", NOT_SET) is not NOT_SET else None
         if isinstance(body, dict) and body.get("method") == "tools/call":
             p = body.get("params")
-            # negative cases put any JSON value in `name` (a list or an object is unhashable)
-            if isinstance(p, dict) and isinstance(p.get("name"), str) and p["name"] in forbidden_tools:
+            # a negative case may carry any JSON as the name (a dict is not hashable): only a
+            # string can name an unsafe tool
+            name = p.get("name") if isinstance(p, dict) else None
+            if isinstance(name, str) and name in forbidden_tools:
                 run.skipped_unsafe += 1
                 return
         extra = inject(method, body)
@@ -412,7 +423,8 @@ def run_schemathesis(
             if seed is not None:
                 drive = hseed(seed)(drive)
             try:
-                drive()
+                with with_reporter(quiet):  # Hypothesis' own lines ("Failing test case", warnings): not on stdout
+                    drive()
             except Exception as exc:
                 run.notes.append(f"schemathesis {method} {mode_name} generation stopped: {type(exc).__name__}: {str(exc)[:200]}")
     run.elapsed = time.monotonic() - t0

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
+from .. import budget
 from ..checks.http_auth import check_challenge, check_query_token, check_resource_metadata, check_tokens_refused, parse_challenges
 from ..checks.http_sessions import check_session_predictability
 from ..connect import detect, list_tools, make_transport, open_session
@@ -201,6 +202,7 @@ class Prober:
         self.ctx, self.t = ctx, t
 
     async def send(self, verb: str, msg: dict[str, Any] | None, headers: dict[str, str | None], *, note: str, url: str | None = None) -> RawHttp:
+        budget.current().check()  # --max-time: stop at this probe
         body = json.dumps(msg).encode() if msg is not None else None
         window = 1.0 if verb == "GET" else None
         return await self.t.http(verb, body=body, headers=headers, session=False, url=url, window=window, timeout=PROBE_TIMEOUT, note=note)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import tools as TC
-from ..connect import detect, open_session
+from ..connect import detect, list_tools, open_session
 from ..corpus import CorpusEntry, load_entries
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
@@ -36,10 +36,7 @@ async def run_replay(ctx: CampaignContext, result: TargetResult) -> None:
     probe, session = await detect(ctx.target)
     eras = probe.eras()
     ctx.revision, ctx.session = eras[0], session
-    tools = {}
-    ex = await session.request("tools/list", {})
-    if ex.ok and isinstance(ex.result, dict):
-        tools = {t.get("name"): t for t in ex.result.get("tools") or [] if isinstance(t, dict)}
+    tools = {t.get("name"): t for t in await list_tools(session)}
     try:
         for path, entry in entries:
             if REGISTRY.get(entry.check) is None:

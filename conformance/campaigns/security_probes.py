@@ -33,6 +33,7 @@ from ..config import Target
 from ..connect import open_session
 from ..findings import Severity, Violation
 from ..registry import Listing
+from ..pages import walk
 from ..safety import may_call
 from ..security import detect as D
 from ..security import timing as T
@@ -161,21 +162,11 @@ class SecurityRun:
         return out
 
     async def _walk(self, out: Listing, method: str, key: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        pages = out.pages.setdefault(method, [])
-        cursor = None
-        for _ in range(50):
-            ex = await self.request(method, {"cursor": cursor} if cursor else {})
-            pages.append(ex)
-            if not ex.ok or not isinstance(ex.result, dict):
-                out.stop[method] = "error"
-                break
-            items += [t for t in ex.result.get(key) or [] if isinstance(t, dict)]
-            cursor = ex.result.get("nextCursor")
-            if not isinstance(cursor, str):
-                out.stop[method] = "end"
-                break
-        return items
+        """One list through the one pagination walker (page bound; a cursor that repeats ends it)."""
+        w = await walk(self.request, method, key)
+        out.pages.setdefault(method, []).extend(w.pages)
+        out.stop[method] = w.stop
+        return w.items
 
     async def after_listing(self) -> Listing:
         """The listing made after the active probes' calls (once per run)."""

@@ -31,8 +31,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 
 from mcpcheck import strategies
 
+from .. import budget
 from ..checks import tools as TC
-from ..connect import detect, list_tools
+from ..connect import list_tools, session_for
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY, RunContext, Skip, check
 from ..results import TargetResult
@@ -41,7 +42,7 @@ from ..security.poisoning import diff_listings
 from ..session import Exchange
 from ..wirelog import WireEntry
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, grouped, judge_call, record_with_entry, shrink_budget
+from .engine import Failure, ToolRunner, grouped, hypothesis_notes, judge_call, last_failure, record_with_entry, shrink_budget
 from .fuzz import FuzzSettings, randomness
 from .own_loop import Await, run_on_own_loop
 
@@ -192,8 +193,8 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
 
 def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
-    probe, session = run(detect(ctx.target))
-    ctx.revision, ctx.session = probe.eras()[0], session
+    eras, session = run(session_for(ctx.target, ctx.known_eras or None))
+    ctx.revision, ctx.session = eras[0], session
     runner = ToolRunner(ctx, session, {}, [], run)
     try:
         listed = run(list_tools(session))
@@ -222,6 +223,8 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
 def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
     names = [t["name"] for t, _ in tools]
     steps_log: list[dict[str, Any]] = []
+    sequences = [0]  # state machines started (a list: the class body below increments it)
+    planned = max(2, cfg.max_examples // 3)
     stateless = runner.session.stateless
 
     by_name = {str(t.get("name")): t for t in listed if isinstance(t, dict)}
@@ -231,12 +234,16 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
 
         def __init__(self) -> None:
             super().__init__()
+            budget.current().check()  # --max-time: no new sequence
+            sequences[0] += 1
+            budget.current().doing(f"{ctx.target.name}: stateful sequence {sequences[0]}", planned=planned, done=sequences[0] - 1)
             steps_log.clear()
             if not runner.session.alive:  # an earlier sequence killed it: invariants run before the first step
                 runner.restart()
             self.notes_seen = len(runner.session.notifications)
 
         def _call(self, i: int, args: Any) -> list[str]:
+            budget.current().check()  # --max-time: stop at this step
             name = names[i]
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
@@ -302,12 +309,23 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
 
     if cfg.seed is not None:  # what @hypothesis.seed does for a test function
         MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
+    last_failure()
     try:
-        with shrink_budget(cfg.shrink_seconds):  # every failing shrink step may cost a server restart
+        with shrink_budget(cfg.shrink_seconds), hypothesis_notes(ctx, "stateful"):  # every failing shrink step may cost a server restart
             _run_state_machine(MCPSession, cfg)
     except Failure as fail:
         _record_sequence(ctx, cfg, fail, steps_log)
+    except budget.OutOfTime:
+        fail = last_failure()
+        if fail is not None:  # --max-time cut the shrink: keep the failing sequence as it stands
+            fail.violation.detail += " (shrinking cut short by --max-time)"
+            _record_sequence(ctx, cfg, fail, steps_log)
+        ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
+        raise
     except (Flaky, FlakyStrategyDefinition) as exc:
+        if budget.out_of_time(exc):  # not flaky: --max-time stopped a step half-way
+            ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
+            raise budget.OutOfTime() from exc
         # The server's answers feed the sequence (bundles, listings): when they change between
         # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
         inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, Failure)]
@@ -315,13 +333,24 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
             _record_sequence(ctx, cfg, inner[0], steps_log)
         else:
-            why = f"stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})"
-            ctx.notes.append(f"stateful: {why}")
-            _skip_unjudged(ctx, why)
+            ctx.notes.append(flaky_note(exc, sequences[0]))
+            _skip_unjudged(ctx, f"stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
     except Unsatisfiable as exc:
         ctx.notes.append(f"stateful: could not generate a sequence ({exc})")
         _skip_unjudged(ctx, f"could not generate a sequence ({exc})")
     _skip_unjudged(ctx, "no sequence reached such a step")
+
+
+def flaky_note(exc: BaseException, sequences: int) -> str:
+    """Why a stateful run stopped on Hypothesis' Flaky / FlakyStrategyDefinition, in plain words."""
+    if isinstance(exc, FlakyStrategyDefinition):
+        why = ("the steps Hypothesis could choose changed between runs of the same sequence: they depend on the "
+               "server's answers (values fed forward from earlier results), and the server answered differently "
+               "when the sequence was run again, so the sequence could not be replayed")
+    else:
+        why = "a failure did not happen again when Hypothesis ran the same sequence a second time"
+    return (f"stateful: stopped after {sequences} sequences: {why}. What ran before was judged; a server whose answers "
+            f"vary (time, randomness, ids) causes this; it is not a finding ({type(exc).__name__})")
 
 
 def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:

@@ -292,6 +292,7 @@ def valid_input_accepted(ctx: ToolCallContext, call: ToolCall) -> Iterator[Viola
 @check(
     "fuzz.structured_output",
     category="tool.output_schema",
+    severity="high",
     title="Successful results of tools with an outputSchema carry conforming structuredContent",
     scope="tool_call",
     rule="T12",

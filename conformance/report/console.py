@@ -7,9 +7,10 @@ anywhere else (CI, a pipe) every step is a plain `[HH:MM:SS] message` line, so l
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, Any, Sequence
 
 from .markdown import check_counts, describe, server_name, verdict
 from .model import RunReport
@@ -21,41 +22,75 @@ def _stamp(message: str) -> str:
     return f"[{time.strftime('%H:%M:%S')}] {' '.join(message.split())}"
 
 
-class Progress:
-    """`with Progress() as progress: progress("step")`; `progress.log("kept line")`."""
+HEARTBEAT = 5.0  # seconds: the longest stretch without a line in CI / a pipe (a line comes before it)
 
-    def __init__(self, stream: IO[str] | None = None, *, tty: bool | None = None, quiet: bool = False) -> None:
+
+class Progress:
+    """`with Progress() as progress: progress("step")`; `progress.log("kept line")`.
+
+    With a budget.RunState (`state=`): on a terminal a live table, one row per campaign (what it
+    is doing, examples done / planned, findings so far) under the time left in the budget; in CI
+    or a pipe a plain status line whenever 4 s pass without one, so no stretch of more than 5 s
+    is silent however long a step takes."""
+
+    def __init__(self, stream: IO[str] | None = None, *, tty: bool | None = None, quiet: bool = False, state: Any = None, heartbeat: float = HEARTBEAT) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = tty if tty is not None else bool(getattr(self.stream, "isatty", lambda: False)())
         self.quiet = quiet
+        self.state = state
+        self.heartbeat = heartbeat
         self.steps = 0
         self._console = None
         self._status = None
+        self._live = None
+        self._last = time.monotonic()
+        self._message = "starting"
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "Progress":
-        if self.tty and not self.quiet:
+        if self.quiet:
+            return self
+        if self.tty:
             from rich.console import Console
 
             self._console = Console(file=self.stream, force_terminal=True, highlight=False, markup=False)
-            self._status = self._console.status("starting", spinner="dots")
-            self._status.start()
+            if self.state is not None:
+                from rich.live import Live
+
+                self._live = Live(_Board(self), console=self._console, refresh_per_second=4, transient=False)
+                self._live.start()
+            else:
+                self._status = self._console.status("starting", spinner="dots")
+                self._status.start()
+        elif self.state is not None:
+            self._thread = threading.Thread(target=self._beat, name="mcpcheck-progress", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
         if self._status is not None:
             self._status.stop()
             self._status = None
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
     def __call__(self, message: str) -> None:
         """A new step: replaces the status line on a terminal, one timestamped line elsewhere."""
         self.steps += 1
+        self._message = " ".join(message.split())
         if self.quiet:
             return
         if self._status is not None:
             from rich.text import Text
 
-            self._status.update(Text(" ".join(message.split())))
-        else:
+            self._status.update(Text(self._message))
+        elif self._live is None:
             self._write(_stamp(message))
 
     def log(self, message: str) -> None:
@@ -70,8 +105,65 @@ class Progress:
             self._write(_stamp(message))
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+            self._last = time.monotonic()
+
+    # ------------------------------------------------------------ CI / pipe heartbeat
+    def _beat(self) -> None:
+        """A status line whenever 4/5 of the heartbeat passed without a line."""
+        while not self._stop.wait(0.25):
+            if time.monotonic() - self._last >= self.heartbeat * 0.8:
+                self._write(_stamp("... " + self.status_line()))
+
+    def status_line(self) -> str:
+        """What the run is doing now, in one line: step, examples, findings, time left."""
+        state = self.state
+        parts = [self._message]
+        act = getattr(state, "current", None) if state is not None else None
+        if act is not None:
+            if act.planned:
+                parts.append(f"{act.done}/{act.planned} examples")
+            try:
+                parts.append(f"{state.findings()} findings so far")
+            except Exception:  # noqa: BLE001 - a display must never fail the run
+                pass
+        if state is not None:
+            parts.append(f"{state.elapsed():.0f}s elapsed")
+            if state.max_time:
+                parts.append(f"{max(0.0, state.remaining()):.0f}s left of --max-time {state.max_time:g}s")
+        return "; ".join(parts)
+
+
+class _Board:
+    """The live table on a terminal (rich renders it 4 times a second)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        state = self.progress.state
+        head = f"{state.elapsed():.0f}s elapsed"
+        if state.max_time:
+            head += f", {max(0.0, state.remaining()):.0f}s left of --max-time {state.max_time:g}s"
+        table = Table(title=head, title_justify="left", show_edge=False, pad_edge=False, expand=False)
+        for col in ("target", "campaign", "state", "examples", "findings", "doing"):
+            table.add_column(col, no_wrap=col != "doing", overflow="ellipsis")
+        for act in list(state.activities):
+            running = act is state.current
+            findings = act.findings
+            if running:
+                try:
+                    findings = state.findings()
+                except Exception:  # noqa: BLE001
+                    pass
+            examples = f"{act.done}/{act.planned}" if act.planned else (str(act.done) if act.done else "")
+            doing = act.doing if running or act.state in ("cut", "error") else ""
+            table.add_row(act.target, act.campaign, act.state, examples, str(findings) if act.state != "waiting" else "", doing[-100:])
+        return table
 
 
 def summary_lines(report: RunReport, written: Sequence[Path | str]) -> list[str]:

@@ -79,6 +79,9 @@ class StdioTransport(Transport):
                 start_new_session=True,
             )
         except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+            if not self.cwd:  # leave no temporary directory behind
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
             raise TransportError(f"cannot start server command {self.command[0]!r}: {exc}") from exc
         self.wirelog.record("out", "event", f"started: {' '.join(self.command)} (pid {self.proc.pid})")
         self._tasks = [

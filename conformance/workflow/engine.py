@@ -23,6 +23,7 @@ from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as jp_parse
 
 from ..config import Target
+from ..pages import walk
 from ..connect import detect
 from ..safety import may_call
 from ..session import Exchange, Session
@@ -148,17 +149,10 @@ class Sessions:
             raise WorkflowError(f"target {name!r} ({target.describe()}) cannot be reached: {exc}") from exc
         self.open[name] = s
         listed: dict[str, dict[str, Any]] = {}
-        cursor = None
-        for _ in range(20):
-            ex = await s.request("tools/list", {"cursor": cursor} if cursor else {})
-            if not ex.ok or not isinstance(ex.result, dict):
-                break
-            for t in ex.result.get("tools") or []:
-                if isinstance(t, dict) and isinstance(t.get("name"), str):
-                    listed[t["name"]] = t
-            cursor = ex.result.get("nextCursor")
-            if not isinstance(cursor, str):
-                break
+        pages = await walk(s, "tools/list", "tools", max_pages=20)
+        for t in pages.items:
+            if isinstance(t.get("name"), str):
+                listed[t["name"]] = t
         self.tools[name] = listed
         return s
 

@@ -5,6 +5,8 @@
   die        exit(7) on the first request after initialize
   reverse    collect 5 requests, then answer them in reverse order
   late       answer each request after 0.2 s, from a thread (overlapping)
+  mute       answer initialize (handshake era), then never answer anything else
+  garbage    print two lines that are not JSON-RPC (stdout and stderr) and exit 3 at once
 """
 
 import json
@@ -13,6 +15,10 @@ import threading
 import time
 
 mode = sys.argv[1]
+if mode == "garbage":
+    print("Welcome to my server v1.2 (not JSON-RPC)", flush=True)
+    print("error: config file missing", file=sys.stderr, flush=True)
+    sys.exit(3)
 pending = []
 lock = threading.Lock()
 
@@ -34,7 +40,7 @@ for line in sys.stdin:
     msg = json.loads(line)
     if "id" not in msg:
         continue
-    if mode == "hang":
+    if mode == "hang" or (mode == "mute" and msg.get("method") != "initialize"):
         continue
     if mode == "die" and initialized:
         sys.exit(7)

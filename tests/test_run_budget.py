@@ -1,0 +1,207 @@
+"""Every run bounded, and the first errors a newcomer meets, through the real CLI.
+
+Fixture servers (tests/fixtures/budget_server.py, official SDK; tests/rawservers/scripted.py,
+hand-written JSON-RPC) that would make an unbounded run loop, list forever, sleep or never answer
+each give a report inside --max-time (plus a small allowance for start-up and shutdown: a bound,
+not a speed target). Every newcomer error is one line on stderr, exit 2, and leaves no report
+directory and no temporary directory behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from mcpcheck.config import load_settings
+from servers import FIXTURES, ROOT, free_port
+
+RAW = ROOT / "tests" / "rawservers" / "scripted.py"
+BUDGET = FIXTURES / "budget_server.py"
+ALLOWANCE = 15.0  # start-up of the CLI, the last request's own timeout, closing the server
+
+
+def mcpcheck(*args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcpcheck.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "TMPDIR": str(cwd / "tmp"), **(env or {})},
+    )
+    return proc, time.monotonic() - t0
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "tmp").mkdir()  # the stdio servers' temporary working directories go here
+    return tmp_path
+
+
+def report(work: Path) -> dict:
+    return json.loads((work / "mcpcheck-report" / "report.json").read_text())
+
+
+def notes(rep: dict) -> list[str]:
+    return [n for t in rep["targets"] for n in t["notes"]]
+
+
+# --------------------------------------------------------------------------- bounded runs
+
+
+@pytest.mark.parametrize(
+    "name, command, max_time",
+    [
+        ("cycling cursor", [sys.executable, str(BUDGET), "cycle"], 25),
+        ("200 tools", [sys.executable, str(BUDGET), "many"], 25),
+        ("sleeps in every tool", [sys.executable, str(BUDGET), "sleepy"], 20),
+        ("never answers after the handshake", [sys.executable, str(RAW), "mute"], 20),
+    ],
+)
+def test_hostile_server_gives_a_report_inside_max_time(work, name, command, max_time):
+    proc, wall = mcpcheck("run", "--campaign", "all", "--max-time", str(max_time), "--timeout", "2", "--corpus", str(work / "corpus"), "--", *command, cwd=work)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert wall <= max_time + ALLOWANCE, (name, wall)
+    rep = report(work)
+    assert rep["targets"][0]["eras"], rep["targets"][0]
+    cut = [n for n in notes(rep) if n.startswith("time budget:")]
+    if wall >= max_time:  # the budget ran out: the report says what was cut
+        assert cut, notes(rep)
+    assert not list((work / "tmp").iterdir())  # every server's temporary directory removed
+    assert "PLEASE REPORT THIS" not in proc.stdout and "Falsifying" not in proc.stdout
+    if name == "cycling cursor":
+        findings = {(f["check"], f["detail"]) for f in rep["findings"]}
+        assert any(c == "list.pagination" and "came back again" in d for c, d in findings), findings
+        assert rep["targets"][0]["tools"] == ["a", "b"]  # de-duplicated by name
+    if name == "200 tools":
+        assert len(rep["targets"][0]["tools"]) == 200
+
+
+def test_readme_tox_snippet_runs_the_quick_profile_and_replay(work):
+    """The `[testenv:conformance]` / `[testenv:replay]` the README shows users, against a fixture
+    server standing in for theirs (my_server.py = tests/fixtures/clean_server.py): the snippet's
+    commands, run as tox would run them in that project (mcpcheck and python from the env)."""
+    import configparser
+    import shlex
+    import shutil
+
+    text = (ROOT / "README.md").read_text()
+    ini = re.search(r"## In your project: tox.*?```ini\n(.*?)```", text, re.S).group(1)
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read_string(ini)
+    assert set(cfg.sections()) == {"testenv:conformance", "testenv:replay"}
+    shutil.copy(FIXTURES / "clean_server.py", work / "my_server.py")
+    walls = {}
+    for env in ("testenv:conformance", "testenv:replay"):
+        argv = shlex.split(cfg[env]["commands"])
+        assert argv[0] == "mcpcheck" and "python" in argv
+        argv = [sys.executable, "-m", "mcpcheck.cli", *argv[1:]]
+        argv[argv.index("python")] = sys.executable
+        t0 = time.monotonic()
+        proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(work / "tmp")})
+        walls[env] = time.monotonic() - t0
+        assert proc.returncode == 0, (env, proc.stdout[-2000:], proc.stderr[-2000:])
+    rep = json.loads((work / "mcpcheck-report" / "report.json").read_text())
+    assert rep["campaigns"] == ["conformance", "fuzz"] and rep["summary"]["checks_run"] > 20
+    assert walls["testenv:conformance"] <= 60 + ALLOWANCE  # the quick profile's default --max-time
+    assert json.loads((work / "mcpcheck-replay" / "report.json").read_text())["campaigns"] == ["replay"]
+
+
+def test_progress_never_silent_for_more_than_5_seconds(work):
+    """In CI (no terminal) a line comes at least every 5 s, even while one tool call sleeps."""
+    proc, _ = mcpcheck("run", "--campaign", "fuzz", "--max-time", "14", "--timeout", "4", "--corpus", str(work / "corpus"), "--", sys.executable, str(BUDGET), "sleepy", cwd=work)
+    stamps = [time.strptime(m, "%H:%M:%S") for m in re.findall(r"^\[(\d\d:\d\d:\d\d)\]", proc.stderr, re.M)]
+    seconds = [s.tm_hour * 3600 + s.tm_min * 60 + s.tm_sec for s in stamps]
+    assert len(seconds) >= 3, proc.stderr
+    gaps = [b - a for a, b in zip(seconds, seconds[1:])]
+    assert max(gaps) <= 5, (gaps, proc.stderr)
+    assert any("left of --max-time 14s" in line for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_help_lists_every_campaign_and_profile(work):
+    proc, _ = mcpcheck("run", "--help", cwd=work)
+    text = " ".join(proc.stdout.split())
+    for name in ("conformance", "fuzz", "stateful", "envelope", "security", "http-security", "replay", "all", "quick", "full", "nightly", "--max-time"):
+        assert name in text, name
+
+
+def test_campaign_all_leaves_out_http_security_for_stdio(work):
+    proc, _ = mcpcheck("run", "--campaign", "all", "--check", "list.pagination", "--max-time", "60", "--corpus", str(work / "corpus"), "--", sys.executable, str(BUDGET), "cycle", cwd=work)
+    rep = report(work)
+    assert rep["campaigns"][:2] == ["conformance", "replay"] and "http-security" in rep["campaigns"]
+    assert not any(c["id"].startswith("httpsec.") for c in rep["checks"])  # not run at all on stdio
+
+
+# --------------------------------------------------------------------------- newcomer errors
+
+
+def _no_debris(work: Path) -> None:
+    assert not (work / "mcpcheck-report").exists()
+    assert not list((work / "tmp").iterdir())
+
+
+def _one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("mcpcheck: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return errors[0]
+
+
+def test_command_that_does_not_exist(work):
+    proc, _ = mcpcheck("run", "-q", "--", "nosuchcmd-mcpcheck", cwd=work)
+    assert "cannot start server command 'nosuchcmd-mcpcheck'" in _one_error_line(proc)
+    _no_debris(work)
+
+
+def test_server_that_prints_garbage_and_exits(work):
+    proc, _ = mcpcheck("run", "-q", "--", sys.executable, str(RAW), "garbage", cwd=work)
+    line = _one_error_line(proc)
+    assert "the server exited with code 3" in line
+    assert "Welcome to my server v1.2" in line and "config file missing" in line  # first stdout and stderr lines
+    _no_debris(work)
+
+
+def test_server_that_echoes_our_requests(work):
+    proc, _ = mcpcheck("run", "-q", "--", "cat", cwd=work)
+    assert "answered with our own request" in _one_error_line(proc)
+    _no_debris(work)
+
+
+def test_silent_server_message_and_wait_agree(work):
+    proc, wall = mcpcheck("run", "-q", "--timeout", "2", "--", sys.executable, str(RAW), "hang", cwd=work, env={"MCPCHECK_STARTUP_TIMEOUT": "6"})
+    line = _one_error_line(proc)
+    said = float(re.search(r"no answer to initialize within (\d+)s", line).group(1))
+    assert said == 6
+    assert said <= wall <= said + ALLOWANCE  # one wait, the one the message names (not two or three)
+    _no_debris(work)
+
+
+def test_silent_server_inside_max_time(work):
+    proc, wall = mcpcheck("run", "-q", "--max-time", "5", "--", sys.executable, str(RAW), "hang", cwd=work)
+    assert "within --max-time 5s" in _one_error_line(proc)
+    assert wall <= 5 + ALLOWANCE
+    _no_debris(work)
+
+
+def test_url_where_nothing_listens(work):
+    url = f"http://127.0.0.1:{free_port()}/mcp"
+    proc, _ = mcpcheck("run", "-q", "--timeout", "2", "--url", url, cwd=work)
+    assert f"cannot reach {url}" in _one_error_line(proc)
+    _no_debris(work)
+
+
+def test_readme_config_example_works_in_mcpcheck_toml_and_pyproject(tmp_path):
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Configuration.*?```toml\n(.*?)```", text, re.S).group(1)
+    for name in ("mcpcheck.toml", "pyproject.toml"):
+        d = tmp_path / name.split(".")[0]
+        d.mkdir()
+        (d / name).write_text(block)
+        settings, _ = load_settings(cwd=d)
+        assert set(settings.targets) >= {"time", "api"} and settings.gate.enabled
