@@ -8,6 +8,7 @@
     mcpcheck report REPORT.json --format markdown|junit|json|sarif|html
     mcpcheck diff OLD.json NEW.json                new / fixed / unchanged findings (exit 1 if new)
     mcpcheck baseline REPORT.json -o mcpcheck-baseline.toml
+    mcpcheck corpus merge DIR... --into DIR        join the corpora of a sharded campaign
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage error, bad
 configuration, or a target that could not be started or reached (one line on stderr says why;
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--corpus", metavar="DIR", help="where fuzz writes shrunk failures and replay reads them (default: env MCPCHECK_CORPUS, else ./corpus)")
     what.add_argument("--max-examples", type=int, metavar="N", help="generated inputs per tool and mode (fuzz; stateful and idempotency use a fraction; default 25, env MCPCHECK_MAX_EXAMPLES)")
     what.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
+    _add_nightly_options(run)
     out = run.add_argument_group("results")
     out.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run: " + ", ".join(severities) + " (default: config, else high)")
     out.add_argument("--report-dir", metavar="DIR", help="where to write the reports (default: config, else mcpcheck-report)")
@@ -180,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor_cli.add_arguments(mo)
 
     _add_diff_commands(sub)
+    _add_corpus_command(sub)
 
     rp = sub.add_parser("report", help="re-render a view from a saved report.json", description="Re-render a view (Markdown, JUnit XML, JSON, SARIF, HTML) from a saved canonical report.json.")
     rp.add_argument("report", metavar="REPORT.json")
@@ -210,6 +213,18 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
     from .cli_gate import add_gate_options
 
     add_gate_options(p)
+
+
+def _add_nightly_options(p: argparse.ArgumentParser) -> None:
+    from .cli_nightly import add_run_options
+
+    add_run_options(p)
+
+
+def _add_corpus_command(sub) -> None:
+    from .cli_nightly import add_corpus_command
+
+    add_corpus_command(sub)
 
 
 def _add_diff_commands(sub) -> None:
@@ -476,6 +491,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         from .campaigns.fuzz import FuzzSettings
 
         extra["fuzz_settings"] = FuzzSettings(max_examples=args.max_examples)
+    from .cli_nightly import apply_run_options  # --shard, --shard-rotation, --database
+
+    apply_run_options(args, names, extra)
     try:  # find out now, not after the run, that the reports cannot be written
         Path(report_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -676,6 +694,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_schema(args)
         if args.cmd == "report":
             return cmd_report(args)
+        if args.cmd == "corpus":
+            from .cli_nightly import cmd_corpus
+
+            return cmd_corpus(args)
         if args.cmd in ("diff", "baseline"):
             from .cli_gate import cmd_baseline, cmd_diff
 

@@ -18,6 +18,8 @@ from .findings import Finding, Severity
 from .registry import REGISTRY
 from .report.model import CheckResult, CorpusRef, RunReport, TargetResult, ToolConstraints, split, summarize
 from .session import RECORDING, Session
+from .sharding import WHOLE_TARGET, unit_name
+from .sharding import note as shard_note
 from .transport.base import TransportError
 
 CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
@@ -100,7 +102,13 @@ async def run_target(
         ctx.fuzz_settings = dataclasses.replace(cfg, **changes)  # type: ignore[attr-defined]
         ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
+    shard = getattr(getattr(ctx, "fuzz_settings", None), "shard", None)
     for name in names:
+        if shard is not None and name != "fuzz":  # --shard: a campaign not split per tool is one work unit
+            here = shard.owns(target.name, WHOLE_TARGET, name)
+            ctx.notes.append(shard_note(shard, name, [unit_name(WHOLE_TARGET, name)] if here else [], 1))
+            if not here:
+                continue
         ctx.campaign = name
         recorded: list[tuple[Session, str | None]] = []  # each session with the era it was opened in
         token = RECORDING.set(lambda s: recorded.append((s, ctx.revision)))
