@@ -271,7 +271,8 @@ def _split_argv(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def redact(argv: Sequence[str]) -> list[str]:
-    """The argv for the report, with secret-looking header and env values masked."""
+    """The argv for the report, with secret-looking header and env values and a --database
+    URL's password masked."""
     out: list[str] = []
     pending: str | None = None
     for arg in argv:
@@ -282,11 +283,11 @@ def redact(argv: Sequence[str]) -> list[str]:
             out.append(_mask(arg, pending))
             pending = None
             continue
-        if arg in ("--header", "--env"):
-            pending = ":" if arg == "--header" else "="
+        if arg in ("--header", "--env", "--database"):
+            pending = {"--header": ":", "--env": "=", "--database": "url"}[arg]
             out.append(arg)
             continue
-        for opt, sep in (("--header=", ":"), ("--env=", "=")):
+        for opt, sep in (("--header=", ":"), ("--env=", "="), ("--database=", "url")):
             if arg.startswith(opt):
                 arg = opt + _mask(arg[len(opt):], sep)
         out.append(arg)
@@ -294,6 +295,11 @@ def redact(argv: Sequence[str]) -> list[str]:
 
 
 def _mask(value: str, sep: str) -> str:
+    if sep == "url":  # --database redis://user:PASSWORD@host: the password never reaches a report
+        parts = urlparse(value)
+        if parts.password:
+            return value.replace(f":{parts.password}@", ":***@", 1)
+        return value
     key, found, _ = value.partition(sep)
     return f"{key}{sep}***" if found and SECRET_NAME.search(key) else value
 

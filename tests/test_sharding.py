@@ -312,3 +312,53 @@ def test_shards_corpora_merge_into_the_corpus_of_the_whole_night(tmp_path):
     merged = sorted((e.tool, e.first_seen) for _, e in load_entries(tmp_path / "corpus"))
     assert merged == sorted((e.tool, e.first_seen) for e in entries)
 
+
+
+# ------------------------------------------------------------------ the documented workflows
+
+
+def _doc_commands() -> list[list[str]]:
+    """Every `mcpcheck ...` command of the GitHub Actions workflows in docs/nightly.md, with the
+    expressions replaced by sample values, split like a shell would (up to the server command)."""
+    import shlex
+
+    import yaml
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "nightly.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 2
+    commands = []
+    for block in blocks:
+        workflow = yaml.safe_load(block)
+        for job in workflow["jobs"].values():
+            for step in job["steps"]:
+                script = step.get("run", "").replace("\\\n", " ")
+                script = script.replace("${{ matrix.shard }}", "3").replace("${{ github.run_number }}", "17")
+                for line in script.splitlines():
+                    words = shlex.split(line, comments=True)
+                    if words[:1] == ["mcpcheck"]:
+                        commands.append(words[1:])
+    return commands
+
+
+def test_the_documented_workflows_use_options_that_exist():
+    commands = _doc_commands()
+    assert any(c[:1] == ["fuzz"] and any(w.startswith("--shard") for w in c) for c in commands)
+    assert any(c[:2] == ["corpus", "merge"] for c in commands)
+    parser = cli.build_parser()
+    for words in commands:
+        head, _server = cli._split_argv(cli.expand_aliases(words))
+        args, extras = parser.parse_known_args(head)
+        assert not extras, f"docs/nightly.md: mcpcheck {' '.join(words)}: unknown {extras}"
+        if getattr(args, "shard", None):
+            assert parse_shard(args.shard, args.shard_rotation or 0) == Shard(3, 4, 17)
+
+
+def test_a_database_password_never_reaches_the_report_or_stderr(tmp_path, monkeypatch, capsys):
+    argv = ["fuzz", "--database", "rediss://nightly:hunter2@127.0.0.1:1/0", "--database=redis://:hunter2@h/0", "--", "srv", "--database", "x"]
+    assert cli.redact(argv) == ["fuzz", "--database", "rediss://nightly:***@127.0.0.1:1/0", "--database=redis://:***@h/0", "--", "srv", "--database", "x"]
+    pytest.importorskip("redis")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["fuzz", "--database", f"redis://:hunter2@127.0.0.1:{servers.free_port()}/0", "--", *BUGGY]) == 2
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and ":***@127.0.0.1" in err

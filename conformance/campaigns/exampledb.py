@@ -43,13 +43,24 @@ def open_database(spec: str | None, source: str = ENV, *, ping: bool = False) ->
     try:
         db = _cached(spec)
     except DatabaseError as exc:
-        raise DatabaseError(f"{source}={spec!r}: {exc}") from None
+        raise DatabaseError(f"{source}={shown(spec)!r}: {exc}") from None
     if ping and spec.startswith(("redis://", "rediss://")):
         try:
             db.redis.ping()
         except Exception as exc:  # noqa: BLE001 - redis.ConnectionError, auth errors, DNS ...
-            raise DatabaseError(f"{source}={spec!r}: the Redis server does not answer: {_one_line(exc)}") from None
+            raise DatabaseError(f"{source}={shown(spec)!r}: the Redis server does not answer: {_one_line(exc)}") from None
     return db
+
+
+def shown(spec: str) -> str:
+    """The spec as it may be printed: a URL's password masked."""
+    from urllib.parse import urlparse
+
+    try:
+        password = urlparse(spec).password
+    except ValueError:
+        return spec
+    return spec.replace(f":{password}@", ":***@", 1) if password else spec
 
 
 @functools.lru_cache(maxsize=8)
