@@ -392,11 +392,12 @@ class FuzzRunner(ToolRunner):
 
 
 def _can_pipeline(cfg: FuzzSettings, transport: str) -> bool:
-    """Stage 2 must draw stage 1's inputs again: true when the run is seeded or derandomized. An
-    unseeded run with a shared example database draws fresh randomness each time, so it searches
-    sequentially. Other transports
-    than stdio need the loop running to send a request."""
-    return transport == "stdio" and (cfg.seed is not None or randomness(cfg)["derandomize"])
+    """Stage 2 must draw stage 1's inputs again: true when the run is seeded or derandomized.
+    With a shared example database the search is sequential: stage 1 judges each call one example
+    late, so an example replayed from the database would look passing to Hypothesis, which then
+    deletes it from the database (its `reuse` phase keeps only examples that still fail). Other
+    transports than stdio need the loop running to send a request."""
+    return transport == "stdio" and not cfg.database and (cfg.seed is not None or randomness(cfg)["derandomize"])
 
 
 def _input_key(args: Any) -> str:
