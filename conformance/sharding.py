@@ -15,7 +15,7 @@ searches, the two big ones, land on different machines whenever N > 1.
 `rotation` (`--shard-rotation K`, e.g. the night number) moves every unit K shards on: with the
 shared Hypothesis database (`--database redis://...`) a failure one machine saved on night 1 is
 replayed on night 2 by whichever machine has the unit then, because the database is keyed by
-(target, tool, property), never by shard (fuzz._Runner._keyed).
+(target, tool, property), never by shard (engine.ToolRunner.keyed).
 
 Only which units run depends on the shard; what a unit generates depends on the seed alone, so a
 given seed + shard gives the same work and the same findings as the same units of an unsharded

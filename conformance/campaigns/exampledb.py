@@ -8,7 +8,7 @@ sequences go stale when a schema changes). For campaigns split over several mach
     redis://HOST:PORT[/DB]      hypothesis.extra.redis.RedisExampleDatabase (`pip install 'mcpcheck[redis]'`)
     rediss://...                the same over TLS
 
-Every property has its own key (target, tool, property: fuzz._Runner._keyed), so a failure saved
+Every property has its own key (target, tool, property: engine.ToolRunner.keyed), so a failure saved
 by one shard is replayed by whichever shard runs that property next (Hypothesis' `reuse` phase).
 """
 
