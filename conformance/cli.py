@@ -8,6 +8,7 @@
     mcpcheck report REPORT.json --format markdown|junit|json|sarif|html
     mcpcheck diff OLD.json NEW.json                new / fixed / unchanged findings (exit 1 if new)
     mcpcheck baseline REPORT.json -o mcpcheck-baseline.toml
+    mcpcheck corpus merge DIR... --into DIR        join the corpora of a sharded campaign
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage error, bad
 configuration, or a target that could not be started or reached (one line on stderr says why;
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--max-examples", type=int, metavar="N", help="generated inputs per tool and mode (fuzz; stateful and idempotency use a fraction; default 25, env MCPCHECK_MAX_EXAMPLES)")
     what.add_argument("--allow-destructive", action="store_true", default=None, help="also call tools that look destructive (never by default)")
     what.add_argument("--read-only", action="store_true", default=None, help="call only tools annotated readOnlyHint (listings, resource reads and prompts still run): for targets that hold real data")
+    _add_nightly_options(run)
     out = run.add_argument_group("results")
     out.add_argument("--fail-on", type=str.lower, choices=severities, metavar="SEVERITY", help="lowest severity that fails the run: " + ", ".join(severities) + " (default: config, else high)")
     out.add_argument("--report-dir", metavar="DIR", help="where to write the reports (default: config, else mcpcheck-report)")
@@ -186,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor_cli.add_arguments(mo)
 
     _add_diff_commands(sub)
+    _add_corpus_command(sub)
 
     rp = sub.add_parser("report", help="re-render a view from a saved report.json", description="Re-render a view (Markdown, JUnit XML, JSON, SARIF, HTML) from a saved canonical report.json.")
     rp.add_argument("report", metavar="REPORT.json")
@@ -217,6 +220,18 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
     from .cli_gate import add_gate_options
 
     add_gate_options(p)
+
+
+def _add_nightly_options(p: argparse.ArgumentParser) -> None:
+    from .cli_nightly import add_run_options
+
+    add_run_options(p)
+
+
+def _add_corpus_command(sub) -> None:
+    from .cli_nightly import add_corpus_command
+
+    add_corpus_command(sub)
 
 
 def _add_diff_commands(sub) -> None:
@@ -263,7 +278,8 @@ def _split_argv(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 
 def redact(argv: Sequence[str]) -> list[str]:
-    """The argv for the report, with secret-looking header and env values masked."""
+    """The argv for the report, with secret-looking header and env values and a --database
+    URL's password masked."""
     out: list[str] = []
     pending: str | None = None
     for arg in argv:
@@ -274,11 +290,11 @@ def redact(argv: Sequence[str]) -> list[str]:
             out.append(_mask(arg, pending))
             pending = None
             continue
-        if arg in ("--header", "--env"):
-            pending = ":" if arg == "--header" else "="
+        if arg in ("--header", "--env", "--database"):
+            pending = {"--header": ":", "--env": "=", "--database": "url"}[arg]
             out.append(arg)
             continue
-        for opt, sep in (("--header=", ":"), ("--env=", "=")):
+        for opt, sep in (("--header=", ":"), ("--env=", "="), ("--database=", "url")):
             if arg.startswith(opt):
                 arg = opt + _mask(arg[len(opt):], sep)
         out.append(arg)
@@ -288,6 +304,11 @@ def redact(argv: Sequence[str]) -> list[str]:
 def _mask(value: str, sep: str) -> str:
     from .redact import secret_name
 
+    if sep == "url":  # --database redis://user:PASSWORD@host: the password never reaches a report
+        parts = urlparse(value)
+        if parts.password:
+            return value.replace(f":{parts.password}@", ":***@", 1)
+        return value
     key, found, _ = value.partition(sep)
     return f"{key}{sep}***" if found and (SECRET_NAME.search(key) or secret_name(key)) else value
 
@@ -515,6 +536,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         extra["fuzz_settings"] = FuzzSettings(max_examples=max_examples)
     if applicable_only:
         extra["applicable_only"] = True
+    from .cli_nightly import apply_run_options  # --shard, --shard-rotation, --database
+
+    apply_run_options(args, names, extra)
     _check_report_dir(report_dir)
 
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -757,6 +781,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_schema(args)
         if args.cmd == "report":
             return cmd_report(args)
+        if args.cmd == "corpus":
+            from .cli_nightly import cmd_corpus
+
+            return cmd_corpus(args)
         if args.cmd in ("diff", "baseline"):
             from .cli_gate import cmd_baseline, cmd_diff
 

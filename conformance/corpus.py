@@ -93,3 +93,79 @@ def load_entries(root: str | Path = "corpus", target: str | None = None) -> list
         for file in sorted(folder.glob("*.json")):
             out.append((file, CorpusEntry.model_validate_json(file.read_text())))
     return out
+
+
+class CorpusMergeError(ValueError):
+    """A corpus directory or file that cannot be merged: one line that names it and says why."""
+
+
+def read_entry(file: Path) -> CorpusEntry:
+    """One corpus file, or CorpusMergeError naming the file and the first problem."""
+    from pydantic import ValidationError
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorpusMergeError(f"{file}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return CorpusEntry.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "document"
+        msg = " ".join(str(err["msg"]).split())
+        raise CorpusMergeError(f"{file} is not a mcpcheck corpus entry: {where}: {msg}") from None
+
+
+def entry_path(root: str | Path, entry: CorpusEntry) -> Path:
+    """Where `entry` lives under `root`: its identity (target, check, digest of tool + arguments)."""
+    return Path(root) / _safe(entry.target) / f"{_safe(entry.check)}-{entry.digest()}.json"
+
+
+def merge_corpora(sources: list[str | Path], into: str | Path) -> dict[str, int]:
+    """Merge the corpus directories `sources` (e.g. one per shard of a nightly campaign) into
+    `into` (which may already hold entries, and may be one of the sources).
+
+    Entries are the same failure when their identity is (target, check, tool, arguments), the
+    file name save_entry gives them; of those, the one with the earliest `first_seen` is kept
+    (on a tie, the one already in `into`, then the sources in the order given). Every file is
+    read and validated before anything is written, so a broken file (CorpusMergeError, naming
+    it) leaves `into` as it was. Returns counts: read, written (new or replaced), kept
+    (already in `into` and not replaced), duplicates (the same failure found more than once)."""
+    dirs = [Path(into), *[Path(s) for s in sources]]
+    for d in dirs[1:]:
+        if not d.is_dir():
+            raise CorpusMergeError(f"{d}: no such corpus directory")
+    if dirs[0].exists() and not dirs[0].is_dir():
+        raise CorpusMergeError(f"{dirs[0]}: exists and is not a directory")
+    best: dict[Path, tuple[CorpusEntry, bool]] = {}  # identity -> (entry, already in `into`)
+    seen: set[Path] = set()
+    read = duplicates = 0
+    for i, root in enumerate(dirs):
+        if not root.is_dir() or root.resolve() in seen:
+            continue  # `into` not created yet, or given twice
+        seen.add(root.resolve())
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            for file in sorted(folder.glob("*.json")):
+                entry = read_entry(file)
+                read += 1
+                key = entry_path(into, entry).relative_to(into)
+                held = best.get(key)
+                stored = i == 0 and file.name == key.name and folder.name == key.parent.name
+                if held is None:
+                    best[key] = (entry, stored)
+                    continue
+                duplicates += 1
+                if entry.first_seen < held[0].first_seen or (stored and entry.first_seen == held[0].first_seen):
+                    best[key] = (entry, stored)  # ISO dates compare as text
+    written = kept = 0
+    for key, (entry, in_into) in sorted(best.items()):
+        if in_into:
+            kept += 1
+            continue
+        path = Path(into) / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+        written += 1
+    return {"read": read, "written": written, "kept": kept, "duplicates": duplicates, "entries": len(best)}

@@ -19,6 +19,8 @@ from .findings import Finding, Severity
 from .registry import REGISTRY
 from .results import CheckResult, CorpusRef, TargetResult, ToolConstraints
 from .session import RECORDING, Session
+from .sharding import WHOLE_TARGET, unit_name
+from .sharding import note as shard_note
 from .transport.base import TransportError
 
 CampaignFn = Callable[[CampaignContext, TargetResult], Awaitable[None]]
@@ -134,7 +136,13 @@ async def run_target(
         return sum(1 for f in ctx.findings[since:] if f.severity > Severity.info)
 
     state.findings = real
+    shard = getattr(getattr(ctx, "fuzz_settings", None), "shard", None)
     for name in names:
+        if shard is not None and name != "fuzz":  # --shard: a campaign not split per tool is one work unit
+            here = shard.owns(target.name, WHOLE_TARGET, name)
+            ctx.notes.append(shard_note(shard, name, [unit_name(WHOLE_TARGET, name)] if here else [], 1))
+            if not here:
+                continue
         ctx.campaign = name
         state.begin(target.name, name)
         if state.expired:

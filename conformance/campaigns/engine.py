@@ -23,7 +23,6 @@ import contextlib
 import threading
 from typing import Any, Callable
 
-from hypothesis import seed as _seed
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from .. import budget
@@ -291,9 +290,13 @@ class ToolRunner:
         """One Hypothesis identity per (target, tool, property): the properties of every tool are
         built by the same function, so without this they share one example-database key (a
         failure saved for one tool was replayed on another and deleted as passing) and, when
-        derandomized, one sequence of random choices. Then the --seed, if any."""
+        derandomized, one sequence of random choices. Then the --seed, if any: set as @seed sets
+        it, but without the `database=None` @seed adds, so a seeded shard still saves to and
+        replays from the shared database (--database; without one, randomness() gives None)."""
         prop.hypothesis.inner_test._hypothesis_internal_add_digest = f"mcpcheck:{self.ctx.target.name}:{tool}:{what}".encode()
-        return _seed(cfg.seed)(prop) if cfg.seed is not None else prop
+        if cfg.seed is not None:
+            prop._hypothesis_internal_use_seed = cfg.seed
+        return prop
 
 
 def _raise_gone(gone: TargetGone) -> None:

@@ -29,6 +29,10 @@ from ..connect import list_tools, session_for
 from ..results import TargetResult
 from ..safety import may_call
 from ..session import Exchange
+from ..sharding import Shard
+from ..sharding import note as shard_note
+from ..sharding import unit_name
+from . import exampledb
 from .context import CampaignContext
 from .engine import Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
@@ -52,41 +56,29 @@ class FuzzSettings:
     observe: Callable[[str, str, Any], None] | None = None
     # wall-clock bound on shrinking one failure (Hypothesis' own bound is 300 s)
     shrink_seconds: float = field(default_factory=lambda: float(os.environ.get("MCPCHECK_SHRINK_SECONDS") or 60))
+    # shared Hypothesis example database (exampledb.py): --database, else MCPCHECK_HYPOTHESIS_DB
+    database: str | None = field(default_factory=lambda: exampledb.configured())
+    # --shard I/N: run only this shard's (target, tool, property) work units (mcpcheck/sharding.py)
+    shard: Shard | None = None
 
 
-def example_database():
-    """The Hypothesis example database for campaigns: none by default (the corpus/ JSON files are
-    the durable record; Hypothesis' choice sequences go stale when a schema changes). For nightly
-    campaigns on several machines, MCPCHECK_HYPOTHESIS_DB shares one as a cache:
-    `dir:/shared/path` (DirectoryBasedExampleDatabase, e.g. on a network share) or
-    `redis://host:6379` (hypothesis.extra.redis.RedisExampleDatabase; `pip install redis`)."""
-    spec = os.environ.get("MCPCHECK_HYPOTHESIS_DB", "").strip()
-    if not spec:
-        return None
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    if spec.startswith("dir:"):
-        return DirectoryBasedExampleDatabase(spec[4:])
-    if spec.startswith(("redis://", "rediss://")):
-        import redis
-        from hypothesis.extra.redis import RedisExampleDatabase
-
-        return RedisExampleDatabase(redis.Redis.from_url(spec))
-    from ..config import ConfigError
-
-    raise ConfigError(f"MCPCHECK_HYPOTHESIS_DB={spec!r}: expected dir:PATH or redis://HOST:PORT")
+def example_database(cfg: "FuzzSettings | None" = None):
+    """The Hypothesis example database of the campaign: none by default; `--database` or
+    MCPCHECK_HYPOTHESIS_DB shares one between nightly machines (campaigns/exampledb.py)."""
+    spec = cfg.database if cfg is not None else exampledb.configured()
+    return exampledb.open_database(spec)
 
 
 def randomness(cfg: "FuzzSettings") -> dict[str, Any]:
     """Hypothesis settings for where inputs come from: derandomized (the same inputs every run)
     unless a seed is given, or a shared database is set (Hypothesis needs randomness for one)."""
-    db = example_database()
+    db = example_database(cfg)
     return {"database": db, "derandomize": cfg.seed is None and db is None}
 
 
-def campaign_phases(*phases: Phase) -> list[Phase]:
+def campaign_phases(cfg: "FuzzSettings", *phases: Phase) -> list[Phase]:
     """The given phases, plus `reuse` (replay the database's examples first) when one is set."""
-    return [Phase.reuse, *phases] if os.environ.get("MCPCHECK_HYPOTHESIS_DB") else list(phases)
+    return [Phase.reuse, *phases] if cfg.database else list(phases)
 
 
 @dataclass
@@ -124,9 +116,20 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     ctx.revision, ctx.session = era, session
     runner = FuzzRunner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
+    ran: list[str] = []  # work units run here (all of them unless --shard)
+    planned: list[str] = []
+
+    def mine(tool: str, prop: str) -> bool:
+        """Is the work unit (this target, tool, prop) this shard's? Counts it either way."""
+        planned.append(unit_name(tool, prop))
+        if cfg.shard is not None and not cfg.shard.owns(ctx.target.name, tool, prop):
+            return False
+        ran.append(unit_name(tool, prop))
+        return True
+
     try:
         listed = run(list_tools(session))
-        _fuzz_tools(ctx, runner, listed, cfg, reports, era)
+        _fuzz_tools(ctx, runner, listed, cfg, reports, era, mine, ran)
     finally:
         run(runner.session.close())
         if ctx.target.transport == "stdio" and ctx.wants(TC.stdout_clean) and not any(f.check == TC.stdout_clean.id for f in ctx.findings):
@@ -135,6 +138,8 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
             ctx.record(TC.stdout_clean, list(J.check_stdout_lines([e for s in runner.sessions for e in s.wirelog.entries])))
     result.tools = sorted({r.tool for r in reports} | set(result.tools))
     ctx.fuzz_reports = reports  # type: ignore[attr-defined]
+    if cfg.shard is not None:
+        ctx.notes.append(shard_note(cfg.shard, "fuzz", ran, len(planned)))
     for rep in reports:
         if rep.enforced:
             table = ", ".join(f"{c}={'enforced' if ok else 'NOT enforced'}" for c, ok in sorted(rep.enforced.items()))
@@ -143,7 +148,7 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
             ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
 
 
-def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[str, Any]], cfg: FuzzSettings, reports: list[ToolReport], era: str) -> None:
+def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[str, Any]], cfg: FuzzSettings, reports: list[ToolReport], era: str, mine: Callable[[str, str], bool], ran: list[str]) -> None:
     """Every tool mcpcheck may call, every mode; then the read-only probe. A server that died or
     stopped answering and cannot be reached again ends the campaign with a note (TargetGone);
     the run's --max-time ends it with a note of what was not fuzzed (budget.OutOfTime)."""
@@ -160,20 +165,26 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 continue
             try:
                 for mode in cfg.modes:
+                    if not mine(str(name), mode):  # --shard: another machine's work unit
+                        continue
                     ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; tool {i + 1}/{len(listed)})")
                     state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples)
                     runner.fuzz_tool(tool, mode, cfg, rep)
-                if _is_idempotent(tool):
+                if _is_idempotent(tool) and mine(str(name), "idempotency"):
                     ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; tool {i + 1}/{len(listed)})")
                     runner.idempotency(tool, cfg, rep)
+                if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
+                    rep.skipped = f"another shard's work (--shard {cfg.shard})"
             except budget.OutOfTime:
                 rest = [str(t.get("name")) for t in listed[i + 1 :] if may_call(t, ctx.target.safety) is None]
                 ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
                 raise
         read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
         if len(read_only) > 1:
-            ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(read_only)} tools)")
-            runner.read_only(read_only, cfg, {r.tool: r for r in reports})
+            ours = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")}
+            if ours:
+                ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(ours)} tools)")
+                runner.read_only(read_only, cfg, {r.tool: r for r in reports}, probe=ours)
         else:
             ctx.skip(TC.read_only, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
     except TargetGone as gone:
@@ -245,7 +256,7 @@ class FuzzRunner(ToolRunner):
             max_examples=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples,
             deadline=None,
             **randomness(cfg),
-            phases=campaign_phases(Phase.explicit, Phase.generate, Phase.shrink),
+            phases=campaign_phases(cfg, Phase.explicit, Phase.generate, Phase.shrink),
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
             print_blob=False,
@@ -328,14 +339,15 @@ class FuzzRunner(ToolRunner):
 
     MAX_OBSERVERS = 4
 
-    def read_only(self, tools: list[dict[str, Any]], cfg: FuzzSettings, reports: dict[str, ToolReport]) -> None:
+    def read_only(self, tools: list[dict[str, Any]], cfg: FuzzSettings, reports: dict[str, ToolReport], probe: set[str] | None = None) -> None:
         """Read-only tools change nothing observable through other read-only tools (T13 heuristic).
 
         Each other read-only tool is an observer with its simplest valid arguments, kept only if
         it answers the same twice in a row (time or randomness would be mistaken for a change).
         Then, per tool, a Hypothesis property calls observer / tool / observer and shrinks any
         difference to the smallest arguments that cause it. Observers are called one at a time
-        around the tool, so a change is the tool's doing, not another observer's."""
+        around the tool, so a change is the tool's doing, not another observer's. `probe`: the
+        tools to probe (default all; --shard gives this shard's)."""
         from mcpcheck import strategies
 
         observers: list[tuple[str, Any]] = []
@@ -355,6 +367,8 @@ class FuzzRunner(ToolRunner):
             self.ctx.skip(TC.read_only, "no read-only tool answers the same twice in a row: nothing to observe through")
         for tool in tools:
             name = str(tool["name"])
+            if probe is not None and name not in probe:
+                continue  # another shard's work unit; every read-only tool may still observe
             mine = [o for o in observers if o[0] != name][: self.MAX_OBSERVERS]
             if not mine:
                 continue
@@ -420,11 +434,12 @@ class FuzzRunner(ToolRunner):
 
 
 def _can_pipeline(cfg: FuzzSettings, transport: str) -> bool:
-    """Stage 2 must draw stage 1's inputs again: true when the run is seeded or derandomized. An
-    unseeded run with a shared example database draws fresh randomness each time (and @seed would
-    stop Hypothesis from saving to the database), so it searches sequentially. Other transports
-    than stdio need the loop running to send a request."""
-    return transport == "stdio" and (cfg.seed is not None or randomness(cfg)["derandomize"])
+    """Stage 2 must draw stage 1's inputs again: true when the run is seeded or derandomized.
+    With a shared example database the search is sequential: stage 1 judges each call one example
+    late, so an example replayed from the database would look passing to Hypothesis, which then
+    deletes it from the database (its `reuse` phase keeps only examples that still fail). Other
+    transports than stdio need the loop running to send a request."""
+    return transport == "stdio" and not cfg.database and (cfg.seed is not None or randomness(cfg)["derandomize"])
 
 
 def _input_key(args: Any) -> str:

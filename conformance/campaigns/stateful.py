@@ -307,6 +307,9 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
                     continue
                 raise Failure(spec, v)
 
+    # one example-database key per target (as engine.ToolRunner.keyed does per tool): the class is
+    # the same source for every target, so without this they would replay each other's sequences
+    MCPSession._hypothesis_internal_add_digest = f"mcpcheck:{ctx.target.name}:*:stateful".encode()  # type: ignore[attr-defined]
     if cfg.seed is not None:  # what @hypothesis.seed does for a test function
         MCPSession._hypothesis_internal_use_seed = cfg.seed  # type: ignore[attr-defined]
     last_failure()
