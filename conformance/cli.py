@@ -566,7 +566,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         if state.cuts:
             progress.log(f"time budget of {max_time:g}s used up after {state.elapsed():.0f}s; cut: " + "; ".join(state.cuts))
     many = len(targets) > 1
-    if all(o.result.error and not o.result.eras and not o.findings for o in outcomes):  # no era detected: nothing was tested
+    if all(o.result.error and not o.result.eras for o in outcomes):  # no era detected: nothing was tested
         # nothing could be tested: one line per target on stderr, exit 2, and no report directory
         for t, o in zip(targets, outcomes):
             print(f"{PROG}: error: {_target_error_line(t, o.result.error or '', many)}", file=sys.stderr)

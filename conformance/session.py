@@ -42,6 +42,9 @@ META_CLIENT = "io.modelcontextprotocol/clientInfo"
 CLIENT_INFO = {"name": "mcpcheck", "version": "0.1.0"}
 MAX_GRACE = 5.0  # seconds: the longest grace period after a timeout (Session.grace)
 LIVENESS_METHODS = ("ping", "server/discover")
+#: no grace period or liveness ping for these: before the handshake there is nothing to ping, and a
+#: server that never answers them is reported as not reachable (the wait the message names)
+HANDSHAKE_METHODS = ("initialize", "server/discover")
 
 
 def is_stateless(revision: str | None) -> bool:
@@ -320,7 +323,7 @@ class Session:
                         continue
                     ex.timed_out = True
                     ex.progress_capped = now > seen
-                    if not ex.progress_capped and not malformed and not liveness and self.probe_timeouts and self.alive:
+                    if not ex.progress_capped and not malformed and not liveness and method not in HANDSHAKE_METHODS and self.probe_timeouts and self.alive:
                         await self._grace(ex, fut, wait, t0)
                     if fut.done():
                         break  # answered late, in the grace period (or the transport went)
