@@ -53,6 +53,8 @@ BROKEN_STDIO_DEFECTS = (
     "banner",
     "string_ids",
     "result_and_error",
+    "null_error_member",
+    "null_result_member",
     "string_error_codes",
     "reply_to_notifications",
     "unknown_method_ok",
@@ -66,8 +68,6 @@ BROKEN_STDIO_DEFECTS = (
     "missing_server_version",
     "swap_ids_under_load",
     "phantom_resources",
-    "null_error_member",
-    "null_result_member",
 )
 BROKEN_HTTP_DEFECTS = (
     "no_origin_check",
