@@ -26,7 +26,8 @@ class CorpusEntry(BaseModel):
     target: str
     tool: str
     arguments: Any
-    mode: Literal["valid", "invalid", "injected", "stateful", "envelope"]
+    # oversized / unicode: the fuzz campaign's string probes (constraint: the size or payload)
+    mode: Literal["valid", "invalid", "injected", "stateful", "envelope", "oversized", "unicode"]
     check: str
     revision: str | None = None
     detail: str = ""
@@ -78,7 +79,12 @@ def save_entry(entry: CorpusEntry, root: str | Path = "corpus") -> Path:
         return path
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (odd-unicode input): kept as a \u escape
+        data = json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=True).encode("ascii")
+    tmp.write_bytes(data + b"\n")
     os.replace(tmp, path)  # atomic: a replay never sees half a file
     return path
 

@@ -186,7 +186,9 @@ class ToolCall:
     kind: "valid" (schema-valid arguments), "invalid" (one constraint broken: `constraint` at
     `where`; `soft` when the break is one a server may accept, e.g. an unknown `format`),
     "injected" (hostile strings), "repeat" (the same arguments again; `first` holds the earlier
-    call), "observed" (`before`/`after` are calls of read-only `observer` around this call).
+    call), "observed" (`before`/`after` are calls of read-only `observer` around this call),
+    "oversized" (one string field, `where`, holds a string of the size `constraint` names) and
+    "unicode" (one string field, `where`, holds the odd-unicode payload `constraint` names).
     """
 
     tool: dict[str, Any]
@@ -198,6 +200,7 @@ class ToolCall:
     where: str | None = None
     soft: bool = False
     first: Exchange | None = None
+    further: tuple[Exchange, ...] = ()  # "repeat": more identical calls after this one (side effects)
     observer: str | None = None
     observer_arguments: Any = None
     before: Exchange | None = None

@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import json
 from typing import Any, Callable
 
 from hypothesis.errors import Flaky, Unsatisfiable
 
 from .. import budget
+from ..checks import tools as TC
 from ..connect import open_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Severity, Violation
@@ -73,15 +75,22 @@ def record_with_entry(ctx: CampaignContext, cfg: Any, spec: Any, v: Violation, *
 
 
 _LAST = threading.local()  # the newest Failure of this thread: kept when --max-time cuts a shrink short
+FURTHER_CALLS = 2  # identical calls after two answers that differ beyond volatile values (fuzz.idempotent)
+
+
+# the categories of a dead server: a (shrunk) input blamed for one must kill a fresh server alone
+CRASH_CATEGORIES = frozenset({"protocol.crash", "robustness.resource_limits", "robustness.unicode"})
 
 
 class Failure(AssertionError):
     """A check's violation, raised inside a Hypothesis property so that it shrinks the input."""
 
-    def __init__(self, spec: Any, violation: Violation, oracle: dict[str, Any] | None = None) -> None:
+    def __init__(self, spec: Any, violation: Violation, oracle: dict[str, Any] | None = None, call: ToolCall | None = None) -> None:
         super().__init__(violation.detail)
         self.spec, self.violation = spec, violation
         self.oracle = oracle  # what replay needs beyond the arguments (CorpusEntry.oracle)
+        self.call = call  # the call it judged (replayed alone on a fresh server before a crash is reported)
+        self.mode: str | None = None  # the corpus mode when the cause changed it (a unicode crash)
         _LAST.fail = self
 
 
@@ -134,6 +143,7 @@ class ToolRunner:
         self.unresponsive = False  # the last failed call's liveness ping went unanswered
         self.gone: TargetGone | None = None  # set once the server could not be reached again
         self.last_failure: Failure | None = None  # the last Failure raised (for TargetGone)
+        self.first_failure: Failure | None = None  # the first Failure of the running property (before shrinking)
 
     def run(self, awaitable: Any) -> Any:
         """Run a coroutine on the campaign's own loop."""
@@ -223,24 +233,28 @@ class ToolRunner:
             if v.severity is not None and v.severity.value == "info":
                 self.ctx.record(spec, [v])
                 continue
-            self.last_failure = Failure(spec, v, oracle)
+            self.last_failure = Failure(spec, v, oracle, call)
+            if self.first_failure is None:
+                self.first_failure = self.last_failure
             raise self.last_failure
 
     # ----------------------------------------------------------------- running properties
     def record_failure(self, fail: Failure, mode: str, cfg: Any, constraint: str | None = None, note: str = "") -> None:
-        """A shrunk failure becomes a Finding and (once per finding) a corpus/ entry."""
+        """A shrunk failure becomes a Finding and (once per finding) a corpus/ entry. A crash is
+        first replayed alone on a fresh server (confirm_alone)."""
+        fail = self.confirm_alone(fail)
         v = fail.violation
         if note:
             v.detail += note
         if v.tool:
-            record_with_entry(self.ctx, cfg, fail.spec, v, tool=v.tool, arguments=v.input, mode=mode, constraint=constraint, oracle=fail.oracle)
+            record_with_entry(self.ctx, cfg, fail.spec, v, tool=v.tool, arguments=v.input, mode=fail.mode or mode, constraint=constraint, oracle=fail.oracle)
         else:
             self.ctx.record(fail.spec, [v])
 
     def run_property(self, prop: Callable[[], None], mode: str, cfg: Any, constraint_of: Callable[[], str | None] = lambda: None) -> str | None:
         """Run a Hypothesis property; record its (shrunk) failure. Returns a note when it could not run."""
         last_failure()
-        self.last_failure = None
+        self.last_failure = self.first_failure = None
         try:
             with shrink_budget(cfg.shrink_seconds):
                 prop()
@@ -286,6 +300,71 @@ class ToolRunner:
             self.record_failure(fail, mode, cfg, constraint, note=f" (not shrunk: {gone})")
             gone.failure = None
 
+    # ----------------------------------------------------------------- a minimal input is a reproduced input
+    def confirm_alone(self, fail: Failure) -> Failure:
+        """Issue 13, class 6: an input blamed for a crash must crash a FRESH server on its own (stdio:
+        a new process; other transports: a new session). If the (shrunk) input does not, the
+        original failing input of the property is tried the same way and reported instead, with a
+        note; if neither does, the original is reported and the note says the crash needs what was
+        sent before it. A crash proven to need the input's odd unicode (the same input without those
+        characters does not crash a fresh server) is filed under fuzz.unicode."""
+        call = fail.call
+        if call is None or fail.spec.category not in CRASH_CATEGORIES or self.gone is not None or getattr(fail, "confirmed", False):
+            return fail
+        fail.confirmed = True  # type: ignore[attr-defined]
+        fresh = "a fresh server" if self.ctx.target.transport == "stdio" else "a fresh session"
+        alone = self._crashes_alone(fail.spec, call, call.arguments)
+        if alone:
+            fail.violation.detail += f" (reproduced alone on {fresh})"
+            return self._by_cause(fail, fresh)
+        first = self.first_failure
+        if (first is not None and first.call is not None and first.call.name == call.name and first.spec.category in CRASH_CATEGORIES
+                and _shown(first.call.arguments) != _shown(call.arguments)):
+            first.confirmed = True  # type: ignore[attr-defined]
+            if self._crashes_alone(first.spec, first.call, first.call.arguments):
+                first.violation.detail += (f" (the shrunk input {_shown(call.arguments)} did not crash {fresh} on its own, so this is the "
+                                           f"original failing input, which did)")
+                return self._by_cause(first, fresh)
+            first.violation.detail += (f" (neither this original input nor the shrunk {_shown(call.arguments)} crashes {fresh} on its own: "
+                                       "the crash needs what was sent before it)")
+            return first
+        if alone is None:
+            fail.violation.detail += f" (not replayed alone: {fresh} could not be started)"
+        else:
+            fail.violation.detail += f" (this input does not crash {fresh} on its own: the crash needs what was sent before it)"
+        return fail
+
+    def _crashes_alone(self, spec: Any, call: ToolCall, args: Any) -> bool | None:
+        """Send `args` as `call` to a fresh server; whether `spec` finds the crash again (None: no
+        fresh server could be had)."""
+        try:
+            self.restart()
+            ex = self._await(self.session.request("tools/call", {"name": call.name, "arguments": args}, progress=True))
+        except TransportError:
+            return None
+        again = self.tool_call(call.tool, args, ex, call.kind, constraint=call.constraint, where=call.where, soft=call.soft)
+        self.unresponsive = self.unresponsive or not again.alive
+        return any(s.id == spec.id for s, _ in self.ctx.judge_call(again))
+
+    def _by_cause(self, fail: Failure, fresh: str) -> Failure:
+        """A crash of a generated input that holds odd unicode, and that the same input without it
+        does not reproduce on a fresh server, is a unicode crash (fuzz.unicode)."""
+        call = fail.call
+        odd = TC.odd_unicode(call.arguments) if call is not None and fail.spec.id == TC.no_crash.id else []
+        if not odd or not self.ctx.wants(TC.unicode):
+            return fail
+        plain = _without(call.arguments, odd)
+        if self._crashes_alone(fail.spec, call, plain) is not False:
+            return fail
+        chars = ", ".join(f"U+{ord(c):04X}" for c in odd)
+        v = fail.violation
+        v.detail += f"; the cause is odd unicode ({chars}): the same input without it does not crash {fresh}"
+        v.key = f"{call.name}/crash"
+        out = Failure(TC.unicode, v, fail.oracle, call)
+        out.mode = "unicode"
+        out.confirmed = True  # type: ignore[attr-defined]
+        return out
+
     def keyed(self, prop: Any, tool: str, what: str, cfg: Any) -> Any:
         """One Hypothesis identity per (target, tool, property): the properties of every tool are
         built by the same function, so without this they share one example-database key (a
@@ -297,6 +376,24 @@ class ToolRunner:
         if cfg.seed is not None:
             prop._hypothesis_internal_use_seed = cfg.seed
         return prop
+
+
+def _shown(args: Any, limit: int = 120) -> str:
+    text = json.dumps(args, ensure_ascii=True, sort_keys=True, default=repr)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} bytes)"
+
+
+def _without(value: Any, chars: list[str]) -> Any:
+    """`value` with each of `chars` in its strings replaced by "a"."""
+    if isinstance(value, str):
+        for c in chars:
+            value = value.replace(c, "a")
+        return value
+    if isinstance(value, dict):
+        return {_without(k, chars): _without(v, chars) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, chars) for v in value]
+    return value
 
 
 def _raise_gone(gone: TargetGone) -> None:
@@ -336,13 +433,20 @@ async def judge_call(ctx: CampaignContext, name: str, tool: str, args: Any, tool
     ex = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
     if ex.transport_error is not None and ctx.s.alive:
         await ctx.s.check_liveness(ex)  # a crash needs evidence
-    kind = "invalid" if mode == "invalid" else "valid"
-    found = ctx.judge_call(call_of(ctx, tools, tool, args, ex, kind, constraint=constraint if mode == "invalid" else None))
+    kind = mode if mode in ("invalid", "oversized", "unicode") else "valid"
+    found = ctx.judge_call(call_of(ctx, tools, tool, args, ex, kind, constraint=constraint if kind != "valid" else None))
     if twice and ex.answered and ctx.s.alive:
         again = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
         if again.answered:
-            found += ctx.judge_call(call_of(ctx, tools, tool, args, again, "repeat", first=ex))
+            further = []
+            if ex.ok and again.ok and not TC.volatile_only(ex, again):  # as the fuzz campaign does
+                for _ in range(FURTHER_CALLS):
+                    more = await ctx.s.request("tools/call", {"name": tool, "arguments": args})
+                    if not more.answered:
+                        break
+                    further.append(more)
+            found += ctx.judge_call(call_of(ctx, tools, tool, args, again, "repeat", first=ex, further=tuple(further)))
     for spec, v in found:
-        if spec.id in ("fuzz.no_crash", "fuzz.no_hang", "fuzz.slow"):
+        if spec.id in ("fuzz.no_crash", "fuzz.no_hang", "fuzz.slow", "fuzz.resource_limits", "fuzz.unicode"):
             v.detail = f"replaying {name}: {v.detail}"
     return grouped(found)

@@ -35,8 +35,9 @@ from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
 from ..results import TargetResult
 from ..session import Exchange, Session, id_key
+from ..transport.base import TransportError
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, grouped, hypothesis_notes, record_with_entry
+from .engine import CRASH_CATEGORIES, Failure, ToolRunner, grouped, hypothesis_notes, record_with_entry
 from .fuzz import FuzzSettings
 from .own_loop import Await, run_on_own_loop
 
@@ -119,7 +120,10 @@ class _EnvelopeRunner(ToolRunner):
                 ctx.skip(c.spec, f"{kind} messages: {problem}")
 
     def record_failure(self, fail: Failure, mode: str, cfg: FuzzSettings, constraint: str | None = None, note: str = "") -> None:
-        """A shrunk failure becomes a Finding and (once per finding) an `envelope` corpus entry."""
+        """A shrunk failure becomes a Finding and (once per finding) an `envelope` corpus entry. A
+        crash is first replayed alone on a fresh server (confirm_alone)."""
+        if self.gone is None:
+            fail = self.confirm_alone(fail)
         v = fail.violation
         if note:
             v.detail += note
@@ -131,6 +135,42 @@ class _EnvelopeRunner(ToolRunner):
             record_with_entry(self.ctx, cfg, fail.spec, v, tool="*", arguments=arguments, mode="envelope")
         if not self.session.alive:
             self.restart()
+
+    def confirm_alone(self, fail: Failure) -> Failure:
+        """Issue 13, class 6: the (shrunk) message blamed for a crash must kill a FRESH server on its
+        own; else the property's original failing message is tried and reported instead, with a
+        note (and when neither does, the note says the crash needs what was sent before it)."""
+        msg = getattr(fail, "message", None)
+        if msg is None or fail.spec.category not in CRASH_CATEGORIES or getattr(fail, "confirmed", False):
+            return fail
+        fail.confirmed = True  # type: ignore[attr-defined]
+        fresh = "a fresh server" if self.ctx.target.transport == "stdio" else "a fresh session"
+        alone = self._kills_alone(fail.spec, msg)
+        if alone:
+            fail.violation.detail += f" (reproduced alone on {fresh})"
+            return fail
+        first = self.first_failure
+        other = getattr(first, "message", None) if first is not None else None
+        if other is not None and other.data != msg.data and first.spec.category in CRASH_CATEGORIES:
+            first.confirmed = True  # type: ignore[attr-defined]
+            if self._kills_alone(first.spec, other):
+                first.violation.detail += f" (the shrunk message {_bytes_shown(msg.data)} did not kill {fresh} on its own, so this is the original failing message, which did)"
+            else:
+                first.violation.detail += f" (neither this original message nor the shrunk {_bytes_shown(msg.data)} kills {fresh} on its own: the crash needs what was sent before it)"
+            return first
+        if alone is None:
+            fail.violation.detail += f" (not replayed alone: {fresh} could not be started)"
+        else:
+            fail.violation.detail += f" (this message does not kill {fresh} on its own: the crash needs what was sent before it)"
+        return fail
+
+    def _kills_alone(self, spec: Any, msg: Any) -> bool | None:
+        try:
+            self.restart()
+            m = self.run(send_malformed(self.session, msg, self.ctx.target))
+        except TransportError:
+            return None
+        return any(s.id == spec.id for s, _ in self.ctx.judge_result("envelope", m))
 
     # ------------------------------------------------------------------ one message
     def one(self, msg: Any) -> None:
@@ -149,6 +189,9 @@ class _EnvelopeRunner(ToolRunner):
                 continue
             fail = Failure(spec, v)
             fail.message = msg  # type: ignore[attr-defined]  # the raw line, for the corpus entry
+            self.last_failure = fail
+            if self.first_failure is None:
+                self.first_failure = fail
             raise fail
 
     def _tally(self, kind: str, replies: list) -> None:
@@ -188,6 +231,11 @@ async def send_malformed(s: Session, msg: Any, target: Target) -> E.Malformed:
         own = {id_key(out.probe.request.get("id"))} if isinstance(out.probe.request, dict) else set()
         out.replies = E.replies_to(out.window, own)
     return out
+
+
+def _bytes_shown(data: bytes, limit: int = 80) -> str:
+    text = data[:limit].decode("utf-8", "backslashreplace")
+    return repr(text) if len(data) <= limit else f"{text!r}... ({len(data)} bytes)"
 
 
 async def _probe(s: Session) -> Exchange:

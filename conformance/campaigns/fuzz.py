@@ -13,6 +13,7 @@ per call. Every call keeps its timeout; crashes and stray output are read with t
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets as _secrets
@@ -34,7 +35,7 @@ from ..sharding import note as shard_note
 from ..sharding import unit_name
 from . import exampledb
 from .context import CampaignContext
-from .engine import Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
+from .engine import FURTHER_CALLS, Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
 
@@ -48,7 +49,8 @@ class FuzzSettings:
     # examples per tool for invalid inputs (None: max_examples); mutants cost more to generate
     invalid_examples: int | None = None
     seed: int | None = None
-    modes: tuple[str, ...] = ("valid", "invalid")
+    # "strings": oversized and odd-unicode strings in every string field (fuzz.resource_limits, fuzz.unicode)
+    modes: tuple[str, ...] = ("valid", "invalid", "strings")
     write_corpus: bool = True
     # where shrunk failures are written: MCPCHECK_CORPUS, else ./corpus
     corpus_dir: str = field(default_factory=lambda: os.environ.get("MCPCHECK_CORPUS") or "corpus")
@@ -60,6 +62,8 @@ class FuzzSettings:
     database: str | None = field(default_factory=lambda: exampledb.configured())
     # --shard I/N: run only this shard's (target, tool, property) work units (mcpcheck/sharding.py)
     shard: Shard | None = None
+    # the largest string the "strings" mode sends (sizes grow 1 KiB, 64 KiB, 1 MiB, 8 MiB up to it)
+    max_string_bytes: int = field(default_factory=lambda: int(os.environ.get("MCPCHECK_MAX_STRING_BYTES") or 8 * 1024 * 1024))
 
 
 def example_database(cfg: "FuzzSettings | None" = None):
@@ -168,8 +172,11 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                     if not mine(str(name), mode):  # --shard: another machine's work unit
                         continue
                     ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; tool {i + 1}/{len(listed)})")
-                    state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode == "valid" or cfg.invalid_examples is None else cfg.invalid_examples)
-                    runner.fuzz_tool(tool, mode, cfg, rep)
+                    state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
+                    if mode == "strings":
+                        runner.edge_strings(tool, cfg, rep)
+                    else:
+                        runner.fuzz_tool(tool, mode, cfg, rep)
                 if _is_idempotent(tool) and mine(str(name), "idempotency"):
                     ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; tool {i + 1}/{len(listed)})")
                     runner.idempotency(tool, cfg, rep)
@@ -318,6 +325,7 @@ class FuzzRunner(ToolRunner):
             self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {self.MAX_SWEEP}, the random search the rest")
         for target in targets[: self.MAX_SWEEP]:
             budget.current().check()
+            self.first_failure = None  # each swept input stands alone
             try:
                 case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=budget.current().check)
             except (NoSuchExample, Unsatisfiable):
@@ -401,7 +409,67 @@ class FuzzRunner(ToolRunner):
 
         return self.keyed(unchanged, name, "read-only", cfg)
 
+    MAX_STRING_FIELDS = 4  # string fields per tool the "strings" mode fills
+    drops_surrogates = False  # the server left a request with a lone surrogate unanswered (observed once)
+
+    def edge_strings(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
+        """Oversized and odd-unicode strings in every string field (issue 13, class 5). Each field
+        of the tool's simplest valid arguments (and each top-level string property) gets strings
+        of growing size, stopping at the first that fails (so the finding says at what size the
+        server fails and which it still answered), then each odd-unicode payload. Deterministic,
+        no Hypothesis: the ladder already is the smallest failing input, and a crash is replayed
+        alone on a fresh server before it is reported (ToolRunner.confirm_alone)."""
+        from mcpcheck import strategies
+
+        name = str(tool["name"])
+        schema = _schema(tool)
+        try:
+            base = strategies.simplest(strategies.plan_valid(schema, revision=self.ctx.revision).strategy)
+        except Exception as exc:
+            rep.note = (rep.note + "; " if rep.note else "") + f"no string probe: {exc}"
+            return
+        fields = string_fields(schema, base)[: self.MAX_STRING_FIELDS]
+        if not fields:
+            return
+        self.first_failure = None  # a crash here is checked against this probe's inputs only
+        sizes = [n for n in STRING_SIZES if n <= cfg.max_string_bytes]
+        for path in fields:
+            where = "/" + "/".join(str(p) for p in path)
+            answered: list[str] = []
+            for size in sizes:
+                label = _size_label(size)
+                args = _with_value(base, path, (_FILLER * (size // len(_FILLER) + 1))[:size])
+                ex = self.call(name, args)
+                rep.calls += 1
+                try:
+                    self.judge(self.tool_call(tool, args, ex, "oversized", constraint=label, where=where))
+                except Failure as fail:
+                    fail.violation.detail += f" (it answered {', '.join(answered)} in the same field)" if answered else " (the smallest size tried)"
+                    self.record_failure(fail, "oversized", cfg, label)
+                    return  # one size finding per tool: the next tool still runs
+                if not ex.answered:
+                    break  # no answer at this size: larger ones say nothing more
+                answered.append(label)
+        for path in fields:
+            where = "/" + "/".join(str(p) for p in path)
+            for label, text in ODD_STRINGS:
+                if self.drops_surrogates and TC.SURROGATE.search(text):
+                    continue  # already observed: each costs a whole timeout
+                args = _with_value(base, path, text)
+                ex = self.call(name, args)
+                rep.calls += 1
+                if not ex.answered and ex.transport_error is None and TC.SURROGATE.search(text):
+                    self.drops_surrogates = True
+                try:
+                    self.judge(self.tool_call(tool, args, ex, "unicode", constraint=label, where=where))
+                except Failure as fail:
+                    self.record_failure(fail, "unicode", cfg, label)
+                    return
+
     def idempotency(self, tool: dict[str, Any], cfg: FuzzSettings, rep: ToolReport) -> None:
+        """Identical calls of a tool annotated idempotentHint/readOnlyHint answer alike (up to
+        volatile values); when two differ, FURTHER_CALLS more tell a side effect (the first
+        answer never comes back, the change progresses) from time or randomness."""
         from mcpcheck import strategies
 
         name = str(tool["name"])
@@ -422,7 +490,16 @@ class FuzzRunner(ToolRunner):
             for ex in (a, b):
                 if ex.transport_error is not None or ex.timed_out:
                     return  # judged by the crash / hang properties, not here
-            self.judge(self.tool_call(tool, args, b, "repeat", first=a))  # shrinks to the smallest arguments
+            further: list[Exchange] = []
+            if a.ok and b.ok and not TC.volatile_only(a, b):
+                # a difference time and randomness do not explain: does the first answer come back?
+                for _ in range(FURTHER_CALLS):
+                    ex = self.call(name, args)
+                    rep.calls += 1
+                    if ex.transport_error is not None or ex.timed_out:
+                        return
+                    further.append(ex)
+            self.judge(self.tool_call(tool, args, b, "repeat", first=a, further=tuple(further)))  # shrinks to the smallest arguments
 
         twice = self.keyed(twice, name, "idempotency", cfg)
         try:
@@ -431,6 +508,62 @@ class FuzzRunner(ToolRunner):
             problem = str(exc)
         if problem:
             self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {problem}")
+
+
+STRING_SIZES = (1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
+_FILLER = "mcpcheck oversized string "
+# (what it is, the string): each into every string field
+ODD_STRINGS = (
+    ("a lone high surrogate (U+D800)", "a\ud800b"),
+    ("a lone low surrogate (U+DFFF)", "\udfffa"),
+    ("NUL (U+0000)", "a\x00b"),
+    ("C0 and C1 control characters (U+0001, U+001B, U+0085)", "a\x01\x1b[31m\x85b"),
+    ("a bidi override (U+202E)", "abc\u202edef\u202c"),
+    ("bidi isolates (U+2066..U+2069)", "\u2066a\u2067b\u2068c\u2069\u2069"),
+    ("zero-width characters and a BOM (U+200B, U+200D, U+FEFF)", "\ufeffa\u200bb\u200dc"),
+    ("noncharacters (U+FFFE, U+FFFF, U+10FFFF)", "a\ufffe\uffff\U0010ffffb"),
+    ("512 combining marks on one letter", "e" + "\u0301" * 512),
+)
+
+
+def _size_label(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n // 1024} KiB" if n % 1024 == 0 else f"{n} bytes"
+
+
+def string_fields(schema: dict[str, Any], base: Any) -> list[tuple]:
+    """Paths (tuples of keys and indexes) to every string in `base` (a tool's simplest valid
+    arguments), then every top-level property the schema types as a string that `base` left out."""
+    paths: list[tuple] = []
+
+    def walk(v: Any, path: tuple) -> None:
+        if isinstance(v, str):
+            paths.append(path)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, (*path, k))
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, (*path, i))
+
+    if not isinstance(base, dict):
+        return []
+    walk(base, ())
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for key, prop in props.items():
+        t = prop.get("type") if isinstance(prop, dict) else None
+        if (t == "string" or (isinstance(t, list) and "string" in t)) and (key,) not in paths:
+            paths.append((key,))
+    return paths
+
+
+def _with_value(base: Any, path: tuple, value: Any) -> Any:
+    """A copy of `base` with `value` at `path`."""
+    out = copy.deepcopy(base)
+    target = out
+    for p in path[:-1]:
+        target = target[p]
+    target[path[-1]] = value
+    return out
 
 
 def _can_pipeline(cfg: FuzzSettings, transport: str) -> bool:
@@ -509,11 +642,13 @@ class _Pipeline:
 
 def _probe_settings(cfg: FuzzSettings) -> settings:
     """Hypothesis settings of the per-tool probes that cost several calls per example
-    (idempotency, read-only): a fifth of the campaign's examples, at least 3."""
+    (idempotency, read-only): a fifth of the campaign's examples, at least 3. No `explain` phase:
+    it replays dozens of variations of a shrunk failure, each costing several real calls."""
     return settings(
         max_examples=max(3, cfg.max_examples // 5),
         deadline=None,
         **randomness(cfg),
+        phases=campaign_phases(Phase.explicit, Phase.generate, Phase.shrink),
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         print_blob=False,

@@ -140,7 +140,165 @@ def _comparable(result: Any) -> Any:
     return {k: v for k, v in result.items() if k != "_meta"}
 
 
-def check_idempotent(first: Exchange, second: Exchange, tool: str, args: Any) -> Iterator[Violation]:
+# ----------------------------------------------------------------- volatile values (idempotency)
+# What may differ between two identical calls of a truthful idempotent / read-only tool: the
+# time (ISO dates, clock times, epoch seconds or milliseconds, durations), fresh random ids
+# (UUIDs, long hex or base64 tokens) and non-integer numbers (random floats, measurements), and
+# anything under a key that names such a value. Masking errs towards hiding a difference: a
+# missed side effect is better than a false alarm.
+_VOLATILE_WORDS = frozenset(
+    "time timestamp timestamps date datetime dates uptime elapsed duration latency took ms ns us nonce uuid guid "
+    "random rand seed etag expires expiry now timing clock ts age".split())
+_ID_OWNERS = frozenset("request trace span session correlation run event message".split())
+
+
+def volatile_key(key: str) -> bool:
+    """A member name that names a volatile value: a time (createdAt, elapsed_ms, timestamp), a
+    random or per-request id (uuid, nonce, request_id)."""
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", str(key))]
+    if not words:
+        return False
+    if any(w in _VOLATILE_WORDS for w in words):
+        return True
+    return (len(words) > 1 and words[-1] == "at") or (len(words) > 1 and words[-1] == "id" and words[-2] in _ID_OWNERS)
+
+
+_MASKS = [
+    re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9a-fA-F])"),  # UUID
+    re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"),  # ISO 8601
+    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?[AaPp][Mm])?\b"),  # clock time
+    re.compile(r"\b(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?|Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|"
+               r"July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b"),  # day and month names
+    re.compile(r"(?<![\w.])1[5-9]\d{8}(?:\d{3})?(?:\.\d+)?(?![\w.])"),  # epoch s / ms (2017..2033)
+    re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|milliseconds?|minutes?|mins?)\b", re.I),  # duration
+    re.compile(r"[0-9a-fA-F]{16,}"),  # hex token / hash
+    re.compile(r"\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}\b"),  # random token
+    re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\w.])"),  # a measured or random fraction
+]
+VOLATILE = "<volatile>"
+
+
+def _mask_text(text: str) -> str:
+    for rx in _MASKS:
+        text = rx.sub(VOLATILE, text)
+    return text
+
+
+def mask_volatile(value: Any) -> Any:
+    """`value` with every volatile part replaced by "<volatile>" (module comment above). A text
+    block that holds JSON is compared as that JSON."""
+    if isinstance(value, dict):
+        return {k: (VOLATILE if volatile_key(k) and not isinstance(v, (dict, list)) else mask_volatile(v))
+                for k, v in value.items() if k != "_meta"}
+    if isinstance(value, list):
+        return [mask_volatile(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float) and not value.is_integer():
+        return VOLATILE
+    if isinstance(value, (int, float)):
+        return VOLATILE if 1_500_000_000 <= value < 2_100_000_000 or 1_500_000_000_000 <= value < 2_100_000_000_000 else value
+    if isinstance(value, str):
+        s = value.strip()
+        if s[:1] in "{[" and s[-1:] in "}]":
+            try:
+                return {"<json>": mask_volatile(json.loads(s))}
+            except ValueError:
+                pass
+        return _mask_text(value)
+    return value
+
+
+def _outcome(ex: Exchange) -> Any:
+    """What an answer says, masked: the error, or the result's structuredContent when it has one
+    (the content blocks repeat it), else its content."""
+    if not ex.ok:
+        return mask_volatile(ex.error)
+    result = _comparable(ex.result)
+    if isinstance(result, dict) and "structuredContent" in result:
+        result = {k: v for k, v in result.items() if k != "content"}
+    return mask_volatile(result)
+
+
+_TOKEN = re.compile(r"-?\d+|[^\W\d_]+|\S")
+
+
+def _tokens(value: Any) -> list[str]:
+    return _TOKEN.findall(json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr))
+
+
+def _is_int(tok: str) -> bool:
+    return tok.lstrip("-").isdigit()
+
+
+def _counters(seen: list[Any]) -> bool:
+    """Every answer has the same shape and what differs are integers that each move by one
+    constant non-zero step per call (a call counter, a history length): state the calls changed."""
+    toks = [_tokens(s) for s in seen]
+    if len({len(t) for t in toks}) != 1:
+        return False
+    moving = False
+    for column in zip(*toks):
+        if len(set(column)) == 1:
+            continue
+        if not all(_is_int(t) for t in column):
+            return False
+        steps = {int(b) - int(a) for a, b in zip(column, column[1:])}
+        if len(steps) != 1 or 0 in steps:
+            return False
+        moving = True
+    return moving
+
+
+def _appends(seen: list[Any]) -> bool:
+    """Each answer is the previous one with the same number of new tokens inserted in one place
+    (numbers aside): a history or a list the calls append to."""
+    toks = [["#" if _is_int(t) else t for t in _tokens(s)] for s in seen]
+    grown = set()
+    for a, b in zip(toks, toks[1:]):
+        if len(b) <= len(a):
+            return False
+        p = 0
+        while p < len(a) and a[p] == b[p]:
+            p += 1
+        q = 0
+        while q < len(a) - p and a[len(a) - 1 - q] == b[len(b) - 1 - q]:
+            q += 1
+        if p + q < len(a):  # more than one insertion, or a change
+            return False
+        grown.add(len(b) - len(a))
+    return len(grown) == 1
+
+
+def side_effect(first: Exchange, second: Exchange, further: "tuple[Exchange, ...] | list[Exchange]" = ()) -> str | None:
+    """Why the answers to identical calls show a side effect (None: they do not, or it cannot be
+    told from time or randomness). Needs the masked answers to differ, the first never to come
+    back, and the change to progress: counters that move by one constant step per call, or a
+    text that grows by the same amount per call. `further`: more identical calls after `second`."""
+    seen = [_outcome(e) for e in (first, second, *further) if e.answered]
+    if len(seen) < 3 or seen[0] == seen[1] or seen[0] in seen[1:]:
+        return None
+    if _counters(seen):
+        return f"a value moves by a constant step on each of {len(seen)} identical calls (a counter the calls advance)"
+    if _appends(seen):
+        return f"the answer grows by the same amount on each of {len(seen)} identical calls (state the calls append to)"
+    return None
+
+
+def volatile_only(first: Exchange, second: Exchange) -> bool:
+    """The answers to two identical calls differ only in volatile values (or not at all)."""
+    return _outcome(first) == _outcome(second)
+
+
+SIDE_EFFECT_SEVERITY = Severity.medium  # issue 13 class 2: a proven side effect, not a hint
+
+
+def check_idempotent(first: Exchange, second: Exchange, tool: str, args: Any, further: "tuple[Exchange, ...] | list[Exchange]" = ()) -> Iterator[Violation]:
+    """Identical calls of a tool annotated idempotentHint/readOnlyHint. Answers that differ only in
+    volatile values (mask_volatile) are fine. A difference that survives masking, never returns to
+    the first answer on `further` calls and progresses with each call is a side effect (medium,
+    the first and the last answers as evidence); any other surviving difference is an
+    observation (info): time or randomness mcpcheck could not mask may explain it."""
     if not (first.ok and second.ok):
         if first.ok != second.ok and first.answered and second.answered:
             yield Violation(f"tool {tool!r} (annotated idempotent/read-only) succeeded once and failed once for identical arguments", [*first.evidence(), *second.evidence()], tool=tool, input=args, key=f"{tool}/okerr")
@@ -150,8 +308,18 @@ def check_idempotent(first: Exchange, second: Exchange, tool: str, args: Any) ->
     if e1 != e2:
         yield Violation(f"tool {tool!r} (annotated idempotent/read-only) {'failed' if e1 else 'succeeded'} on the first call and {'failed' if e2 else 'succeeded'} on the second, for identical arguments: the first call changed state", [*first.evidence(), *second.evidence()], tool=tool, input=args, key=f"{tool}/iserror")
         return
-    if _comparable(first.result) != _comparable(second.result):
-        yield Violation(f"tool {tool!r} (annotated idempotent/read-only) gave different results for identical arguments (fine for time- or randomness-dependent tools; a side effect otherwise)", [*first.evidence(), *second.evidence()], tool=tool, input=args, severity=Severity.info, key=f"{tool}/diff")
+    if volatile_only(first, second):
+        return
+    why = side_effect(first, second, further)
+    if why is not None:
+        last = [e for e in (second, *further) if e.answered][-1]
+        yield Violation(
+            f"tool {tool!r} is annotated idempotent/read-only, but identical calls change what it answers: {why}; "
+            f"the first answer never came back (time stamps, ids, durations and random fractions masked)",
+            [*first.evidence(), *last.evidence()], tool=tool, input=args, severity=SIDE_EFFECT_SEVERITY, key=f"{tool}/side-effect",
+        )
+        return
+    yield Violation(f"tool {tool!r} (annotated idempotent/read-only) gave different results for identical arguments (fine for time- or randomness-dependent tools; a side effect otherwise)", [*first.evidence(), *second.evidence()], tool=tool, input=args, severity=Severity.info, key=f"{tool}/diff")
 
 
 def check_read_only(before: Exchange, after: Exchange, tool: str, args: Any, observer: str, observer_args: Any) -> Iterator[Violation]:
@@ -174,6 +342,47 @@ def check_read_only(before: Exchange, after: Exchange, tool: str, args: Any, obs
 # --------------------------------------------------------------------------- the checks, in judging order
 
 INPUT_KINDS = ("valid", "invalid", "injected")  # calls whose answer is judged on its own
+CAUSE_KINDS = ("oversized", "unicode")  # the fuzz campaign's string probes: crashes classified by cause
+
+# odd unicode: C0/C1 controls (not tab, LF, CR), lone surrogates, zero-width and bidi controls,
+# the BOM and noncharacters
+ODD_UNICODE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def odd_unicode(value: Any) -> list[str]:
+    """The odd-unicode characters in every string of `value` (keys included), in order, unique."""
+    found: dict[str, None] = {}
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            found.update(dict.fromkeys(ODD_UNICODE.findall(v)))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(value)
+    return list(found)
+
+
+def crashed(call: ToolCall) -> str | None:
+    """Why the server is dead or wedged after this call (None: it is not). The evidence that needs:
+    the process or connection ended, or the server answered no liveness ping after the call failed
+    or went unanswered."""
+    ex = call.exchange
+    if call.alive and call.ping_answered is not False:
+        return None
+    if not call.alive:
+        why = call.closed_reason or "the connection was lost"
+    else:
+        why = f"{ex.transport_error or f'no answer within {call.timeout or 0:g}s'}; the server answered no ping afterwards"
+    if call.stderr.strip():
+        why += f"\nlast stderr:\n{call.stderr.strip()}"
+    return why
 
 
 @check(
@@ -189,6 +398,8 @@ INPUT_KINDS = ("valid", "invalid", "injected")  # calls whose answer is judged o
     "is an unanswered call (fuzz.no_hang), not a crash.",
 )
 def no_crash(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind in CAUSE_KINDS:
+        raise Skip("crashes on oversized and odd-unicode strings are classified by their cause (fuzz.resource_limits, fuzz.unicode)")
     ex = call.exchange
     if call.alive and (ex.transport_error is None or call.ping_answered is not False):
         return
@@ -215,6 +426,8 @@ def no_crash(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     "fuzz.slow.",
 )
 def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind in CAUSE_KINDS:
+        raise Skip("oversized and odd-unicode strings are judged by fuzz.resource_limits and fuzz.unicode")
     ex = call.exchange
     if not call.alive:
         return  # fuzz.no_crash
@@ -239,6 +452,8 @@ def no_hang(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     "is low; one that kept reporting progress until the progress cap is an observation (info).",
 )
 def slow(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind in CAUSE_KINDS:
+        raise Skip("a slow answer to a megabyte string or odd unicode is no finding")
     ex = call.exchange
     if not call.alive or ex.transport_error is not None:
         return
@@ -272,9 +487,9 @@ def _answered(call: ToolCall) -> bool:
 @check(
     "fuzz.valid_input_accepted",
     category="tool.input_validation",
-    severity="high",
     title="Schema-valid arguments are never rejected as invalid params",
     scope="tool_call",
+    severity="medium",
     rule="T10",
     level="SHOULD",
     description=(
@@ -313,10 +528,20 @@ def structured_output(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violatio
     scope="tool_call",
     rule="T11/T10",
     level="MUST",
+    description=(
+        "T11: servers validate all inputs. `\"arguments\": null` on a tool with no required property is not judged "
+        "as an unvalidated input: CallToolRequest.params.arguments is optional and the official SDKs read null as "
+        "absent (mcp 1.x `arguments or {}`), so the tool runs with {}, which its schema allows. null is not an "
+        "object, so this is protocol leniency, not the tool author's defect: one info observation per server."
+    ),
 )
 def invalid_input_rejected(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if call.kind != "invalid":
         raise Skip("judged on schema-invalid inputs")
+    if call.arguments is None and _requires_nothing(call.tool):
+        if _answered(call):
+            yield from check_null_arguments(call.exchange, call.name)
+        return
     if _answered(call):
         yield from check_invalid_rejected(call.exchange, call.name, call.arguments, call.constraint or "?", call.where or "", call.soft)
 
@@ -324,16 +549,17 @@ def invalid_input_rejected(ctx: ToolCallContext, call: ToolCall) -> Iterator[Vio
 @check(
     "fuzz.idempotent",
     category="tool.idempotency",
-    severity="medium",
+    severity="low",
     title="Tools annotated idempotentHint/readOnlyHint give equivalent results for identical calls",
     scope="tool_call",
     rule="T13",
     level="hint",
+    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
 )
 def idempotent(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if call.kind != "repeat" or call.first is None:
         raise Skip("no tool is annotated idempotentHint or readOnlyHint")
-    yield from check_idempotent(call.first, call.exchange, call.name, call.arguments)
+    yield from check_idempotent(call.first, call.exchange, call.name, call.arguments, call.further)
 
 
 @check(
@@ -344,6 +570,7 @@ def idempotent(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     scope="tool_call",
     rule="T13",
     level="hint",
+    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
 )
 def read_only(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if call.kind != "observed" or call.before is None or call.after is None:
@@ -354,7 +581,7 @@ def read_only(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
 @check(
     "fuzz.no_internal_leak",
     category="security.data_exposure",
-    severity="low",
+    severity="medium",
     title="Error texts leak no stack traces, file paths or environment secrets",
     scope="tool_call",
     rule="T11",
@@ -365,16 +592,64 @@ def no_internal_leak(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation
         raise Skip("judged on single calls")
     if _answered(call):
         yield from check_no_leak(call.exchange, call.name, call.arguments, list(call.secrets))
-    severity="medium",
-    description=(
-        "T11: servers validate all inputs. `\"arguments\": null` on a tool with no required property is not judged "
-        "as an unvalidated input: CallToolRequest.params.arguments is optional and the official SDKs read null as "
-        "absent (mcp 1.x `arguments or {}`), so the tool runs with {}, which its schema allows. null is not an "
-        "object, so this is protocol leniency, not the tool author's defect: one info observation per server."
-    ),
-    if call.arguments is None and _requires_nothing(call.tool):
-        if _answered(call):
-            yield from check_null_arguments(call.exchange, call.name)
-        return
-    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
-    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
+
+
+@check(
+    "fuzz.resource_limits",
+    category="robustness.resource_limits",
+    severity="high",
+    title="An oversized string in any string field never kills or wedges the server (sizes grow stepwise: the report names the first that fails)",
+    scope="tool_call",
+    rule="T11",
+    level="MUST",
+    description="The fuzz campaign's `strings` mode puts strings of growing size (1 KiB, 64 KiB, 1 MiB, 8 MiB, bounded by "
+    "FuzzSettings.max_string_bytes / MCPCHECK_MAX_STRING_BYTES) into every string field of each tool. Dying on one (or "
+    "answering no ping after it) is high; never answering it while ping still answers is medium. Refusing it (an error, "
+    "an HTTP 413, a closed request) is the right answer; a slow answer is no finding.",
+)
+def resource_limits(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "oversized":
+        raise Skip("judged on the oversized-string probe (fuzz mode 'strings')")
+    ex = call.exchange
+    ping = ex.ping.evidence() if ex.ping is not None else []
+    why = crashed(call)
+    if why is not None:
+        yield Violation(f"tools/call {call.name!r} with a {call.constraint} string in {call.where} killed the server: {why}",
+                        [*ex.evidence(), *ping], tool=call.name, input=call.arguments, path=call.where, key=f"crash/{call.constraint}")
+    elif ex.timed_out and not ex.answered and ex.transport_error is None:
+        yield Violation(f"tools/call {call.name!r} with a {call.constraint} string in {call.where} was never answered (the server still answers ping)",
+                        [*ex.evidence(), *ping], tool=call.name, input=call.arguments, path=call.where, severity=Severity.medium, key=f"{call.name}/unanswered")
+
+
+@check(
+    "fuzz.unicode",
+    category="robustness.unicode",
+    severity="critical",
+    title="Odd unicode in any string field (lone surrogates, NUL and control characters, bidi and zero-width marks, noncharacters) never kills the server",
+    scope="tool_call",
+    rule="T11",
+    level="MUST",
+    description="The fuzz campaign's `strings` mode puts each odd-unicode payload into every string field of each tool "
+    "(lone surrogates as \\u escapes: UTF-8 cannot carry them). Dying on one is critical, as any crash on a small input; "
+    "never answering one while ping still answers is medium, except a lone surrogate: RFC 8259 leaves the handling of "
+    "unpaired surrogates unpredictable, so dropping that request is an observation (info). A crash the fuzz campaign's "
+    "search finds is filed here when the same input without its odd characters does not crash a fresh server.",
+)
+def unicode(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
+    if call.kind != "unicode":
+        raise Skip("judged on the odd-unicode probe (fuzz mode 'strings')")
+    ex = call.exchange
+    ping = ex.ping.evidence() if ex.ping is not None else []
+    why = crashed(call)
+    if why is not None:
+        yield Violation(f"tools/call {call.name!r} with {call.constraint} in {call.where} killed the server: {why}",
+                        [*ex.evidence(), *ping], tool=call.name, input=call.arguments, path=call.where, key=f"{call.name}/crash")
+    elif ex.timed_out and not ex.answered and ex.transport_error is None:
+        lone = bool(SURROGATE.search(json.dumps(call.arguments, ensure_ascii=False)))
+        yield Violation(
+            f"tools/call {call.name!r} with {call.constraint} in {call.where} was never answered (the server still answers ping)"
+            + (": it drops requests holding an unpaired surrogate, whose handling RFC 8259 leaves unpredictable" if lone else ""),
+            [*ex.evidence(), *ping], tool=call.name, input=call.arguments, path=call.where,
+            severity=Severity.info if lone else Severity.medium, key="surrogate-dropped" if lone else f"{call.name}/unanswered",
+        )
+

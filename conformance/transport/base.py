@@ -19,8 +19,14 @@ class TransportError(Exception):
 
 
 def encode(message: Any) -> bytes:
-    """One JSON-RPC message as one line: compact, UTF-8, no embedded newline."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    """One JSON-RPC message as one line: compact, UTF-8, no embedded newline. A message holding a
+    lone surrogate (odd-unicode fuzzing) is sent ensure_ascii ("\\ud800"): UTF-8 cannot carry one,
+    and raw surrogate bytes would test the server's UTF-8 decoder, not its handling of the string."""
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 class Transport(ABC):
