@@ -73,8 +73,8 @@ BROKEN_HTTP_DEFECTS = (
     "no_origin_check",
     "notification_200",
     "text_plain",
-    "get_not_found",
     "ignore_session",
+    "get_not_found",
     "bogus_protocol_header_ok",
 )
 

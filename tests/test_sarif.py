@@ -43,9 +43,10 @@ def test_real_run_sarif_is_valid_and_matches_the_report(validator):
     results = sarif_run["results"]
     assert len(results) == len(report.findings) == 2
     assert {r["partialFingerprints"][FINGERPRINT] for r in results} == {f.id for f in report.findings}
+    level = {f.id: {"low": "note", "medium": "warning"}[f.severity.value] for f in report.findings}
     for r in results:
         assert driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
-        assert r["level"] == "warning"  # both medium
+        assert r["level"] == level[r["partialFingerprints"][FINGERPRINT]]  # SARIF level follows the severity
     by_rule = {r["ruleId"]: r for r in results}
     fuzz = by_rule["fuzz.invalid_input_rejected"]
     names = [l["fullyQualifiedName"] for l in fuzz["locations"][0]["logicalLocations"]]
@@ -58,7 +59,7 @@ def test_real_run_sarif_is_valid_and_matches_the_report(validator):
     assert all((run.workdir / r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).is_file() for r in results)
     assert "input" in fuzz["properties"] and fuzz["properties"]["tool"] == "set_volume"
     rule = driver["rules"][rule_ids.index("fuzz.invalid_input_rejected")]
-    assert rule["defaultConfiguration"]["level"] == "warning" and "T10/T11" in rule["fullDescription"]["text"]
+    assert rule["defaultConfiguration"]["level"] == "warning" and "T11/T10" in rule["fullDescription"]["text"]
     assert rule["properties"]["category"] == "tool.input_validation"
     inv = sarif_run["invocations"][0]
     assert inv["exitCode"] == report.exit_code == run.code and inv["executionSuccessful"] is True
