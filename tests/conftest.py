@@ -9,8 +9,13 @@ Select one with HYPOTHESIS_PROFILE=name.
 """
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, Phase, settings
+
+# Campaigns write shrunk failures to MCPCHECK_CORPUS (default ./corpus): a test run must never
+# write into the committed corpus/ (tests/test_corpus_replay.py replays every entry there).
+os.environ.setdefault("MCPCHECK_CORPUS", tempfile.mkdtemp(prefix="mcpcheck-test-corpus-"))
 
 settings.register_profile("nightly", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("replay", phases=[Phase.explicit], database=None, deadline=None)

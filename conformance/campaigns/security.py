@@ -30,6 +30,8 @@ stdio server process. Nothing is ever sent anywhere else.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import secrets as _secrets
 from dataclasses import dataclass
@@ -184,6 +186,8 @@ async def rug_pull(ctx: SessionContext) -> list[Violation]:
 
 async def run_security(ctx: CampaignContext, result: TargetResult, cfg: SecuritySettings | None = None) -> None:
     cfg = cfg or ctx.security_settings or SecuritySettings()
+    if ctx.corpus_dir and cfg.corpus_dir != ctx.corpus_dir:  # --corpus / corpus_dir= reaches security too
+        cfg = dataclasses.replace(cfg, corpus_dir=ctx.corpus_dir)
     secret = f"MCPCHK_SECRET_{_secrets.token_hex(8)}" if ctx.target.transport == "stdio" else None
     env = {CANARY_ENV: secret} if secret else {}
     run: SecurityRun | None = None

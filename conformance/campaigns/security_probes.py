@@ -58,7 +58,7 @@ class SecuritySettings:
     ssrf_grace: float = 0.0  # seconds to wait for a fetch after each SSRF probe (late ones: final_grace)
     final_grace: float = 1.0  # one last wait for late (asynchronous) fetches
     write_corpus: bool = True
-    corpus_dir: str = "corpus"
+    corpus_dir: str = field(default_factory=lambda: os.environ.get("MCPCHECK_CORPUS") or "corpus")  # as fuzz: MCPCHECK_CORPUS, else ./corpus
     # blind, time-based shell/SQL probes (conformance/security/timing.py has the decision rule)
     timing: bool = True
     timing_delays: tuple[float, float] = (1.0, 2.0)  # requested delays (s); SQLite: rows worth this much local work
