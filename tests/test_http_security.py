@@ -203,7 +203,7 @@ def test_negative_cases_naming_a_tool_with_a_dict_do_not_stop_generation(tmp_pat
     with servers.everything_http() as url:
         proc = subprocess.run(
             [sys.executable, "-m", "mcpcheck.cli", "run", "-q", "--campaign", "http-security",
-             "--check", "httpsec.fuzz", "--report-dir", str(tmp_path / "r"), "--url", url],
+             *(a for c in ("server_error", "status_code", "content_type", "response_schema") for a in ("--check", f"httpsec.fuzz_{c}")), "--report-dir", str(tmp_path / "r"), "--url", url],
             capture_output=True, text=True, timeout=240, cwd=tmp_path,
         )
     assert (tmp_path / "r" / "report.json").exists(), proc.stderr
