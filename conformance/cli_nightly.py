@@ -30,7 +30,7 @@ def apply_run_options(args: argparse.Namespace, names: list[str], extra: dict[st
     database now (a Redis server that does not answer is one line at start-up, exit 2)."""
     from .campaigns import exampledb
     from .campaigns.fuzz import FuzzSettings
-    from .cli import UsageError
+    from .config import ConfigError as UsageError  # exit 2, one line (the cli must not be imported back)
     from .sharding import parse_shard
 
     changes: dict[str, Any] = {}
@@ -71,7 +71,7 @@ def add_corpus_command(sub: Any) -> None:
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
-    from .cli import UsageError
+    from .config import ConfigError as UsageError  # exit 2, one line (the cli must not be imported back)
     from .corpus import CorpusMergeError, merge_corpora
 
     try:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: layer of each module, by longest matching name prefix (mcpcheck.X). Lower imports never higher.
 LAYERS: list[tuple[int, tuple[str, ...]]] = [
-    (0, ("wirelog", "redact", "budget", "pages", "profiles", "findings", "corpus", "protocol", "strategies", "config", "safety", "transport.sse_parse", "checks.session_ids", "security.canary_server", "campaigns.own_loop")),
+    (0, ("wirelog", "redact", "budget", "pages", "profiles", "sharding", "findings", "corpus", "protocol", "strategies", "config", "safety", "transport.sse_parse", "checks.session_ids", "security.canary_server", "campaigns.own_loop")),
     (1, ("transport",)),
     (2, ("session",)),
     (3, ("connect", "client")),
@@ -24,7 +24,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (5, ("campaigns", "load", "workflow", "monitor")),
     (6, ("runner",)),
     (7, ("report", "gate", "cli_gate", "baseline")),
-    (8, ("cli", "api", "pytest_plugin", "load.cli", "workflow.cli", "workflow.pytest_plugin", "monitor.cli", "")),
+    (8, ("cli", "cli_nightly", "api", "pytest_plugin", "load.cli", "workflow.cli", "workflow.pytest_plugin", "monitor.cli", "")),
 ]
 
 

@@ -648,7 +648,7 @@ def _probe_settings(cfg: FuzzSettings) -> settings:
         max_examples=max(3, cfg.max_examples // 5),
         deadline=None,
         **randomness(cfg),
-        phases=campaign_phases(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=campaign_phases(cfg, Phase.explicit, Phase.generate, Phase.shrink),
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         print_blob=False,
