@@ -108,7 +108,7 @@ def run_tiny(workdir: Path, *extra: str, campaigns=("conformance", "fuzz"), chec
     cmd = server_cmd(workdir)
     camp = [a for c in campaigns for a in ("--campaign", c)]
     code, out, err = mcpcheck(
-        workdir, "run", "-q", *camp, *checks, "--protocol", REV, "--timeout", "5", "--seed", "1",
+        workdir, "run", "-q", *camp, *checks, "--protocol", REV, "--timeout", "5", "--seed", "1", "--corpus", "corpus",
         "--format", formats, "--report-dir", str(workdir / "out"), *extra, "--", *cmd,
     )
     return code, workdir / "out", out, err

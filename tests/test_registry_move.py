@@ -50,3 +50,13 @@ INTENDED.update({
     ("buggy_tools", ("fuzz.unicode", "robustness.unicode", "shout", "info")): _CAUSE,
     ("clean", ("fuzz.unicode", "robustness.unicode", "echo", "info")): _CAUSE,
 })
+
+_ONE_LEAK = ("issue 12 class 6: a secret and host paths in the same answer are one finding (the secret); "
+             "the path is listed among its instances")
+_RUG = ("issue 12 class 3: in the 2026-07-28 era list_changed only arrives on a subscriptions/listen "
+        "stream the security campaign does not open, so a silent change is low with that reason")
+INTENDED.update({
+    ("vuln", ("security.data_exposure", "security.data_exposure", "get_config", "low")): _ONE_LEAK,
+    ("vuln", ("security.rug_pull", "security.rug_pull", "", "high")): _RUG,
+    ("vuln", ("security.rug_pull", "security.rug_pull", "", "low")): _RUG,
+})
