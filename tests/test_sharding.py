@@ -176,9 +176,9 @@ def test_two_shards_split_the_work_and_the_rotated_night_replays_what_the_first_
         night1[f"{i}/2"], total = _units(report.targets[0].notes, f"{i}/2")
         totals.add(total)
     assert "Traceback" not in "".join(capsys.readouterr())
-    # the shards cover the work with no overlap: 6 tools x (valid, invalid) + idempotency of the
+    # the shards cover the work with no overlap: 6 tools x (valid, invalid, strings) + idempotency of the
     # 3 idempotent ones (stats, peek: read-only; redeem_coupon) + read-only of 2 + stateful
-    every = {f"{t}:{m}" for t in TOOLS for m in ("valid", "invalid")} | {"stats:idempotency", "peek:idempotency", "redeem_coupon:idempotency", "stats:read-only", "peek:read-only", "*:stateful"}
+    every = {f"{t}:{m}" for t in TOOLS for m in ("valid", "invalid", "strings")} | {"stats:idempotency", "peek:idempotency", "redeem_coupon:idempotency", "stats:read-only", "peek:read-only", "*:stateful"}
     assert totals == {len(every)}
     assert night1["1/2"] | night1["2/2"] == every
     assert not night1["1/2"] & night1["2/2"]
@@ -244,7 +244,7 @@ def test_a_seed_and_a_shard_give_the_same_work_inputs_and_findings_as_that_part_
 
     def night(shard: Shard | None, corpus: str):
         seen: list[tuple[str, str, str]] = []
-        cfg = FuzzSettings(max_examples=6, seed=7, database=None, shard=shard, corpus_dir=str(tmp_path / corpus),
+        cfg = FuzzSettings(max_examples=6, seed=7, database=None, shard=shard, corpus_dir=str(tmp_path / corpus), modes=("valid", "invalid"),
                            observe=lambda tool, mode, args: seen.append((tool, mode, repr(args))))
         (outcome,) = runner.run([target], ["fuzz"], fuzz_settings=cfg)
         return seen, {(f.check, f.tool, repr(f.input)) for f in outcome.findings}, outcome.result.notes
