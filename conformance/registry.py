@@ -359,26 +359,6 @@ def check(
     return deco
 
 
-def register(
-    id: str,
-    category: str,
-    severity: Severity | str,
-    title: str,
-    *,
-    rule: str | None = None,
-    level: str | None = None,
-    revisions: str = "all",
-    campaign: str = "conformance",
-    description: str = "",
-) -> Check:
-    """MIGRATION ONLY: metadata without a function (scope "legacy"). tests/test_registry.py
-    fails while any check is still registered this way."""
-    if category not in CATEGORIES:
-        raise CheckDefinitionError(f"check {id!r}: unknown category {category!r}")
-    spec = CheckSpec(id=id, category=category, severity=Severity(severity), title=title, rule=rule, level=level, revisions=revisions, campaign=campaign, description=description)
-    return REGISTRY.add(Check(spec=spec, fn=lambda *a: None, scope="legacy", origin=REGISTRY.origin))
-
-
 # --------------------------------------------------------------------------- running checks
 
 

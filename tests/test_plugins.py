@@ -146,3 +146,18 @@ def test_check_metadata_is_validated_at_definition():
         mcpcheck.check("t.y", category="tool.schema", severity="low", title="x", scope="session")(lambda ctx: [])
     with pytest.raises(CheckDefinitionError, match="takes 2 argument"):
         mcpcheck.check("t.z", category="tool.schema", severity="low", title="x", scope="exchange")(lambda ex: [])
+
+
+def test_every_registered_check_is_a_function_with_its_scope_signature():
+    """No metadata-only registration is left: every check id is one decorated function."""
+    import inspect
+
+    from mcpcheck import runner
+    from mcpcheck.registry import REGISTRY, SCOPES
+
+    runner.load_all_checks()
+    assert len(REGISTRY) > 100
+    for c in REGISTRY.checks():
+        assert c.scope in SCOPES, c.id
+        want = 1 if c.scope == "session" else 2
+        assert len(inspect.signature(c.fn).parameters) == want, c.id
