@@ -94,7 +94,8 @@ def test_charts_suppressed_and_hostile_text_in_chromium(tmp_path):
     imgs = re.findall(r"<img\b[^>]*>", dom)
     assert len(imgs) == 2 and all('src="data:' in i for i in imgs)
     assert attr(dom, "data-findings-count") == ["2"] and attr(dom, "data-status") == ["NOT READY"]
-    assert "performance SLO breach: load.slo" in dom
+    # a blocker, named with its check: by the --fail-on policy (default) or, with --gate, as an SLO breach
+    assert "finding (at or above --fail-on high): load.slo" in dom or "performance SLO breach: load.slo" in dom
     assert attr(dom, "data-chart") == ["latency_over_time", "server_resources"]
     srcs = [re.search(r'src="([^"]*)"', i).group(1) for i in imgs]
     assert srcs[0].startswith("data:image/svg+xml;base64,") and base64.b64decode(srcs[0].split(",", 1)[1]).decode() == SVG

@@ -31,7 +31,7 @@ def both_runs(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.chdir(work)
     try:
-        vuln, clean = runner.run([_target("vuln", VULN), _target("clean", clean_stdio_cmd())], ["security"])
+        vuln, clean = runner.run([_target("vuln", VULN), _target("clean", clean_stdio_cmd())], ["security"], corpus_dir=str(work / "corpus"))
     finally:
         mp.undo()
     assert vuln.result.error is None, vuln.result.error
@@ -139,7 +139,7 @@ def test_hits_are_saved_to_corpus_and_replay(vuln_run):
     mp = pytest.MonkeyPatch()
     mp.chdir(work)
     try:
-        replayed = runner.run([_target("vuln", VULN)], ["replay"])[0]
+        replayed = runner.run([_target("vuln", VULN)], ["replay"], corpus_dir=str(work / "corpus"))[0]
     finally:
         mp.undo()
     notes = [n for n in replayed.result.notes if n.startswith("replay: security.")]
