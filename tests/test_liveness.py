@@ -113,7 +113,11 @@ async def _exchanges(make_transport) -> dict:
             out[tool] = await s.request("tools/call", {"name": tool, "arguments": {}}, progress=True)
         out["die"] = ex = await s.request("tools/call", {"name": "die", "arguments": {}})
         if ex.transport_error is not None:
-            await s.check_liveness(ex)
+            for _ in range(10):  # an HTTP server process takes a moment to stop accepting connections
+                await s.check_liveness(ex)
+                if not s.alive:
+                    break
+                await asyncio.sleep(0.3)
         out["alive"] = s.alive
         return out
 
