@@ -77,6 +77,16 @@ def test_task_required_twin_refusing_plain_calls_is_clean():
     assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
 
 
+def test_task_required_refusal_inside_an_iserror_result_is_a_medium_must_finding():
+    """server-everything (TypeScript SDK McpServer) wraps its -32601 in a tool result: the tool did
+    not run, but T16's MUST is broken on the wire, so the finding is medium (a MUST's lowest), never
+    a low finding printed with level MUST (issue 12: severity follows the level)."""
+    outcome = _run([*RAW, "task_required_wrapped"], "fuzz", "2025-11-25", ["tools.task_required"])
+    hits = [f for f in outcome.findings if f.check == "tools.task_required"]
+    assert hits and {f.severity for f in hits} == {Severity.medium}, [(f.severity.value, f.detail) for f in hits]
+    assert all("inside an isError result" in f.detail for f in hits)
+
+
 def test_sdk_clean_server_passes_the_new_probes():
     outcome = _run(clean_stdio_cmd(), "conformance", None, CHECKS)
     assert outcome.result.error is None

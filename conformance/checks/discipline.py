@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from ..findings import Severity, Violation
+from ..findings import Violation
 from ..registry import ExchangeContext, LogContext, SessionLog, Skip, check
 from ..session import META_CAPS, Exchange, id_key
 from ..wirelog import WireEntry
@@ -229,9 +229,10 @@ def task_required(ctx: Any, call: Any) -> Iterator[Violation]:
 
 def check_task_required(ex: Exchange, tool: str) -> Iterator[Violation]:
     if ex.ok and isinstance(ex.result, dict) and ex.result.get("isError") is True:
-        # refused, but inside a tool result (the TypeScript SDK wraps its -32601 this way): the
-        # intent is met, the MUST's wording is not
-        yield Violation(f"tool {tool!r} (taskSupport \"required\") refused a call without a task inside an isError result; expected a -32601 JSON-RPC error", ex.evidence(), tool=tool, severity=Severity.low, key="wrapped")
+        # refused, but inside a tool result (the TypeScript SDK's McpServer wraps its own -32601
+        # this way): the tool did not run, but the wire breaks T16's MUST (a client cannot tell
+        # "needs a task" from a tool failure), so the MUST's lowest severity, medium, not low
+        yield Violation(f"tool {tool!r} (taskSupport \"required\") refused a call without a task inside an isError result; expected a -32601 JSON-RPC error", ex.evidence(), tool=tool, key="wrapped")
     elif ex.ok:
         yield Violation(f"tool {tool!r} declares execution.taskSupport \"required\" but served a call without a task; expected -32601", ex.evidence(), tool=tool, key="served")
     elif ex.answered and ex.error_code != -32601:

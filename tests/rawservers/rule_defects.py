@@ -23,6 +23,8 @@ Defects (name: what happens -> the rule it breaks):
   no_exit_on_eof           keeps running for 60 s after stdin reaches EOF (S4)
   task_required_served     handshake era: echo declares execution.taskSupport "required" but serves
                            plain calls (T16); mode task_required is the correct twin (-32601)
+  task_required_wrapped    handshake era: like task_required, but the -32601 refusal comes back inside
+                           an isError tool result (the TypeScript SDK's McpServer does this; T16 MUST)
   set_level_accepts_anything
                            logging/setLevel answers {} even for an unknown level (LG2)
   subscribe_unsupported    declares resources.subscribe but answers resources/subscribe -32601 (RS6)
@@ -118,7 +120,7 @@ def answer(msg: dict) -> None:
         return  # the stream stays open until the client cancels it
     if method == "tools/list":
         tool = dict(TOOL)
-        if DEFECT in ("task_required", "task_required_served") and not stateless:
+        if DEFECT in ("task_required", "task_required_served", "task_required_wrapped") and not stateless:
             tool["execution"] = {"taskSupport": "required"}
         send({"jsonrpc": "2.0", "id": mid, "result": finish({"tools": [tool]}, stateless, cacheable=True)})
         return
@@ -134,6 +136,10 @@ def call(mid, params: dict, stateless: bool) -> None:
         return
     if DEFECT == "task_required" and not stateless and "task" not in params:
         send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": "echo requires task augmentation"}})
+        return
+    if DEFECT == "task_required_wrapped" and not stateless and "task" not in params:
+        text = "MCP error -32601: Tool echo requires task augmentation (taskSupport: 'required')"
+        send({"jsonrpc": "2.0", "id": mid, "result": finish({"content": [{"type": "text", "text": text}], "isError": True}, stateless)})
         return
     args = params.get("arguments") or {}
     if not isinstance(args.get("text"), str):
