@@ -95,10 +95,11 @@ async def open_session(
     target: Target, revision: str, *, extra_env: dict[str, str] | None = None, handshake: bool = True, listen: bool = False
 ) -> Session:
     """A fresh session speaking `revision` (initialize or discover done unless handshake=False).
-    `listen`: over Streamable HTTP in the session era, also open the optional GET stream (H1)
-    once the handshake is done and wait (bounded) for its answer, so that messages the server
-    sends outside any request (notifications/*/list_changed) reach the session; the transport's
-    `get_stream` then says whether it is open or why not (405: the server offers none)."""
+    `listen`: once the handshake is done, open the channel where the server sends messages
+    outside any request (notifications/*/list_changed), see start_listening: over Streamable
+    HTTP in the session era the optional GET stream (H1; the transport's `get_stream` then says
+    whether it is open or why not, 405: the server offers none); in 2026-07-28 a
+    subscriptions/listen stream (`session.subscription`)."""
     session = await start_session(target, extra_env=extra_env)
     if not handshake:
         session.set_revision(revision)
@@ -116,9 +117,62 @@ async def open_session(
         why = ex.transport_error or ("timed out" if ex.timed_out else f"answered {ex.response}")
         await session.close()
         raise TransportError(f"{what} for {revision} failed: {why}")
-    if listen and not is_stateless(revision) and hasattr(session.transport, "listen"):
-        await session.transport.listen(min(target.timeout, 5.0))
+    if listen:
+        await start_listening(session, min(target.timeout, 5.0))
     return session
+
+
+LISTEN_FLAGS = {"tools": "toolsListChanged", "prompts": "promptsListChanged", "resources": "resourcesListChanged"}
+KIND_CAPS = (("tool", "tools"), ("prompt", "prompts"), ("resource", "resources"), ("template", "resources"))
+
+
+async def start_listening(session: Session, wait: float) -> None:
+    """Open the channel a ready session's server sends list_changed notifications on, and wait
+    (bounded by `wait`) until it is open: in the handshake era over Streamable HTTP the optional
+    GET stream (H1; stdio needs nothing), in the 2026-07-28 era a `subscriptions/listen` stream
+    asking for every list_changed kind the server declares (SB1; none declared: nothing to
+    open). `missed_announcements` then says, per kind, whether one could have been missed."""
+    if session.stateless:
+        caps = session.server_capabilities
+        wanted = {flag: True for cap, flag in LISTEN_FLAGS.items() if isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True}
+        if wanted and session.subscription is None:
+            await session.listen(wanted, wait)
+    elif hasattr(session.transport, "listen"):
+        await session.transport.listen(wait)
+
+
+def missed_announcements(sessions: list[Session]) -> dict[str, str]:
+    """Per kind of definition (tool, prompt, resource, template): why a list_changed the server
+    sent may not have reached mcpcheck in these sessions (the last one's capabilities count). A
+    kind is missing when every channel one can arrive on was read (stdio and legacy SSE in the
+    handshake era; the HTTP GET stream, or a 405: the server has none; in 2026-07-28 a
+    subscriptions/listen stream the server acknowledged with that kind), or when the server did
+    not declare `listChanged` for it (it promised no announcement, so there is none to miss)."""
+    if not sessions:
+        return {}
+    caps = sessions[-1].server_capabilities or {}
+    out: dict[str, str] = {}
+    for kind, cap in KIND_CAPS:
+        if not (isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True):
+            continue
+        for s in sessions:
+            reason = _missed(s, LISTEN_FLAGS[cap])
+            if reason is not None:
+                out[kind] = reason
+                break
+    return out
+
+
+def _missed(s: Session, flag: str) -> str | None:
+    if s.stateless:
+        if s.subscription is None:
+            return "in 2026-07-28 a list_changed arrives only on a subscriptions/listen stream, which was not opened"
+        why = s.subscription.missed(flag)
+        return None if why is None else f"in 2026-07-28 a list_changed arrives only on a subscriptions/listen stream, and {why}"
+    state = getattr(s.transport, "get_stream", "n/a")
+    if state in ("n/a", "open", "none"):  # stdio / legacy SSE; GET stream read; 405: none offered
+        return None
+    return getattr(s.transport, "get_stream_detail", "") or "the HTTP GET stream, where a server sends notifications outside any request, was not read"
 
 
 async def _probe(s: Session, ask) -> Exchange:
@@ -130,7 +184,7 @@ async def _probe(s: Session, ask) -> Exchange:
         raise
 
 
-async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> tuple[Probe, Session]:
+async def detect(target: Target, *, extra_env: dict[str, str] | None = None, listen: bool = False) -> tuple[Probe, Session]:
     """Probe both eras on fresh sessions; returns the probe and a ready session for the first
     era found (the newest). Raises TransportError when the server speaks neither, with one
     sentence a newcomer can act on (it exited, it echoes, it is silent, it answered X)."""
@@ -171,16 +225,21 @@ async def detect(target: Target, *, extra_env: dict[str, str] | None = None) -> 
     eras = probe.eras()
     if not eras:
         raise TransportError(_why_no_era(target, probe, logs))
-    session = kept if kept is not None else await open_session(target, eras[0], extra_env=extra_env)
+    session = kept if kept is not None else await open_session(target, eras[0], extra_env=extra_env, listen=listen)
+    if listen and kept is not None:
+        await start_listening(session, min(target.timeout, 5.0))
     return probe, session
 
 
-async def session_for(target: Target, known_eras: list[str] | None, *, extra_env: dict[str, str] | None = None) -> tuple[list[str], Session]:
+async def session_for(
+    target: Target, known_eras: list[str] | None, *, extra_env: dict[str, str] | None = None, listen: bool = False
+) -> tuple[list[str], Session]:
     """The eras the server speaks and a ready session in the newest: from an earlier campaign's
-    detection when there was one (no second round of probe processes), else detect()."""
+    detection when there was one (no second round of probe processes), else detect().
+    `listen`: as open_session's (start_listening)."""
     if known_eras:
-        return list(known_eras), await open_session(target, known_eras[0], extra_env=extra_env)
-    probe, session = await detect(target, extra_env=extra_env)
+        return list(known_eras), await open_session(target, known_eras[0], extra_env=extra_env, listen=listen)
+    probe, session = await detect(target, extra_env=extra_env, listen=listen)
     return probe.eras(), session
 
 

@@ -134,6 +134,36 @@ class Exchange:
         return [e for e in (self.request_entry, self.response_entry) if e is not None]
 
 
+META_SUBSCRIPTION = "io.modelcontextprotocol/subscriptionId"
+ACKNOWLEDGED = "notifications/subscriptions/acknowledged"
+
+
+@dataclass
+class Subscription:
+    """A 2026-07-28 `subscriptions/listen` stream opened by `Session.listen` (SB1): the long-lived
+    request whose stream carries the list_changed notifications the client asked for. Its
+    notifications land in `Session.notifications` like any other."""
+
+    request: dict[str, Any]
+    asked: dict[str, bool]  # the SubscriptionFilter sent
+    exchange: Exchange
+    state: str = "opening"  # "open" (acknowledged), "refused" (an error), "ended", "silent" (no ack in time), "failed"
+    detail: str = ""
+    honoured: dict[str, Any] = field(default_factory=dict)  # the acknowledged subset
+    done: asyncio.Future | None = None  # resolved when the server ends the subscription (or the transport goes)
+
+    def missed(self, flag: str) -> str | None:
+        """Why a notification of kind `flag` (e.g. "toolsListChanged") may not have reached us
+        on this stream; None when the stream was acknowledged with it and is still open."""
+        if self.state == "open" and self.done is not None and self.done.done():
+            self.state, self.detail = "ended", "the server ended the subscriptions/listen stream during the run"
+        if self.state != "open":
+            return self.detail
+        if self.honoured.get(flag) is not True:
+            return f"the server's acknowledgement of subscriptions/listen did not include {flag}"
+        return None
+
+
 #: While set (by the runner, per campaign), every Session created is handed to this callback, so
 #: the registry's exchange and log checks judge every session of every campaign. asyncio.to_thread
 #: copies the context, so sessions opened on a campaign's own loop are recorded too.
@@ -172,6 +202,8 @@ class Session:
         self.notifications: list[WireEntry] = []
         self.server_requests: list[WireEntry] = []
         self.exchanges: list[Exchange] = []
+        self.subscription: Subscription | None = None  # the subscriptions/listen stream (listen())
+        self._watchers: list[Callable[[WireEntry], None]] = []  # called with every notification
         if hasattr(transport, "on_unanswered"):  # HTTP: a POST came back without its response
             transport.on_unanswered = self._unanswered
         self.expected_exit = False  # a probe ends the server on purpose: not a crash
@@ -405,6 +437,52 @@ class Session:
         self.exchanges.append(ex)
         return ex
 
+    async def listen(self, notifications: dict[str, Any], wait: float) -> Subscription:
+        """2026-07-28: open a `subscriptions/listen` stream asking for `notifications` (a
+        SubscriptionFilter) and wait up to `wait` seconds for its acknowledgement (SB1). The
+        request stays open for the rest of the session (over HTTP its POST is the stream; the
+        transport's ceiling bounds it); it is not an exchange the checks judge (its silence is
+        by design). The result is also kept as `self.subscription`."""
+        msg = self.build_request("subscriptions/listen", {"notifications": dict(notifications)})
+        ex = Exchange(method="subscriptions/listen", request=msg, request_entry=None, revision=self.revision, malformed=True)
+        loop = asyncio.get_running_loop()
+        done, acked = loop.create_future(), loop.create_future()
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: never an unhandled-exception warning
+        sub = self.subscription = Subscription(msg, dict(notifications), ex, done=done)
+        lid = id_key(msg["id"])
+
+        def watch(entry: WireEntry) -> None:
+            m = entry.parsed
+            params = m.get("params") if isinstance(m.get("params"), dict) else {}
+            meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+            if m.get("method") == ACKNOWLEDGED and (META_SUBSCRIPTION not in meta or id_key(meta[META_SUBSCRIPTION]) == lid) and not acked.done():
+                acked.set_result(params.get("notifications") if isinstance(params.get("notifications"), dict) else {})
+
+        self._pending[lid] = (done, ex)
+        self._watchers.append(watch)
+        try:
+            ex.request_entry = await self.transport.send(msg)
+            await asyncio.wait({done, acked}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        except TransportError as exc:
+            sub.state, sub.detail = "failed", f"subscriptions/listen could not be sent: {exc}"
+        finally:
+            self._watchers.remove(watch)
+        if sub.state == "failed":
+            self._pending.pop(lid, None)
+        elif acked.done():
+            sub.state, sub.detail, sub.honoured = "open", "subscriptions/listen acknowledged", acked.result()
+        elif done.done():
+            why = "the transport failed" if done.exception() is not None else None
+            if why is None and ex.error is not None:
+                sub.state, sub.detail = "refused", f"subscriptions/listen was refused ({json.dumps(ex.error)[:200]})"
+            else:
+                sub.state, sub.detail = "ended", f"subscriptions/listen ended before it was acknowledged ({why or 'the server answered it at once'})"
+        else:
+            sub.state, sub.detail = "silent", f"subscriptions/listen was not acknowledged within {wait:g}s"
+        if sub.state != "open":
+            acked.cancel()
+        return sub
+
     async def send_raw(self, data: bytes, *, note: str | None = None) -> WireEntry | None:
         try:
             return await self.transport.send_raw(data, note=note)
@@ -445,6 +523,8 @@ class Session:
                 self.notifications.append(entry)
                 for _fut, ex in self._pending.values():
                     ex.extra.append(entry)
+                for watch in list(self._watchers):
+                    watch(entry)
             return
         if "result" in msg or "error" in msg or "id" in msg:
             self._resolve(msg, entry)

@@ -4,8 +4,8 @@ against real SDK servers:
 - a path the operator gave the server (its configured directory, and our own input resolved
   under it) is no leak; a real, unrelated host path is, once per target, listing every tool;
 - one leaked canary is one finding, whichever campaigns saw it (fuzz and security);
-- over Streamable HTTP the GET stream is read, so an announced change of a tool definition is
-  a note, while a silent one stays a high rug pull.
+- over Streamable HTTP the GET stream is read (2026-07-28: a subscriptions/listen stream), so
+  an announced change of a tool definition is a note, while a silent one stays a high rug pull.
 """
 
 from __future__ import annotations
@@ -100,10 +100,52 @@ def test_a_silent_change_over_http_is_still_a_high_rug_pull(tmp_path, monkeypatc
     assert "may have been missed" not in found[0].detail  # the GET stream was read: no announcement came
 
 
-def test_a_silent_change_in_2026_07_28_names_the_stream_it_could_not_watch(tmp_path, monkeypatch):
-    """2026-07-28 servers announce list changes only on a subscriptions/listen stream, which the
-    security campaign does not open yet: the change is reported, at low, with that reason."""
+def test_a_silent_change_in_2026_07_28_is_a_high_rug_pull_once_listened_for(tmp_path, monkeypatch):
+    """2026-07-28 servers announce list changes only on a subscriptions/listen stream: the
+    security campaign opens one (the SDK server acknowledges toolsListChanged), so a change
+    without an announcement is judged as in the handshake era."""
     outcome = _rug_run(tmp_path, monkeypatch, "silent", "2026-07-28")
     found = [f for f in outcome.findings if f.check == "security.rug_pull"]
+    assert found and all(f.severity == Severity.high for f in found), _lines(outcome)
+    assert "tool 'lookup' changed" in found[0].detail and "may have been missed" not in found[0].detail
+
+
+def test_an_announced_change_in_2026_07_28_on_the_listen_stream_is_no_rug_pull(tmp_path, monkeypatch):
+    outcome = _rug_run(tmp_path, monkeypatch, "announced", "2026-07-28")
+    assert outcome.findings == [], _lines(outcome)
+    assert any("announced by notifications/tools/list_changed" in n for n in outcome.result.notes), outcome.result.notes
+    assert [c.status for c in outcome.checks if c.id == "security.rug_pull"] == ["passed"]
+
+
+# ------------------------------------------------------------------ 2026-07-28 rug pulls over stdio (hand-written server)
+
+STATELESS_RUG = FIXTURES.parent / "rawservers" / "stateless_rug.py"
+
+
+def _stateless_rug(tmp_path, monkeypatch, mode: str):
+    monkeypatch.chdir(tmp_path)
+    target = make_target(name=f"stateless-rug-{mode}", command=[sys.executable, str(STATELESS_RUG), mode], timeout=10.0)
+    outcome = runner.run([target], ["security"], only=["security.rug_pull", "security.data_exposure"])[0]
+    assert outcome.result.error is None, outcome.result.error
+    assert outcome.result.eras == ["2026-07-28"]
+    return outcome
+
+
+def test_2026_07_28_listen_stream_announced_change_is_a_note(tmp_path, monkeypatch):
+    outcome = _stateless_rug(tmp_path, monkeypatch, "announced")
+    assert [f for f in outcome.findings if f.check == "security.rug_pull"] == [], _lines(outcome)
+    assert any("announced by notifications/tools/list_changed" in n for n in outcome.result.notes), outcome.result.notes
+
+
+def test_2026_07_28_unannounced_change_is_high_when_listening(tmp_path, monkeypatch):
+    outcome = _stateless_rug(tmp_path, monkeypatch, "silent")
+    found = [f for f in outcome.findings if f.check == "security.rug_pull"]
+    assert found and all(f.severity == Severity.high for f in found), _lines(outcome)
+    assert "forward the conversation" in found[0].detail and "may have been missed" not in found[0].detail
+
+
+def test_2026_07_28_change_is_low_with_the_reason_when_listen_is_refused(tmp_path, monkeypatch):
+    outcome = _stateless_rug(tmp_path, monkeypatch, "refused")
+    found = [f for f in outcome.findings if f.check == "security.rug_pull"]
     assert found and all(f.severity == Severity.low for f in found), _lines(outcome)
-    assert "subscriptions/listen" in found[0].detail
+    assert "subscriptions/listen was refused" in found[0].detail and "may have been missed" in found[0].detail

@@ -37,7 +37,7 @@ import secrets as _secrets
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from ..connect import open_session, start_session
+from ..connect import open_session, start_listening, start_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Violation
 from ..registry import REGISTRY, RunContext, SessionContext, Skip, call_check, check
@@ -164,7 +164,8 @@ async def data_exposure(ctx: SessionContext) -> AsyncIterator[Violation]:
         "Compares the first listing with the next one and, when the active probes ran, with a listing made after their calls. "
         "Only a definition listed before that changed or disappeared without list_changed is a rug pull; items that appeared, "
         "announced changes and resource changes after our own calls of tools documented to create things are notes. Over "
-        "Streamable HTTP the GET stream (where such notifications arrive) is read; when it could not be, a change is low, with the reason."
+        "Streamable HTTP the GET stream (where such notifications arrive) is read, and in 2026-07-28 a subscriptions/listen stream "
+        "asking for every list_changed kind the server declares; when it could not be, a change is low, with the reason."
     ),
 )
 async def rug_pull(ctx: SessionContext) -> list[Violation]:
@@ -213,6 +214,9 @@ async def run_security(ctx: CampaignContext, result: TargetResult, cfg: Security
             if getattr(s.transport, "get_stream", None) not in (None, "open"):
                 ctx.notes.append(f"security: {s.transport.get_stream_detail or 'the GET stream was not read'}")
                 break
+            if s.subscription is not None and s.subscription.missed(next(iter(s.subscription.asked))) is not None:
+                ctx.notes.append(f"security: {s.subscription.detail}")
+                break
         fold_leaks(ctx)
     finally:
         if run is not None:
@@ -260,6 +264,7 @@ async def _open(ctx: CampaignContext, env: dict[str, str]) -> Session:
     ex = await s.discover(LATEST, timeout=min(target.timeout, 5.0))
     versions = ex.result.get("supportedVersions") if ex.ok and isinstance(ex.result, dict) else None
     if isinstance(versions, list) and LATEST in versions:
+        await start_listening(s, min(target.timeout, 5.0))  # list_changed come on a subscriptions/listen stream
         return s
     await s.close()
     return await open_session(target, HANDSHAKE_LATEST, extra_env=env, listen=True)

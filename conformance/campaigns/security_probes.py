@@ -30,7 +30,7 @@ from mcpcheck.strategies.injected import put_text, slots_for
 from mcpcheck.strategies.payloads import TimedTemplate, make_canary, timed_templates
 
 from ..config import Target
-from ..connect import open_session
+from ..connect import missed_announcements, open_session
 from ..findings import Severity, Violation
 from ..registry import Listing
 from ..pages import walk
@@ -39,7 +39,7 @@ from ..security import detect as D
 from ..security import timing as T
 from ..security.canary_server import CanaryFile, CanaryServer
 from ..security.probes import FAMILIES, URLISH, Probe, interleave, probes_for
-from ..session import Exchange, Session, is_stateless
+from ..session import Exchange, Session
 from ..wirelog import WireEntry
 from .fuzz import CANARY_ENV
 
@@ -123,27 +123,9 @@ class SecurityRun:
 
     def unwatched(self) -> dict[str, str]:
         """Per kind of definition (tool, prompt, resource, template): why a list_changed the
-        server sent may not have reached mcpcheck during the run. A kind is missing when every
-        channel one can arrive on was read (stdio; the HTTP GET stream; a 405 to the GET: the
-        server has none), or when the server did not declare `listChanged` for it (it promised
-        no announcement, so there is none to miss)."""
-        reason = None
-        if is_stateless(self.revision or ""):
-            reason = "in 2026-07-28 a list_changed arrives only on a subscriptions/listen stream, which the security campaign does not open"
-        else:
-            for s in self.sessions:
-                state = getattr(s.transport, "get_stream", "n/a")
-                if state not in ("n/a", "open", "none"):  # stdio / legacy SSE; GET stream read; 405: none offered
-                    reason = getattr(s.transport, "get_stream_detail", "") or "the HTTP GET stream, where a server sends notifications outside any request, was not read"
-                    break
-        if reason is None:
-            return {}
-        caps = self.session.server_capabilities or {}
-        out = {}
-        for kind, cap in (("tool", "tools"), ("prompt", "prompts"), ("resource", "resources"), ("template", "resources")):
-            if isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True:
-                out[kind] = reason
-        return out
+        server sent may not have reached mcpcheck during the run (connect.missed_announcements:
+        the HTTP GET stream, or in 2026-07-28 the subscriptions/listen stream, was not read)."""
+        return missed_announcements(self.sessions)
 
     async def listing(self) -> Listing:
         """Everything the server lists (each list walked to its end) and its instructions."""
