@@ -144,6 +144,7 @@ class ToolRunner:
         self.gone: TargetGone | None = None  # set once the server could not be reached again
         self.last_failure: Failure | None = None  # the last Failure raised (for TargetGone)
         self.first_failure: Failure | None = None  # the first Failure of the running property (before shrinking)
+        self.listen = False  # restarted sessions also open the list_changed channel (connect.start_listening)
 
     def run(self, awaitable: Any) -> Any:
         """Run a coroutine on the campaign's own loop."""
@@ -191,7 +192,7 @@ class ToolRunner:
     def restart(self) -> None:
         async def go() -> Session:
             await self.session.close()
-            return await open_session(self.ctx.target, self.ctx.revision or "", extra_env=self.env)
+            return await open_session(self.ctx.target, self.ctx.revision or "", extra_env=self.env, listen=self.listen)
 
         self.session = self._await(go())
         self.sessions.append(self.session)

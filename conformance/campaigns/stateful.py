@@ -33,7 +33,7 @@ from mcpcheck import strategies
 
 from .. import budget
 from ..checks import tools as TC
-from ..connect import list_tools, session_for
+from ..connect import list_tools, missed_announcements, session_for
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY, RunContext, Skip, check
 from ..results import TargetResult
@@ -61,6 +61,7 @@ class Step:
     listed: list[dict[str, Any]] = field(default_factory=list)  # list: the session's first tools/list
     now: list[dict[str, Any]] = field(default_factory=list)  # list: this step's tools/list
     notifications: list[WireEntry] = field(default_factory=list)  # list: what the server notified so far
+    missed: str | None = None  # list: why a tools list_changed may not have reached us (connect.missed_announcements)
     exchange: Exchange | None = None  # cancel: the cancelled call
     after: float = 0.0  # cancel: seconds between the cancel and the answer
     name: str = ""  # cancel: the tool
@@ -93,11 +94,16 @@ def sequence(ctx: RunContext, step: Step) -> Iterator[Violation]:
     rule="T7/T14",
     level="MUST NOT",
     campaign="stateful",
+    description=(
+        "The campaign listens where list_changed arrives (stdio; the Streamable HTTP GET stream, H1; in 2026-07-28 a "
+        "subscriptions/listen stream): an announced change passes. When that channel could not be read and the server "
+        "declared tools.listChanged, a change is low, with the reason."
+    ),
 )
 def listing_stable(ctx: RunContext, step: Step) -> Iterator[Violation]:
     if step.action != "list":
         raise Skip("judged when a sequence lists the tools again")
-    v = listing_change(step.listed, step.now, step.notifications, step.evidence)
+    v = listing_change(step.listed, step.now, step.notifications, step.evidence, step.missed)
     if v is not None:
         yield v
 
@@ -193,9 +199,12 @@ async def run_stateful(ctx: CampaignContext, result: TargetResult, cfg: FuzzSett
 
 def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
     """The campaign body, on the thread that owns the session's loop (see own_loop.py)."""
-    eras, session = run(session_for(ctx.target, ctx.known_eras or None))
+    # listen where list_changed arrives (the HTTP GET stream, a 2026-07-28 subscriptions/listen
+    # stream), so stateful.listing_stable can tell an announced change from a silent one
+    eras, session = run(session_for(ctx.target, ctx.known_eras or None, listen=True))
     ctx.revision, ctx.session = eras[0], session
     runner = ToolRunner(ctx, session, {}, [], run)
+    runner.listen = True
     try:
         listed = run(list_tools(session))
         callable_tools = []
@@ -271,7 +280,8 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             steps_log.append({"list": "tools"})
             now = _sync_list(runner)
             s = runner.session
-            for spec, v in ctx.judge_result("stateful", Step("list", len(steps_log), evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications))):
+            step = Step("list", len(steps_log), evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications), missed=missed_announcements([s]).get("tool"))
+            for spec, v in ctx.judge_result("stateful", step):
                 ctx.record(spec, [v])
 
         @precondition(lambda self: bool(resources))
@@ -399,15 +409,22 @@ async def _call_and_cancel(session, name: str, args: Any):
 # ---------------------------------------------------------------- pure judgments of one step
 
 
-def listing_change(listed: list, now_tools: list, notifications: list, evidence: list) -> Violation | None:
+def listing_change(listed: list, now_tools: list, notifications: list, evidence: list, missed: str | None = None) -> Violation | None:
     """stateful.listing_stable: tools/list differs from the session's first listing, and no
-    notifications/tools/list_changed came (None: stable, or announced)."""
+    notifications/tools/list_changed came (None: stable, or announced). `missed`: why an
+    announcement may not have reached us (a GET stream or subscriptions/listen stream that could
+    not be read, while the server declared tools.listChanged): the change is then low, with it."""
     now = sorted(json.dumps(t, sort_keys=True) for t in now_tools)
     if now == sorted(json.dumps(t, sort_keys=True) for t in listed):
         return None
     if any(isinstance(n.parsed, dict) and n.parsed.get("method") == "notifications/tools/list_changed" for n in notifications):
         return None
     what = "; ".join(diff_listings(listed, now_tools)[:6]) or "only _meta differs"
+    if missed:
+        return Violation(
+            f"tools/list changed during the session and no notifications/tools/list_changed was seen: {what}. But {missed}: an announcement may have been missed",
+            evidence, key="changed", severity=Severity.low,
+        )
     return Violation(f"tools/list changed during the session without notifications/tools/list_changed: {what}", evidence, key="changed")
 
 
@@ -451,7 +468,8 @@ async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], l
         return await judge_call(ctx, where, step["call"], step.get("arguments"), tools)
     if "list" in step:
         now = await list_tools(s)
-        return grouped(ctx.judge_result("stateful", Step("list", evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications))))
+        step = Step("list", evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications), missed=missed_announcements([s]).get("tool"))
+        return grouped(ctx.judge_result("stateful", step))
     if "read" in step:
         ex = await s.request("resources/read", {"uri": step["read"]})
         return [(TC.no_hang, [Violation(f"resources/read {step['read']!r} got no answer", ex.evidence())] if ex.timed_out else [])]
