@@ -176,10 +176,8 @@ RULES: tuple[Rule, ...] = (
     _r("H3", "MUST", "R2–R4", "Accepted notifications/responses get 202 with an empty body"),
     _r("H4", "MUST", "R2→", "A POSTed request is answered as application/json or text/event-stream"),
     _r("H5", "SHOULD / MAY", "R2–R4", "SSE from a POST ends with the response; events carry JSON-RPC"),
-    _r("H6", "MUST NOT", "R2–R4", "The GET stream carries no responses; no message is broadcast on two streams",
-       'counting copies needs a message the server sends on its own while two GET streams are open; there is no generic way for a client to make a server emit one (list_changed and log messages come only when the server decides). A check would open two GET streams, trigger such a message with a server-specific action, and count', open=True),
-    _r("H7", "MUST", "R2–R4", "Event ids unique across a session's streams; Last-Event-ID replays one stream",
-       'resumability is optional; a check needs a server that sets SSE event ids and a stream carrying several events that mcpcheck can cut mid-way and resume with Last-Event-ID, then compare what is replayed. Not built yet', open=True),
+    _r("H6", "MUST NOT", "R2–R4", "The GET stream carries no responses; no message is broadcast on two streams"),
+    _r("H7", "MUST", "R2–R4", "Event ids unique across a session's streams; Last-Event-ID replays one stream"),
     _r("H8", "MAY/MUST/SHOULD", "R2–R4", "Mcp-Session-Id: visible ASCII, random, 400 without, 404 after end"),
     _r("H9", "MUST / SHOULD", "R3–R4", "MCP-Protocol-Version header: an invalid value gets 400"),
     # ---- 4.3 Streamable HTTP, stateless

@@ -155,8 +155,10 @@ def test_every_http_check_is_covered():
     ids = {k for k in REGISTRY if k.startswith("http.")}
     # header-name case cannot be broken behind an ASGI server (names arrive lower-cased):
     # its pure check is unit-tested below instead. http.get_stream (H1) is proved by the
-    # get_not_found defect in tests/test_rule_checks.py (registered only when rule_probes is loaded).
-    assert ids - fired - {"http.get_stream"} == {R.stateless_header_name_case.id}
+    # get_not_found defect in tests/test_rule_checks.py (registered only when rule_probes is loaded);
+    # the stream probes (H6, H7) by the hand-written defects of tests/test_http_streams.py.
+    proved_elsewhere = {"http.get_stream", "http.get_stream_routing", "http.resumption"}
+    assert ids - fired - proved_elsewhere == {R.stateless_header_name_case.id}
 
 
 # --------------------------------------------------------------------------- pure checks
@@ -297,6 +299,8 @@ def test_server_everything_streamable_http():
     assert out.result.eras == ["2025-11-25"]
     assert http_findings(out) == {
         ("http.origin_rejected", H, "high"),
+        ("http.resumption", H, "medium"),  # replays another stream's events (tests/test_thirdparty.py)
+        ("http.sse_strict", H, "high"),  # ... among them a priming event replayed as `data: {}`
         ("http.session_unknown", H, "low"),
         ("http.session_terminated", H, "medium"),
     }

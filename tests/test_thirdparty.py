@@ -68,10 +68,17 @@ def test_server_everything_streamable_http():
     # Verified by hand with curl against the same server: a hostile Origin is served (H-origin,
     # MUST 403: DNS-rebinding exposure), an unknown session id gets 400 where the spec says 404
     # (SHOULD), and a session id used after DELETE gets 400 where the spec says MUST 404.
+    # Also by hand (httpx, the H7 probe's requests): GET with Last-Event-ID naming the priming
+    # event of a ping's stream replays the ping's response AND the next request's stream (its
+    # priming event as `data: {}` and its tools/list response): its event store cannot tell
+    # streams apart (bare UUID event ids), so messages of another stream are replayed (MUST NOT),
+    # and the replayed priming event arrives as `data: {}`, not a JSON-RPC message (sse_strict).
     assert _real(outcome) == [
         ("http.origin_rejected", "2025-11-25"),
+        ("http.resumption", "2025-11-25"),
         ("http.session_terminated", "2025-11-25"),
         ("http.session_unknown", "2025-11-25"),
+        ("http.sse_strict", "2025-11-25"),
         SET_LEVEL,
     ]
     assert took < 60
