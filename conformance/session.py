@@ -42,6 +42,11 @@ META_CLIENT = "io.modelcontextprotocol/clientInfo"
 CLIENT_INFO = {"name": "mcpcheck", "version": "0.1.0"}
 MAX_GRACE = 5.0  # seconds: the longest grace period after a timeout (Session.grace)
 LIVENESS_METHODS = ("ping", "server/discover")
+# After a request broke on an HTTP transport and ping went unanswered while the port still takes
+# connections: how long (seconds) the session keeps asking which it is (Session._confirm), and
+# how often. Refused connections are themselves confirmed by a second probe (transport.http).
+LIVENESS_CONFIRM = 3.0
+LIVENESS_STEP = 0.25
 #: no grace period or liveness ping for these: before the handshake there is nothing to ping, and a
 #: server that never answers them is reported as not reachable (the wait the message names)
 HANDSHAKE_METHODS = ("initialize", "server/discover")
@@ -418,7 +423,29 @@ class Session:
             ex.ping_answered = ex.ping.answered
         if ex.ping_answered is False and self.alive and hasattr(self.transport, "check_gone"):
             await self.transport.check_gone()
+            if ex.transport_error is not None:
+                await self._confirm(ex)
         return ex.ping_answered
+
+    async def _confirm(self, ex: Exchange) -> None:
+        """HTTP: `ex` broke on the transport and ping went unanswered, yet the endpoint still
+        accepts TCP connections. A process that is exiting may still hold its listening socket
+        for a moment (on a loaded machine, longer), so neither verdict is taken yet: ask again,
+        for at most LIVENESS_CONFIRM seconds, until one is confirmed, a refused connection (the
+        transport's check_gone: gone) or an answered ping (alive, `ex.ping_answered`). When
+        neither comes, the server is left alive but unresponsive, as before. Only this path (a
+        broken request and a silent ping) waits; an answered ping never does."""
+        deadline = time.monotonic() + LIVENESS_CONFIRM
+        while self.alive and time.monotonic() < deadline:
+            await asyncio.sleep(LIVENESS_STEP)
+            await self.transport.check_gone()  # type: ignore[attr-defined]
+            left = deadline - time.monotonic()
+            if not self.alive or left <= 0:
+                return
+            ping = await self.liveness_ping(min(left, 1.0))
+            if ping.answered:
+                ex.ping, ex.ping_answered = ping, True
+                return
 
     async def notify(self, method: str, params: dict[str, Any] | None = None, *, meta: bool | None = None) -> Exchange:
         msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}

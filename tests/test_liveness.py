@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 import pytest
 
@@ -31,7 +32,7 @@ from mcpcheck.registry import ExchangeContext
 from mcpcheck.session import Session
 from mcpcheck.transport.http import StreamableHttpTransport
 from mcpcheck.transport.stdio import StdioTransport
-from servers import liveness_http, liveness_stdio_cmd
+from servers import FIXTURES, _serve_on_free_port, liveness_http, liveness_stdio_cmd
 
 TIMEOUT = 1.5
 # late answers 0.7 s after the timeout (grace: 1.5 s); crunch outlasts the progress cap (3 x 1.5 s);
@@ -113,11 +114,9 @@ async def _exchanges(make_transport) -> dict:
             out[tool] = await s.request("tools/call", {"name": tool, "arguments": {}}, progress=True)
         out["die"] = ex = await s.request("tools/call", {"name": "die", "arguments": {}})
         if ex.transport_error is not None:
-            for _ in range(10):  # an HTTP server process takes a moment to stop accepting connections
-                await s.check_liveness(ex)
-                if not s.alive:
-                    break
-                await asyncio.sleep(0.3)
+            # one call: an HTTP server process may take a moment to stop accepting connections,
+            # and the session itself waits (bounded) for a refused connection or an answered ping
+            await s.check_liveness(ex)
         out["alive"] = s.alive
         return out
 
@@ -154,3 +153,31 @@ def test_the_session_owns_the_deadline_and_the_conformance_judges_agree(transpor
     assert block.ping is not None and block.ping.liveness and _judge(block.ping) == set()
     # die: the process is gone (stdio: exit; HTTP: connection refused after the broken POST)
     assert not got["alive"] and die.transport_error is not None
+
+
+# ----------------------------------------------------------------- confirmation of either verdict (HTTP)
+
+DYING = FIXTURES.parent / "rawservers" / "dying_http.py"
+
+
+async def _after_die(url: str) -> tuple[bool | None, bool, str]:
+    async with Session(StreamableHttpTransport(url, timeout=10), timeout=10) as s:
+        assert (await s.initialize()).ok
+        s.timeout = 0.5  # the liveness ping's wait: shorter than the server's 1.5 s of doubt
+        ex = await s.request("tools/call", {"name": "die", "arguments": {}})
+        assert ex.transport_error is not None, ex
+        answered = await s.check_liveness(ex)  # one call: the session confirms by itself
+        return answered, s.alive, s.transport.closed_reason or ""
+
+
+@pytest.mark.parametrize("mode", ["exits", "recovers"])
+def test_a_broken_call_is_judged_only_once_a_refused_connection_or_an_answered_ping_confirms_it(mode):
+    """dying_http.py: after `die` breaks the call, the server accepts connections but answers
+    nothing for 1.5 s, then exits (a crash); or drops every request for 1.5 s, then answers
+    again (alive). The first ping and TCP probe cannot tell; the session asks again."""
+    with _serve_on_free_port(lambda port: [sys.executable, str(DYING), "--port", str(port), "--mode", mode]) as url:
+        answered, alive, reason = asyncio.run(_after_die(str(url)))
+    if mode == "exits":
+        assert (answered, alive) == (False, False) and "connection refused" in reason, (answered, alive, reason)
+    else:
+        assert (answered, alive) == (True, True), (answered, alive, reason)

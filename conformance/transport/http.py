@@ -86,6 +86,7 @@ MAX_SSE_BYTES = 64 * 1024 * 1024
 LINGER = 1.0  # seconds a POST's SSE stream may stay open after its response arrived
 # The backstop of a request POST whose deadline the session owns: this many times the timeout
 # (at least 10 minutes). The session abandons the POST long before, on any sane timeout.
+GONE_CONFIRM = 0.2  # seconds between the two failed TCP connects that confirm a server is gone
 OWNED_CEILING_FACTOR = 20.0
 OWNED_CEILING_MIN = 600.0
 
@@ -504,10 +505,19 @@ class StreamableHttpTransport(Transport):
         hook(message.get("id"), reason, last)
 
     async def _maybe_gone(self) -> None:
-        try:
-            await check_reachable(self.url, min(self.timeout, 3.0))
-        except TransportError as exc:
-            self._gone(f"the server stopped accepting connections ({exc})")
+        """A crash is only called with confirmation: the endpoint must fail a TCP connect twice,
+        GONE_CONFIRM seconds apart (one failed connect on a loaded machine is not yet proof)."""
+        for attempt in (1, 2):
+            try:
+                await check_reachable(self.url, min(self.timeout, 3.0))
+                return
+            except TransportError as exc:
+                if attempt == 2:
+                    self._gone(f"the server stopped accepting connections ({exc})")
+                    return
+            await asyncio.sleep(GONE_CONFIRM)
+            if self.closing or not self.alive:
+                return
 
     async def check_gone(self) -> None:
         """After a request failed on the connection: if nothing accepts connections any more,
