@@ -11,6 +11,8 @@ Defects (each breaks exactly one HTTP rule so a check can be shown to fire):
   text_plain              rewrite application/json responses to text/plain
   ignore_session          serve requests with a missing or unknown Mcp-Session-Id on the newest live session
   delete_noop             answer DELETE 200 without ending the session
+  unknown_session_400     answer 400 "No valid session ID provided" to any session id the server does not hold,
+                          never-issued or DELETEd (what server-everything's express wrapper does; H8 wants 404)
   mint_session            add an Mcp-Session-Id to every 2026-07-28 response
   bogus_protocol_header_ok  session era: drop an unknown MCP-Protocol-Version header
   bad_session_id          mint session ids containing a space (outside 0x21-0x7E)
@@ -157,6 +159,11 @@ class Defects:
         if "delete_noop" in d and method == "DELETE":
             await _respond(send, 200, b"", None)
             return
+        sid_in = h.get("mcp-session-id")
+        if "unknown_session_400" in d and sid_in is not None and sid_in not in self.live and msg.get("method") != "initialize" and not modern:
+            err = {"jsonrpc": "2.0", "error": {"code": -32000, "message": "Bad Request: No valid session ID provided"}, "id": None}
+            await _respond(send, 400, json.dumps(err).encode(), b"application/json")
+            return
         if "call_500" in d and msg.get("method") == "tools/call" and params.get("name") == "explode":
             await _respond(send, 500, b"Internal Server Error", b"text/plain")
             return
@@ -243,6 +250,7 @@ CATALOG: dict[str, tuple[bool, bool, tuple[str, ...]]] = {
     "text_plain": (True, False, ("text_plain",)),
     "ignore_session": (False, False, ("ignore_session",)),
     "delete_noop": (False, False, ("delete_noop",)),
+    "unknown_session_400": (False, False, ("unknown_session_400",)),
     "bogus_protocol_header_ok": (False, False, ("bogus_protocol_header_ok",)),
     "bad_session_id": (False, False, ("bad_session_id",)),
     "get_200": (False, False, ("modern_only", "get_200")),

@@ -113,6 +113,9 @@ FIRES = {
     "text_plain": {("http.response_content_type", S, "high"), ("http.response_content_type", H, "high"), ("http.accept_handling", S, "info"), ("http.accept_handling", H, "info")},
     "ignore_session": {("http.session_required", H, "medium"), ("http.session_unknown", H, "medium"), ("http.session_terminated", H, "high")},
     "delete_noop": {("http.session_terminated", H, "high")},
+    # server-everything's shape: every id it does not hold (never issued or DELETEd) gets 400: one cause,
+    # one http.session_terminated finding (MUST 404) listing both requests, no second session_unknown finding
+    "unknown_session_400": {("http.session_terminated", H, "medium")},
     "bogus_protocol_header_ok": {("http.protocol_version_header", H, "high")},
     "bad_session_id": {("http.session_id_charset", H, "high")},
     "short_session_id": {("http.session_id_entropy", H, "low")},
@@ -123,6 +126,18 @@ FIRES = {
     "any_version": {("http.stateless_unsupported_version_400", S, "high")},
     "bad_sse": {("http.sse_strict", S, "high"), ("http.sse_strict", H, "high")},
 }
+
+
+def test_one_refusal_for_every_unknown_session_id_is_one_finding():
+    """A never-issued id and a DELETEd one both refused 400 (server-everything's express wrapper):
+    one http.session_terminated finding whose evidence holds both requests; session_unknown files
+    nothing of its own (issue 12: one finding per root cause)."""
+    out = http_only(catalog_url("unknown_session_400"))
+    found = [f for f in out.findings if f.check in ("http.session_terminated", "http.session_unknown")]
+    assert [(f.check, f.severity.value) for f in found] == [("http.session_terminated", "medium")], [(f.check, f.detail) for f in found]
+    assert "never issued" in found[0].detail
+    notes = [e.note for e in found[0].evidence]
+    assert "reuse a DELETEd session id" in notes and "unknown Mcp-Session-Id" in notes, notes
 
 
 @pytest.mark.parametrize("defect", sorted(FIRES))
@@ -301,6 +316,5 @@ def test_server_everything_streamable_http():
         ("http.origin_rejected", H, "high"),
         ("http.resumption", H, "medium"),  # replays another stream's events (tests/test_thirdparty.py)
         ("http.sse_strict", H, "high"),  # ... among them a priming event replayed as `data: {}`
-        ("http.session_unknown", H, "low"),
-        ("http.session_terminated", H, "medium"),
+        ("http.session_terminated", H, "medium"),  # with the never-issued id's 400 (one cause, one finding)
     }

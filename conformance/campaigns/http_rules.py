@@ -42,7 +42,7 @@ from ..checks.http_stateless import (
     check_unsupported_version,
     check_version_header,
 )
-from ..findings import Violation
+from ..findings import Severity, Violation
 from ..registry import REGISTRY, SessionContext, Skip, check
 from ..session import HANDSHAKE_VERSIONS, META_VERSION, Session
 from ..transport.base import TransportError
@@ -184,14 +184,51 @@ async def session_required(ctx: SessionContext) -> Iterator[Violation]:
     revisions="2025-03-26..2025-11-25",
     description=(
         "H8's MUST 404 is for terminated or expired sessions; for an id the server never issued the spec says nothing "
-        "binding, so this is judged as a SHOULD: served (ids not validated) medium, refused with another 4xx low."
+        "binding, so this is judged as a SHOULD: served (ids not validated) medium, refused with another 4xx low. "
+        "When a DELETEd session's id gets the same refusal, that is one cause (the server refuses every id it does not "
+        "hold with that status): one http.session_terminated finding (MUST 404) lists both requests."
     ),
 )
 async def session_unknown(ctx: SessionContext) -> Iterator[Violation]:
     s, t, _sid = _issued(ctx)
     bogus = "mcpcheck-" + secrets.token_hex(16)
     raw = await _raw(t, body=_body(s, "ping"), headers={"Mcp-Session-Id": bogus}, note="unknown Mcp-Session-Id")
-    return check_session_unknown(raw)
+    ctx.memo[UNKNOWN_SESSION] = raw
+    found = list(check_session_unknown(raw))
+    if found and all(v.key == "status" for v in found):
+        other: Throwaway = await ctx.once("http.throwaway", lambda: throwaway_session(s, t, ctx.revision))
+        if same_refusal(other, raw):
+            return iter([one_refusal(other, raw)])
+    return iter(found)
+
+
+UNKNOWN_SESSION = "http.unknown_session"  # memo key: the raw answer to a never-issued session id
+TERMINATED = "http.session_terminated"
+
+
+def same_refusal(other: "Throwaway", unknown: RawHttp | None) -> bool:
+    """A DELETEd session's id and a never-issued one were refused with the same non-404 4xx status."""
+    after = other.after
+    return (
+        unknown is not None and after is not None and other.delete is not None and not other.skip
+        and not unknown.error and not after.error and unknown.status is not None
+        and unknown.status == after.status and not after.ok and after.status != 404
+    )
+
+
+def one_refusal(other: "Throwaway", unknown: RawHttp) -> Violation:
+    """One cause seen by http.session_unknown and http.session_terminated: every session id the server
+    does not hold gets one non-404 status. Filed under session_terminated (the MUST), whichever check
+    saw it first, with the same detail and key, so the two make one finding."""
+    return Violation(
+        f"after DELETE, the old session id was refused with HTTP {other.after.status}, and so was a session id the server "
+        f"never issued: it answers {other.after.status} to every id it does not hold; a terminated session MUST answer 404 "
+        "(clients re-initialize only on 404)",
+        [*other.delete.entries, *other.after.entries, *unknown.entries],
+        severity=Severity.medium,
+        key="status",
+        owner=TERMINATED,
+    )
 
 
 @dataclass
@@ -246,6 +283,9 @@ async def session_terminated(ctx: SessionContext) -> Iterator[Violation]:
     other: Throwaway = await ctx.once("http.throwaway", lambda: throwaway_session(s, t, ctx.revision))
     if other.skip or other.delete is None:
         raise Skip(other.skip or "no DELETE was sent")
+    unknown = ctx.memo.get(UNKNOWN_SESSION)
+    if same_refusal(other, unknown):  # one cause with http.session_unknown's probe: one finding
+        return iter([one_refusal(other, unknown)])
     return check_session_terminated(other.delete, other.after)
 
 
