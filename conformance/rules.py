@@ -189,8 +189,7 @@ RULES: tuple[Rule, ...] = (
     _r("HS6", "MUST", "R5", "Status mapping: 400 -32022, 404 -32601, 400 -32602/-32021"),
     _r("HS7", "MUST", "R5", "Mcp-Method / Mcp-Name headers required and matched (-32020)"),
     _r("HS8", "MUST", "R5", "Non-ASCII header values use the base64 sentinel and are decoded"),
-    _r("HS9", "MUST", "R5", "x-mcp-header parameters mirrored as Mcp-Param-* headers and validated",
-       'not built yet: a listing check would lint the x-mcp-header annotations of every inputSchema (token syntax, unique case-insensitively, primitive non-number types, reachable through properties) and a probe would send a mismatching Mcp-Param-* header expecting 400 + -32020', open=True),
+    _r("HS9", "MUST", "R5", "x-mcp-header parameters mirrored as Mcp-Param-* headers and validated"),
     _r("HS10", "MUST", "R5", "Closing the SSE response stream cancels the request",
        'the cancellation is visible only in what the cancelled tool would have done after the close (a side effect), which a black-box client cannot observe unless the tool exposes it; on stdio the explicit cancel is judged by stateful.cancel'),
     # ---- 5. authorization

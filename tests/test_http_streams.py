@@ -118,3 +118,53 @@ def test_replaying_the_resumed_streams_own_later_events_is_fine():
     assert [v.key for v in HS.judge_resumption(a, b, old, "a1")] == ["replayed-old"]
     dup = _stream(log, "POST", [(0.3, "a2", listed)])
     assert [v.key for v in HS.judge_resumption(a, dup, None, "a1")] == ["duplicate-id"]
+
+
+# --------------------------------------------------------------------------- HS9: Mcp-Param-* headers
+
+from mcpcheck.checks import param_headers as PH  # noqa: E402
+
+HS9 = ["http.stateless_param_headers", "tools.x_mcp_header"]
+S = "2026-07-28"
+
+
+def param_header_server(defect: str):
+    script = servers.FIXTURES / "param_header_server.py"
+    return servers._serve_on_free_port(lambda port: [sys.executable, str(script), "--port", str(port), "--defect", defect])
+
+
+@pytest.mark.parametrize("defect, check", [("none", None), ("ignore_headers", "http.stateless_param_headers"), ("bad_annotations", "tools.x_mcp_header")])
+def test_param_header_fixtures(defect, check):
+    with param_header_server(defect) as url:
+        out = runner.run([make_target(name="t", transport="http", url=url, timeout=5.0)], ["conformance"], only=HS9)[0]
+    assert out.result.eras == [S, H]
+    v = verdicts(out)
+    assert v[("http.stateless_param_headers", H)] == v[("tools.x_mcp_header", H)] == "skipped"  # 2026-07-28 rules
+    got = sorted({(f.check, f.revision, f.severity.value) for f in out.findings})
+    if check is None:
+        assert got == [] and v[("http.stateless_param_headers", S)] == v[("tools.x_mcp_header", S)] == "passed"
+    elif check == "http.stateless_param_headers":
+        assert got == [(check, S, "high")]
+        assert sorted(f.detail.split(" was ")[0] for f in out.findings) == [
+            "tools/call with Mcp-Param-Region differing from the body's 'region' argument",
+            "tools/call with Mcp-Param-Region missing while the body's 'region' argument is present",
+        ]
+    else:
+        assert got == [(check, S, "medium")]
+        (f,) = out.findings
+        assert "broken" in f.detail and "not an HTTP token" in f.detail and "number" in f.detail
+
+
+def test_the_annotation_lint():
+    ok = {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}, "n": {"type": "integer", "x-mcp-header": "N"}}}
+    assert PH.annotation_problems(ok) == []
+    assert PH.param_headers(ok, {"region": "eu", "n": 3}) == {"Mcp-Param-Region": "eu", "Mcp-Param-N": "3"}
+    assert PH.param_headers(ok, {"region": None}) == {}
+    dup = {"type": "object", "properties": {"a": {"type": "string", "x-mcp-header": "X"}, "b": {"type": "boolean", "x-mcp-header": "x"}}}
+    assert [p for p in PH.annotation_problems(dup) if "repeats" in p]
+    nested = {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string", "x-mcp-header": "Item"}}}}
+    (p,) = PH.annotation_problems(nested)
+    assert "only properties reachable" in p
+    assert PH.annotation_problems({"type": "object", "x-mcp-header": "Root"})
+    deep = {"type": "object", "properties": {"o": {"type": "object", "properties": {"k": {"type": "string", "x-mcp-header": "K"}}}}}
+    assert PH.annotation_problems(deep) == [] and PH.param_headers(deep, {"o": {"k": "v"}}) == {"Mcp-Param-K": "v"}

@@ -1,4 +1,5 @@
-"""Streams of a handshake-era Streamable HTTP session (spec-digest H6, H7): the probes.
+"""Streams of a handshake-era Streamable HTTP session (spec-digest H6, H7) and the 2026-07-28
+Mcp-Param-* headers (HS9): the probes.
 
 Two `session` checks of the conformance campaign, each on a throwaway session of its own (opened
 with the target's settings and ended with DELETE), so the campaign's live session keeps its
@@ -16,8 +17,15 @@ state and its own optional GET stream:
   replay only what followed that event on that stream: no message of the other stream, and no
   event at or before the named one. Replaying nothing, or refusing the GET, is allowed.
 
-The pure judgements (`judge_routing`, `judge_resumption`) take recorded `RawHttp` exchanges and
-are unit-tested apart from the I/O.
+- http.stateless_param_headers (HS9, MUST; 2026-07-28): on a tool that carries a valid
+  x-mcp-header annotation and that the safety policy lets mcpcheck call, a tools/call with valid
+  arguments and the annotated header (a) naming another value than the body, (b) left out. Each
+  must be refused with 400 + -32020 before the tool runs; a served call is high, a refusal with
+  another code medium. (The annotations themselves are linted by the listing check
+  tools.x_mcp_header, mcpcheck.checks.param_headers.)
+
+The pure judgements (`judge_routing`, `judge_resumption`, `judge_param_headers`) take recorded
+`RawHttp` exchanges and are unit-tested apart from the I/O.
 """
 
 from __future__ import annotations
@@ -27,13 +35,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..checks.param_headers import PREFIX, annotated, param_headers, render, value_at
 from ..connect import open_session
-from ..findings import Violation
+from ..findings import Severity, Violation
 from ..registry import SessionContext, Skip, check
 from ..session import Session
 from ..transport.base import TransportError
-from ..transport.http import SSE, RawHttp, StreamableHttpTransport
+from ..safety import may_call
+from ..transport.http import SSE, RawHttp, StreamableHttpTransport, encode_header_value
 from ..wirelog import WireEntry
+from .conformance import listing_of
 
 STREAM_WINDOW = 3.0  # seconds each GET stream is read
 SETTLE = 0.5  # seconds between opening the GET streams and the first trigger
@@ -276,3 +287,96 @@ async def resumption(ctx: SessionContext) -> Iterator[Violation]:
         return iter(list(judge_resumption(a, b, resumed, last)))
     finally:
         await s2.close()
+
+
+# =========================================================================== HS9
+
+HEADER_MISMATCH = -32020
+
+
+def judge_param_headers(cases: list[tuple[str, str, RawHttp]]) -> Iterator[Violation]:
+    """Each (case key, what was wrong, answer) must be 400 + -32020."""
+    for case, what, raw in cases:
+        if raw.status is None:
+            continue
+        code = raw.error_code
+        if raw.status == 400 and code == HEADER_MISMATCH:
+            continue
+        if raw.has_result or (raw.ok and code is None):
+            yield Violation(
+                f"tools/call with {what} was served ({raw.summary()}): the server must compare Mcp-Param-* headers with the "
+                "body and refuse a mismatch with 400 + -32020 before the tool runs",
+                raw.entries[:2],
+                key=f"served/{case}",
+            )
+        else:
+            yield Violation(
+                f"tools/call with {what} was refused with {raw.summary()}; the rule asks for HTTP 400 with JSON-RPC error -32020",
+                raw.entries[:2],
+                severity=Severity.medium,
+                key=f"code/{case}",
+            )
+
+
+def _other_value(kind: str, value: Any) -> Any:
+    if kind == "boolean":
+        return not value
+    if kind == "integer":
+        return int(value) + 1
+    return f"{value}-mcpcheck-other"
+
+
+@check(
+    "http.stateless_param_headers",
+    category="transport.http",
+    severity="high",
+    title="A tools/call whose Mcp-Param-* header is missing or differs from the body is refused: 400 + -32020",
+    scope="session",
+    rule="HS9",
+    level="MUST",
+    revisions="2026-07-28",
+    description="Only on a tool with a valid x-mcp-header annotation that the safety policy lets mcpcheck call (a server "
+    "that does not check the header runs the tool): valid arguments, the annotated header with another value, then left out.",
+)
+async def stateless_param_headers(ctx: SessionContext) -> Iterator[Violation]:
+    if ctx.transport != "http":
+        raise Skip("not a Streamable HTTP target")
+    if not ctx.stateless:
+        raise Skip(f"2026-07-28 rule (this era is {ctx.revision})")
+    s = ctx.session
+    t = s.transport if s is not None else None
+    if not isinstance(t, StreamableHttpTransport):
+        raise Skip("not a Streamable HTTP target")
+    if "tools" not in ctx.capabilities:
+        raise Skip("the server does not advertise tools")
+    listing = await listing_of(ctx)
+    marked = [x for x in listing.tools if isinstance(x, dict) and isinstance(x.get("name"), str) and annotated(x.get("inputSchema"))]
+    if not marked:
+        raise Skip("no tool carries a valid x-mcp-header annotation")
+    callable_ = [x for x in marked if may_call(x, ctx.config.safety) is None]
+    if not callable_:
+        raise Skip(f"the safety policy forbids calling every annotated tool ({', '.join(x['name'] for x in marked[:5])})")
+    from .tool_probes import valid_inputs  # here: importing it above would register its probes before later modules'
+
+    for tool in callable_:
+        schema = tool["inputSchema"]
+        try:
+            inputs = await valid_inputs(schema, ctx.revision, 10)
+        except Exception:  # noqa: BLE001 - a schema mcpcheck cannot generate for: try the next tool
+            continue
+        for args in inputs:
+            for path, name, kind in annotated(schema):
+                value = value_at(args, path)
+                if render(value) is None:
+                    continue
+                good = param_headers(schema, args, encode_header_value)
+                header = PREFIX + name
+                body = json.dumps(s.build_request("tools/call", {"name": tool["name"], "arguments": args})).encode()
+                wrong = encode_header_value(render(_other_value(kind, value)) or "mcpcheck-other")
+                mismatch = await t.http("POST", body=body, headers={**good, header: wrong}, note=f"{header} differing from the body (HS9)")
+                body2 = json.dumps(s.build_request("tools/call", {"name": tool["name"], "arguments": args})).encode()
+                missing = await t.http("POST", body=body2, headers={**good, header: None}, note=f"{header} left out (HS9)")
+                arg = ".".join(path)
+                cases = [("mismatch", f"{header} differing from the body's {arg!r} argument", mismatch), ("missing", f"{header} missing while the body's {arg!r} argument is present", missing)]
+                return iter(list(judge_param_headers(cases)))
+    raise Skip("no valid arguments with a value for an annotated property could be generated")
