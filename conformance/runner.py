@@ -31,6 +31,7 @@ def campaigns() -> dict[str, CampaignFn]:
     from .campaigns.conformance import run_conformance
     from .campaigns import rule_probes  # noqa: F401,I001 - after conformance: its probes run after the campaign's own
     from .campaigns import http_streams  # noqa: F401,I001 - GET-stream routing and resumption probes (H6, H7)
+    from .campaigns import era_probes  # noqa: F401,I001 - one-era rules (J11 batches, V4/V6 modern-only), after the rule probes
     from .campaigns import tool_probes  # noqa: F401,I001 - tool-calling probes (concurrency, cancellation) run last
     from .campaigns.envelope_fuzz import run_envelope
     from .checks import discipline  # noqa: F401 - registers progress/cancel/request-id/per-request checks
@@ -47,6 +48,7 @@ def load_all_checks() -> None:
     """Import every module that registers checks, so REGISTRY is complete."""
     from .campaigns import conformance, envelope_fuzz, fuzz, http_rules, security, stateful  # noqa: F401
     from .campaigns import http_security, http_streams, rule_probes  # noqa: F401
+    from .campaigns import era_probes  # noqa: F401
     from .campaigns import tool_probes  # noqa: F401
     from .checks import discipline  # noqa: F401
     from .load import checks as _load_checks  # noqa: F401

@@ -32,6 +32,12 @@ Defects (name: what happens -> the rule it breaks):
                            never notifications/subscriptions/acknowledged (SB1)
   listen_no_subscription_id
                            2026-07-28: the acknowledgement lacks _meta subscriptionId (SB2)
+  batch_refused            a process that negotiated 2025-03-26 refuses a JSON-RPC batch with
+                           -32600 (J11; the correct twin answers it with an array, and refuses
+                           batches -32600 in later revisions, which removed them)
+  batch_partial            2025-03-26: only the first request of a batch is answered (J11)
+  batch_one_by_one         2025-03-26: a batch's requests are answered one line each, not as one
+                           array (J11, JSON-RPC's "should": low)
 
 Capabilities: tools; handshake era also logging and resources {subscribe} (one resource,
 mem://note); 2026-07-28 tools {listChanged} with a subscriptions/listen that acknowledges and
@@ -45,6 +51,7 @@ import sys
 import time
 
 DEFECT = sys.argv[1] if len(sys.argv) > 1 else "none"
+NEGOTIATED: list[str] = []  # the version this process's initialize settled on
 R5 = "2026-07-28"
 INFO = {"name": "rule-defects", "version": "1.0.0"}
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
@@ -56,9 +63,38 @@ TOOL = {
 }
 
 
+OUT: list[dict] | None = None  # collecting the answers to a batch
+
+
 def send(msg: dict) -> None:
+    if OUT is not None and "method" not in msg:
+        OUT.append(msg)
+        return
     sys.stdout.write(json.dumps(msg) + "\n")
     sys.stdout.flush()
+
+
+def batch(items: list) -> None:
+    """2025-03-26 (JSON-RPC batches): answer every request of the array, as one array."""
+    global OUT
+    if not items or NEGOTIATED != ["2025-03-26"] or DEFECT == "batch_refused":
+        send({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request: batches are not supported"}})
+        return
+    OUT = []
+    try:
+        for msg in items:
+            if isinstance(msg, dict) and "method" in msg and msg.get("id") is not None:
+                answer(msg)
+    finally:
+        answers, OUT = OUT, None
+    if DEFECT == "batch_partial":
+        answers = answers[:1]
+    if DEFECT == "batch_one_by_one":
+        for a in answers:
+            send(a)
+    elif answers:
+        sys.stdout.write(json.dumps(answers) + "\n")
+        sys.stdout.flush()
 
 
 def modern(msg: dict) -> bool:
@@ -81,6 +117,7 @@ def answer(msg: dict) -> None:
         version = params.get("protocolVersion")
         if version not in ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"):
             version = "2025-11-25"
+        NEGOTIATED[:] = [version]
         caps = {"tools": {}, "logging": {}, "resources": {"subscribe": True}}
         send({"jsonrpc": "2.0", "id": mid, "result": {"protocolVersion": version, "capabilities": caps, "serverInfo": INFO}})
         if DEFECT == "requests_before_initialized":
@@ -176,6 +213,9 @@ def main() -> None:
             msg = json.loads(line)
         except ValueError:
             send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
+            continue
+        if isinstance(msg, list):
+            batch(msg)
             continue
         if not isinstance(msg, dict):
             send({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}})

@@ -1,0 +1,95 @@
+"""The one-era rule probes (conformance/campaigns/era_probes.py) catch their seeded defect, and
+correct twins give them nothing to report.
+
+J11 (2025-03-26 batches, judged under --protocol 2025-03-26): tests/rawservers/rule_defects.py
+answers a batch with an array when its process negotiated 2025-03-26 (the correct twin) or
+refuses / half-answers / answers it line by line (defects). V4 / V6 (modern-only servers): tests/rawservers/modern_only.py, which refuses the
+handshake (the SDK cannot: its servers are all dual-era). A dual-era server is skipped by V4/V6.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from mcpcheck import runner
+from mcpcheck.config import make_target
+from mcpcheck.findings import Severity
+from servers import TESTS
+
+RULE_DEFECTS = [sys.executable, str(TESTS / "rawservers" / "rule_defects.py")]
+MODERN_ONLY = [sys.executable, str(TESTS / "rawservers" / "modern_only.py")]
+CHECKS = ["jsonrpc.batch_accepted", "versions.legacy_initialize", "versions.removed_methods"]
+LOW = Severity.low
+
+# (server, defect) -> (the check that must fire, its severity, a word of the detail)
+CASES = {
+    ("rule_defects", "batch_refused"): ("jsonrpc.batch_accepted", Severity.medium, "-32600"),
+    ("rule_defects", "batch_partial"): ("jsonrpc.batch_accepted", Severity.medium, "only in part"),
+    ("rule_defects", "batch_one_by_one"): ("jsonrpc.batch_accepted", Severity.low, "one by one"),
+    ("modern_only", "no_versions"): ("versions.legacy_initialize", Severity.low, "without naming"),
+    ("modern_only", "serves_removed"): ("versions.removed_methods", Severity.low, "ping"),
+    ("modern_only", "removed_wrong_code"): ("versions.removed_methods", Severity.low, "-32600"),
+}
+
+
+def _run(command, protocol=None, checks=CHECKS):
+    target = make_target(name="era", command=command, timeout=10.0, protocol=protocol)
+    return runner.run([target], ["conformance"], only=checks)[0]
+
+
+def _server(name):
+    return RULE_DEFECTS if name == "rule_defects" else MODERN_ONLY
+
+
+@pytest.mark.parametrize("server,defect", sorted(CASES))
+def test_seeded_defect_is_caught(server, defect):
+    check, severity, word = CASES[(server, defect)]
+    protocol = "2025-03-26" if server == "rule_defects" else None
+    outcome = _run([*_server(server), defect], protocol, checks=[check])
+    assert outcome.result.error is None, outcome.result.error
+    hits = [f for f in outcome.findings if f.check == check]
+    assert hits, f"{defect}: no {check} finding; got {[(f.check, f.detail) for f in outcome.findings]}"
+    assert {f.severity for f in hits} == {severity}
+    assert any(word in f.detail for f in hits), [f.detail for f in hits]
+    assert hits[0].evidence, "a finding carries wire evidence"
+
+
+def test_modern_only_twin_passes_v4_and_v6():
+    outcome = _run(MODERN_ONLY)
+    assert outcome.result.error is None and outcome.result.eras == ["2026-07-28"]
+    assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
+    status = {c.id: c.status for c in outcome.checks}
+    assert status["versions.legacy_initialize"] == "passed"
+    assert status["versions.removed_methods"] == "passed"
+
+
+def test_removed_wrong_code_names_every_removed_method():
+    outcome = _run([*MODERN_ONLY, "removed_wrong_code"], checks=["versions.removed_methods"])
+    methods = {f.detail.split(",")[0] for f in outcome.findings if f.check == "versions.removed_methods"}
+    assert {"initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe", "tasks/list", "tasks/result"} <= methods
+
+
+def test_batch_twin_passes():
+    outcome = _run(RULE_DEFECTS, "2025-03-26")
+    assert outcome.result.error is None
+    assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
+    assert {(c.id, c.revision): c.status for c in outcome.checks}[("jsonrpc.batch_accepted", "2025-03-26")] == "passed"
+
+
+def test_dual_era_server_is_not_judged_modern_only_nor_by_the_2025_03_26_rule():
+    outcome = _run([*RULE_DEFECTS, "batch_refused"])
+    assert outcome.result.error is None
+    assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
+    status = {(c.id, c.revision): (c.status, c.reason) for c in outcome.checks}
+    state, reason = status[("jsonrpc.batch_accepted", "2025-11-25")]
+    assert state == "skipped" and "--protocol 2025-03-26" in reason
+    for check in ("versions.legacy_initialize", "versions.removed_methods"):
+        state, reason = status[(check, "2026-07-28")]
+        assert state == "skipped" and "dual-era" in reason
+
+
+def test_batch_finding_is_filed_under_2025_03_26():
+    outcome = _run([*RULE_DEFECTS, "batch_refused"], protocol="2025-03-26", checks=["jsonrpc.batch_accepted"])
+    assert [f.revision for f in outcome.findings if f.check == "jsonrpc.batch_accepted"] == ["2025-03-26"]
