@@ -38,8 +38,18 @@ class CorpusEntry(BaseModel):
     first_seen: str = Field(default_factory=lambda: _dt.date.today().isoformat())
 
     def digest(self) -> str:
-        key = json.dumps([self.target, self.tool, self.check, self.arguments], sort_keys=True, default=repr)
-        return hashlib.sha256(key.encode()).hexdigest()[:12]
+        return entry_digest(self.target, self.tool, self.check, self.arguments)
+
+
+def entry_digest(target: str, tool: str, check: str, arguments: Any) -> str:
+    """What names one failure's corpus file (CorpusEntry.digest)."""
+    key = json.dumps([target, tool, check, arguments], sort_keys=True, default=repr)
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def entry_file(target: str, tool: str, check: str, arguments: Any) -> str:
+    """The path, under the corpus root, that save_entry gives this failure's entry."""
+    return f"{_safe(target)}/{_safe(check)}-{entry_digest(target, tool, check, arguments)}.json"
 
 
 def envelope_arguments(kind: str, data: bytes, expect: str, request_id: Any, codes: Any) -> dict[str, Any]:
@@ -73,8 +83,8 @@ def _safe(name: str) -> str:
 
 def save_entry(entry: CorpusEntry, root: str | Path = "corpus") -> Path:
     """Write the entry unless the same failure is already stored; returns its path."""
-    folder = Path(root) / _safe(entry.target)
-    path = folder / f"{_safe(entry.check)}-{entry.digest()}.json"
+    path = Path(root) / entry_file(entry.target, entry.tool, entry.check, entry.arguments)
+    folder = path.parent
     if path.exists():
         return path
     folder.mkdir(parents=True, exist_ok=True)

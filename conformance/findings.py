@@ -137,7 +137,7 @@ class Finding(BaseModel):
     spec_level: str | None = Field(None, description="MUST / SHOULD / ...")
     path: str | None = Field(None, description="JSON pointer into the offending message")
     tool: str | None = None
-    input: Any = Field(None, description="the minimal reproducing input, when there is one")
+    input: Any = Field(None, description="the minimal reproducing input, when there is one (in a report, a string over 2000 characters is a 200-character preview that gives its size and the corpus file holding the whole input)")
     evidence: list[Evidence] = Field(default_factory=list)
     reproduce: str | None = Field(None, description="shell command that reproduces it")
     instances: list[str] = Field(
