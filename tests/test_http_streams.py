@@ -57,6 +57,16 @@ def test_each_stream_defect_is_caught_by_its_check(defect, check):
     assert f.evidence  # the copies / the replayed event
 
 
+def test_a_replayed_priming_event_of_another_stream_is_the_resumption_finding_only():
+    """server-everything's shape (census, issue 12 class 6): Last-Event-ID replays every later event
+    of the session, the other stream's priming event as `data: {}`. One cause: one http.resumption
+    finding; http.sse_strict does not report the replayed `{}` a second time (at high)."""
+    with streams_http("replay_all_primed") as url:
+        out = runner.run([make_target(name="t", transport="http", url=url, timeout=5.0)], ["conformance"], only=[*IDS, "http.sse_strict"])[0]
+    assert [(f.check, f.revision, f.severity) for f in out.findings] == [("http.resumption", H, Severity.medium)], low_or_above(out)
+    assert verdicts(out)[("http.sse_strict", H)] == "passed"
+
+
 def test_the_correct_hand_written_server_passes_both():
     with streams_http("none") as url:
         out = run(url)

@@ -139,15 +139,29 @@ def check_content_types(pairs: list[tuple[WireEntry, list[WireEntry]]]) -> Itera
 
 
 def check_sse(entries: Iterable[WireEntry], stateless: bool) -> Iterator[Violation]:
-    """H5/HS4 over every recorded SSE event and SSE stream problem."""
+    """H5/HS4 over every recorded SSE event and SSE stream problem.
+
+    An event a resumption GET (Last-Event-ID) replays whose id was first sent on ANOTHER stream is
+    a cross-stream replay, the H7 defect http.resumption reports; what it carries is not judged
+    again here (server-everything's store replays another stream's priming event as `data: {}`:
+    one cause, one finding)."""
+    first_stream: dict[str, Any] = {}  # SSE event id -> the request (stream) it was first seen on
+    resumes: set[int] = set()  # seqs of GET requests carrying Last-Event-ID
     for e in entries:
         http = e.http or {}
+        if e.direction == "out" and http.get("method") == "GET" and any(k.lower() == "last-event-id" for k in (http.get("headers") or {})):
+            resumes.add(e.seq)
         if e.channel == "sse" and e.direction == "in":
             if http.get("method") == "GET" and e.note == "endpoint event":
                 continue  # legacy HTTP+SSE endpoint event: its data is a URI
             sse = http.get("sse") or {}
             for problem in sse.get("problems") or []:
                 yield Violation(f"SSE event with {problem}", [e], severity=Severity.low, key=f"field:{problem[:40]}")
+            eid, stream = sse.get("id"), http.get("request_seq")
+            if eid is not None:
+                if stream in resumes and first_stream.setdefault(eid, stream) != stream:
+                    continue  # another stream's event replayed on a resumption GET: http.resumption's (H7)
+                first_stream.setdefault(eid, stream)
             if not e.raw.strip():
                 continue  # priming / keep-alive
             if e.parse_error is not None:

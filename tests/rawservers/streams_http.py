@@ -23,6 +23,9 @@ Defects (default none: the correct server):
                       session reuse the same ids (H7: unique across the session's streams)
     replay_all        GET with Last-Event-ID replays every later event of the session, from all
                       streams (H7: only that stream's missed messages)
+    replay_all_primed as replay_all, and the other streams' priming events come back as `data: {}`
+                      (server-everything: its event store keeps the TypeScript SDK's priming events as
+                      `{}` and replays every later event of the session): one cause, one H7 finding
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFECTS = ("none", "broadcast", "response_on_get", "shared_event_ids", "replay_all")
+DEFECTS = ("none", "broadcast", "response_on_get", "shared_event_ids", "replay_all", "replay_all_primed")
 VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
@@ -198,7 +201,10 @@ class App:
                 await self.json_response(send, 404, self.error(None, -32600, "unknown Last-Event-ID"))
                 return
             stream = sess.events[index][0]
-            later = [(s, eid, d) for s, eid, d in sess.events[index + 1 :] if d and (self.defect == "replay_all" or s == stream)]
+            if self.defect == "replay_all_primed":
+                later = [(s, eid, d or "{}") for s, eid, d in sess.events[index + 1 :]]
+            else:
+                later = [(s, eid, d) for s, eid, d in sess.events[index + 1 :] if d and (self.defect == "replay_all" or s == stream)]
             body = b"".join(f"id: {eid}\ndata: {d}\n\n".encode() for _s, eid, d in later)
             await send({"type": "http.response.start", "status": 200, "headers": sse})
             await send({"type": "http.response.body", "body": body, "more_body": False})
