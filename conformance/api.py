@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from .config import Target, make_target
 from .findings import Severity
-from .plugins import load_plugins
+from .plugins import load_plugins, not_named
 from .report import write_reports  # noqa: F401 - re-exported for the public API
 from .report.model import RunReport
 from .report.build import build_report
@@ -45,7 +45,8 @@ def run(
     t = _target(target, timeout)
     load_all_checks()
     load_plugins(list(plugins))
-    kw: dict[str, Any] = {"only": list(checks) if checks else None, "skip": list(skip_checks), "seed": seed}
+    skip = [*skip_checks, *not_named(list(plugins))]  # another run's plugin modules stay out of this one
+    kw: dict[str, Any] = {"only": list(checks) if checks else None, "skip": skip, "seed": seed}
     if max_examples is not None:
         from .campaigns.fuzz import FuzzSettings
 

@@ -30,6 +30,7 @@ class PluginError:
 
 
 _loaded: dict[str, PluginError | None] = {}  # plugin -> its error (None: loaded); once per process
+_modules: set[str] = set()  # plugins loaded by module name (--plugin, config, mcpcheck.run(plugins=))
 
 
 def _load_one(name: str, load) -> PluginError | None:  # noqa: ANN001 - a zero-argument loader
@@ -61,9 +62,18 @@ def load_plugins(modules: list[str] | tuple[str, ...] = (), *, use_entry_points:
             if err:
                 errors.append(err)
     for module in modules:
+        _modules.add(module)
         err = _load_one(module, lambda m=module: importlib.import_module(m))
         if err:
             errors.append(err)
     for err in errors:
         print(str(err), file=stderr)
     return errors
+
+
+def not_named(modules: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Ids of checks that plugin modules loaded earlier in this process registered, when this run
+    does not name those modules: one `mcpcheck.run(plugins=[...])` must not add its checks to the
+    next run in the same process (installed entry points always apply)."""
+    other = _modules - set(modules)
+    return [cid for cid in REGISTRY if REGISTRY.check(cid).origin in other]

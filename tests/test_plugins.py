@@ -161,3 +161,15 @@ def test_every_registered_check_is_a_function_with_its_scope_signature():
         assert c.scope in SCOPES, c.id
         want = 1 if c.scope == "session" else 2
         assert len(inspect.signature(c.fn).parameters) == want, c.id
+
+
+def test_a_plugin_module_of_one_run_stays_out_of_the_next(tmp_path, monkeypatch):
+    """`mcpcheck.run(plugins=[...])` loads the module into this process; a later run that does
+    not name it must not judge with its checks (the pytest workers of this suite run many files)."""
+    write(tmp_path, "acme_once", GOOD.replace("acme.", "acmeonce."))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = mcpcheck.run(TERSE, campaigns=["conformance"], plugins=["acme_once"], checks=["acmeonce", "jsonrpc.response_shape"])
+    assert "acmeonce.tool_count" in {f.check for f in first.findings}
+    second = mcpcheck.run(TERSE, campaigns=["conformance"])
+    assert not [f for f in second.findings if f.check.startswith("acmeonce.")]
+    assert not [c for c in second.checks if c.id.startswith("acmeonce.")]
