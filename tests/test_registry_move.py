@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from registry_move_snapshot import snapshot
 
 BASELINE = Path(__file__).resolve().parent / "data" / "registry_move_baseline.json"
@@ -25,6 +26,9 @@ INTENDED: dict[tuple[str, tuple[str, str, str, str]], str] = {
 }
 
 
+# Five minutes of every fixture through every campaign: it guarded the move (issue 11, landed);
+# each fixture's verdict is asserted on its own in the default run. Kept for `tox -e fuzz`.
+@pytest.mark.slow
 def test_fixture_findings_are_unchanged_by_the_move():
     before = {k: {tuple(r) for r in v} for k, v in json.loads(BASELINE.read_text()).items()}
     now = {k: {tuple(r) for r in v} for k, v in snapshot().items()}
