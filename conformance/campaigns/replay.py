@@ -5,20 +5,28 @@ in order, on a freshly started server (stateful.replay_sequence); an `envelope` 
 sent again (envelope_fuzz.replay_envelope); an `injected` entry is re-judged by the security oracle
 that found it. A failure that still reproduces is a finding again (same check, same evidence shape);
 one that no longer does is reported as fixed in the target's notes. Nothing new is generated.
+
+Replay follows the target's safety policy like every other campaign (safety.may_call): an entry
+that would call a tool the policy forbids (--read-only: any tool not annotated readOnlyHint; a
+destructive tool without --allow-destructive; only_tools / dangerous_tools) is not replayed, with
+a note naming the entry and the reason.
 """
 
 from __future__ import annotations
 
+import binascii
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ..checks import tools as TC
 from ..connect import detect, list_tools, open_session
-from ..corpus import CorpusEntry, load_entries
+from ..corpus import CorpusEntry, envelope_message, load_entries
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
 from ..results import TargetResult
+from ..safety import may_call
 from .context import CampaignContext
 from .engine import call_of, grouped, judge_call
 from .envelope_fuzz import replay_envelope
@@ -47,7 +55,38 @@ async def run_replay(ctx: CampaignContext, result: TargetResult) -> None:
         await ctx.s.close()
 
 
+def entry_tools(entry: CorpusEntry) -> set[str]:
+    """The tools replaying an entry would call: a stateful entry's steps, a tool-call entry's
+    tool (and a fuzz.read_only entry's observer), the tools/call an envelope line carries."""
+    if entry.mode == "stateful":
+        steps = entry.arguments.get("steps") if isinstance(entry.arguments, dict) else None
+        return step_tools(steps) if isinstance(steps, list) else set()
+    if entry.mode == "envelope":
+        try:
+            msg = json.loads(envelope_message(entry.arguments)) if isinstance(entry.arguments, dict) else None
+        except (ValueError, UnicodeDecodeError, binascii.Error, KeyError):
+            return set()
+        msgs = msg if isinstance(msg, list) else [msg]
+        return {str(m["params"].get("name")) for m in msgs if isinstance(m, dict) and m.get("method") == "tools/call" and isinstance(m.get("params"), dict)}
+    observer = (entry.oracle or {}).get("observer")
+    return {entry.tool} | ({observer} if isinstance(observer, str) else set())
+
+
+def refused(ctx: CampaignContext, entry: CorpusEntry, tools: dict) -> str | None:
+    """Why the target's safety policy (--read-only, destructive tools, only/dangerous_tools: the
+    one every campaign follows, safety.may_call) forbids replaying the entry, else None."""
+    for name in sorted(entry_tools(entry)):
+        why = may_call(tools.get(name) or {"name": name}, ctx.target.safety)
+        if why is not None:
+            return why
+    return None
+
+
 async def _replay_entry(ctx: CampaignContext, path: Path, entry: CorpusEntry, tools: dict, eras: list[str]) -> None:
+    why = refused(ctx, entry, tools)
+    if why is not None:
+        ctx.notes.append(f"replay: {path.name}: not replayed: {why}")
+        return
     # the era the entry was found in when the server still speaks it (stateful, envelope), else the newest
     era = entry.revision if entry.mode in ("stateful", "envelope") and entry.revision in eras else eras[0]
     if entry.mode == "stateful":
