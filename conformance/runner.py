@@ -33,6 +33,7 @@ def campaigns() -> dict[str, CampaignFn]:
     from .campaigns import http_streams  # noqa: F401,I001 - GET-stream routing and resumption probes (H6, H7)
     from .campaigns import era_probes  # noqa: F401,I001 - one-era rules (J11 batches, V4/V6 modern-only), after the rule probes
     from .campaigns import tool_probes  # noqa: F401,I001 - tool-calling probes (concurrency, cancellation) run last
+    from .campaigns import task_probes  # noqa: F401,I001 - 2025-11-25 tasks (TK1), after the tool probes
     from .campaigns.envelope_fuzz import run_envelope
     from .checks import discipline  # noqa: F401 - registers progress/cancel/request-id/per-request checks
     from .campaigns.fuzz import run_fuzz
@@ -50,6 +51,7 @@ def load_all_checks() -> None:
     from .campaigns import http_security, http_streams, rule_probes  # noqa: F401
     from .campaigns import era_probes  # noqa: F401
     from .campaigns import tool_probes  # noqa: F401
+    from .campaigns import task_probes  # noqa: F401
     from .checks import discipline  # noqa: F401
     from .load import checks as _load_checks  # noqa: F401
     from .workflow import campaign as _workflow_checks  # noqa: F401
