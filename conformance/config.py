@@ -120,6 +120,11 @@ class Target(BaseModel):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     bearer_env: str | None = Field(None, description="env var holding a bearer token")
+    low_scope_bearer_env: str | None = Field(
+        None,
+        description="env var holding a second valid bearer token with fewer scopes than bearer_env's "
+        "(http-security: a request it may not make must get 403 insufficient_scope, A8)",
+    )
     timeout: float = Field(10.0, gt=0, description="seconds allowed per request")
     protocol: str | None = Field(None, description="force a protocol revision (default: detect)")
     safety: Safety = Field(default_factory=Safety)
@@ -140,6 +145,8 @@ class Target(BaseModel):
                 remember(v)
         if self.bearer_env:
             remember(os.environ.get(self.bearer_env))
+        if self.low_scope_bearer_env:
+            remember(os.environ.get(self.low_scope_bearer_env))
         return self
 
     @model_validator(mode="after")

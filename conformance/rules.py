@@ -156,7 +156,8 @@ RULES: tuple[Rule, ...] = (
        "needs two principals (two sets of credentials for the same server) to see whether a result marked public differs "
        "between users; mcpcheck runs with one identity per target"),
     # ---- 3.9 tasks
-    _r("TK1", "MUST", "R4 (experimental)", "Experimental tasks: legal states, tasks/result, unknown taskId -32602"),
+    _r("TK1", "MUST", "R4 (experimental)", "Experimental tasks: legal states, tasks/result, unknown taskId -32602",
+       "needs task-augmented tools/call requests, which start real work on the server whose outcome mcpcheck cannot undo; the result shapes of tasks/* are validated by the protocol models if seen. A check would, on a server declaring tasks, ask tasks/get for an unknown taskId and expect -32602, and walk one task's states", open=True),
     _r("TK2", "MUST", "R5 (tasks extension)", "Tasks extension: task results only when the request declared the extension"),
     # ---- 4.1 stdio
     _r("S1", "MUST NOT", "all", "stdout carries only MCP messages, one per line"),
@@ -189,8 +190,7 @@ RULES: tuple[Rule, ...] = (
     _r("HS10", "MUST", "R5", "Closing the SSE response stream cancels the request",
        'the cancellation is visible only in what the cancelled tool would have done after the close (a side effect), which a black-box client cannot observe unless the tool exposes it; on stdio the explicit cancel is judged by stateful.cancel'),
     # ---- 5. authorization
-    _r("A1", "MUST", "R2 only", "2025-03-26: the server is its own OAuth authorization server",
-       "binds only a 2025-03-26 server that requires authorization. Probing is easy (RFC 8414 metadata, else /authorize, /token, /register at the URL with its path dropped; 404 = absent), but which servers it binds is not: the official SDK's resource-server auth (tests/fixtures/auth_http.py) negotiates 2025-03-26 when offered and serves none of these (checked by hand: all 404), so judging every server that accepts 2025-03-26 would file a high finding on every 2025-06-18-style server. A check needs a decision first: judge only servers that negotiate nothing newer than 2025-03-26, or that publish no RFC 9728 metadata", open=True),
+    _r("A1", "MUST", "R2 only", "2025-03-26: the server is its own OAuth authorization server"),
     _r("A2", "MUST", "R3→", "Resource server with RFC 9728 metadata listing authorization servers"),
     _r("A3", "MUST", "R3", "401 carries WWW-Authenticate with resource_metadata"),
     _r("A4", "MUST", "R4→", "At least one discovery route to the protected resource metadata"),
@@ -199,11 +199,7 @@ RULES: tuple[Rule, ...] = (
        "server-to-upstream token passthrough is visible only at the upstream: it needs an instrumented upstream API the server "
        "talks to, which a black-box client does not control (tokens minted for another audience: see A5)"),
     _r("A7", "MUST (client)", "R3→", "Tokens only in the Authorization header, never in the query string"),
-    _r("A8", "MUST / SHOULD", "R3→ / R4→", "Insufficient scope: 403 with an insufficient_scope challenge",
-       "needs a valid token that lacks a scope the server requires; only the user's authorization server can mint one, and "
-       "which operation needs which scope is the server's own policy. mcpcheck takes one token per target (bearer_env or an "
-       "Authorization header). A check would take a second one (e.g. a target setting low_scope_bearer_env), call with it "
-       "and expect 403 with a parseable Bearer error=\"insufficient_scope\" challenge", open=True),
+    _r("A8", "MUST / SHOULD", "R3→ / R4→", "Insufficient scope: 403 with an insufficient_scope challenge"),
     _r("A9", "MUST", "R5", "Access control is checked on every request",
        "needs two principals with different rights on the same server (two sets of credentials) to see one denied what the "
        "other may do; mcpcheck runs with one identity per target"),

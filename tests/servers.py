@@ -148,8 +148,9 @@ def broken_http_cmd(defect: str, port: int, *, stateless: bool = False) -> list[
     return cmd + (["--stateless"] if stateless else [])
 
 
-AUTH_HTTP_DEFECTS = ("accept_bogus_token", "no_www_authenticate", "sequential_session_ids", "server_error")
+AUTH_HTTP_DEFECTS = ("accept_bogus_token", "no_www_authenticate", "sequential_session_ids", "server_error", "scope_401", "scope_no_challenge")
 AUTH_FIXTURE_TOKEN = "mcpcheck-fixture-token"
+AUTH_LOW_SCOPE_TOKEN = "mcpcheck-fixture-low-scope-token"  # valid, but lacks the scope the fixture requires (A8)
 
 
 def auth_http_cmd(port: int, defect: str = "none", token: str = AUTH_FIXTURE_TOKEN) -> list[str]:

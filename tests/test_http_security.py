@@ -64,7 +64,7 @@ def test_registered_as_a_campaign_and_checks_load():
     assert "http-security" in runner.campaigns()
     runner.load_all_checks()
     ids = {k for k in REGISTRY if k.startswith("httpsec.")}
-    assert len(ids) == 12 and {c.id for c in REGISTRY.for_scope("session", "http-security")} == ids
+    assert len(ids) == 14 and {c.id for c in REGISTRY.for_scope("session", "http-security")} == ids
 
 
 def test_stdio_target_skips_everything():

@@ -19,13 +19,18 @@ Checks (see docs/http-security.md):
     httpsec.unauthenticated_refused   no method or path served without a token (A2/A5)
     httpsec.invalid_token_rejected    bogus / malformed / expired / wrong-audience tokens refused everywhere (A5)
     httpsec.query_token_refused       a valid token in ?access_token= is not accepted (A7)
+    httpsec.authorization_server_2025 a 2025-03-26-only server is its own OAuth authorization server:
+                                      401, RFC 8414 metadata or /authorize + /token at the base URL (A1)
+    httpsec.insufficient_scope        with a second, lower-scope token (low_scope_bearer_env): what it may
+                                      not do gets 403 with a Bearer error="insufficient_scope" challenge (A8)
     httpsec.session_id_predictable    >= 8 sampled session ids: counters, timestamps, low entropy (H8)
     httpsec.rate_limit                info: a bounded burst, whether 429 / Retry-After appear
     httpsec.fuzz_server_error         schemathesis not_a_server_error
     httpsec.fuzz_status_code          schemathesis status_code_conformance
     httpsec.fuzz_content_type         schemathesis content_type_conformance
     httpsec.fuzz_response_schema      schemathesis response_schema_conformance
-Info-level checks (auth_status, rate_limit) are observations: their findings leave them passed.
+Info-level findings (auth_status, rate_limit, a missing scope= in an insufficient_scope challenge)
+are observations: a check with nothing else is passed.
 Session ids of the sessions this campaign opens through mcpcheck's Session (the fuzz session)
 are judged by the `log` check http.session_id_charset like every other HTTP session's.
 """
@@ -36,6 +41,7 @@ import asyncio
 import base64
 import ipaddress
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -242,6 +248,7 @@ class Probing:
     prober: Prober
     cfg: HttpSecuritySettings
     has_token: bool
+    low_token: str | None = None  # the target's second, lower-scope token (low_scope_bearer_env)
     cleanup: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     def file_under(self, revision: str | None) -> None:
@@ -303,6 +310,45 @@ async def _usable(ctx: SessionContext) -> Probing:
     if (await _auth(ctx)).requires and not st.has_token:
         raise Skip(NO_TOKEN_GIVEN)
     return st
+
+
+@dataclass
+class Newest:
+    """The newest revision the server negotiates with the user's token (None: unknown)."""
+
+    version: str | None
+    raw: RawHttp | None = None
+
+
+async def _newest(ctx: SessionContext) -> Newest:
+    """With a token: server/discover for 2026-07-28, else an initialize offering the newest
+    handshake revision (its session is DELETEd). Without a token: unknown."""
+    st = _probing(ctx)
+
+    async def make() -> Newest:
+        if not st.has_token:
+            return Newest(None)
+        p = st.prober
+        disc_msg = _modern("server/discover")
+        disc = await p.send("POST", disc_msg, _modern_headers(disc_msg), note="which revisions? (server/discover with the token)")
+        if disc.has_result:
+            return Newest(LATEST, disc)
+        raw = await p.send("POST", _msg("initialize", INIT_PARAMS), {}, note="which revisions? (initialize with the token)")
+        result = raw.response.get("result") if raw.response and isinstance(raw.response.get("result"), dict) else None
+        version = result.get("protocolVersion") if result and isinstance(result.get("protocolVersion"), str) else None
+        sid = raw.headers.get("mcp-session-id")
+        if sid:
+            await p.send("DELETE", None, {"Mcp-Session-Id": sid, "MCP-Protocol-Version": version or HANDSHAKE_LATEST}, note="end the version probe session")
+        return Newest(version, raw)
+
+    return await ctx.once("httpsec.newest", make)
+
+
+async def _not_2025_03_26_only(ctx: SessionContext) -> None:
+    """For the 2025-06-18-on discovery rules (A2-A4): Skip a server whose newest revision is
+    2025-03-26, where the server is its own authorization server instead (A1)."""
+    if (await _newest(ctx)).version == "2025-03-26":
+        raise Skip("the server's newest revision is 2025-03-26: it is its own authorization server there (judged by httpsec.authorization_server_2025, A1)")
 
 
 @dataclass
@@ -420,6 +466,7 @@ async def auth_status(ctx: SessionContext) -> AsyncIterator[Violation]:
 )
 async def auth_challenge(ctx: SessionContext) -> Iterator[Violation]:
     d = await _discovery(ctx)
+    await _not_2025_03_26_only(ctx)
     return check_challenge(d.refusals, d.wellknown_ok)
 
 
@@ -436,6 +483,7 @@ async def auth_challenge(ctx: SessionContext) -> Iterator[Violation]:
 )
 async def resource_metadata(ctx: SessionContext) -> Iterator[Violation]:
     d = await _discovery(ctx)
+    await _not_2025_03_26_only(ctx)
     if d.prm is None and d.meta_url and not _loopback(d.meta_url):
         raise Skip(d.where)
     return check_resource_metadata(d.prm, _probing(ctx).prober.t.url, d.where)
@@ -515,6 +563,193 @@ async def query_token_refused(ctx: SessionContext) -> Iterator[Violation]:
     if raw.ok and raw.headers.get("mcp-session-id"):
         await p.send("DELETE", None, {"Mcp-Session-Id": raw.headers["mcp-session-id"]}, note="end the query-token session")
     return check_query_token(raw)
+
+
+AS_METADATA = "/.well-known/oauth-authorization-server"
+
+
+def judge_own_authorization_server(unauth: list[RawHttp], meta: RawHttp | None, endpoints: dict[str, RawHttp]) -> Iterator[Violation]:
+    """A1 (2025-03-26): 401 when authorization is required; RFC 8414 metadata at the authorization
+    base URL (SHOULD) naming authorization and token endpoints, else /authorize and /token there
+    (clients MUST fall back to them). An endpoint counts as present unless it answered 404/410 or
+    nothing."""
+    for raw in unauth:
+        if raw.status is not None and raw.status != 401:
+            yield Violation(
+                f"a request without a token to a server that requires one was answered HTTP {raw.status}: 2025-03-26 servers "
+                "MUST answer 401 Unauthorized when authorization is required and not yet proven",
+                raw.entries[:2],
+                key="not-401",
+            )
+            break
+    doc = None
+    if meta is not None and meta.status == 200:
+        try:
+            doc = json.loads(meta.body)
+        except ValueError:
+            doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("authorization_endpoint"), str) and isinstance(doc.get("token_endpoint"), str):
+        return
+    present = {path: r for path, r in endpoints.items() if r.status is not None and r.status not in (404, 410)}
+    ev = [*(meta.entries[:2] if meta is not None else []), *(e for r in endpoints.values() for e in r.entries[:2])]
+    got = (f"HTTP {meta.status}" if meta is not None and meta.status is not None else (meta.error if meta is not None else "not fetched"))
+    if "/authorize" in present and "/token" in present:
+        missing = "" if "/register" in present else " (/register is missing too: no dynamic client registration, a SHOULD)"
+        yield Violation(
+            f"no RFC 8414 authorization-server metadata at {AS_METADATA} ({got}); the default /authorize and /token "
+            f"endpoints answer, so 2025-03-26 clients can still authorize{missing}",
+            ev,
+            severity=Severity.low,
+            level="SHOULD",
+            key="no-metadata",
+        )
+        return
+    absent = ", ".join(p for p in ("/authorize", "/token", "/register") if p not in present)
+    yield Violation(
+        f"the server requires authorization and speaks only 2025-03-26, where it is its own OAuth authorization server, but it "
+        f"serves no RFC 8414 metadata at {AS_METADATA} ({got}) and not the default endpoints ({absent} answered 404 or "
+        "nothing): a 2025-03-26 client has no way to obtain a token",
+        ev,
+        key="no-authorization-server",
+    )
+
+
+@check(
+    "httpsec.authorization_server_2025",
+    category="security.auth",
+    severity="high",
+    title="2025-03-26: a server requiring authorization is its own OAuth authorization server (401, metadata or default endpoints)",
+    scope="session",
+    rule="A1",
+    level="MUST",
+    revisions="2025-03-26",
+    campaign=CAMPAIGN,
+    description="Judged only on a server whose newest revision is 2025-03-26 (learned with the user's token): a server that "
+    "also speaks 2025-06-18 or later follows the resource-server model there (A2-A4). The endpoints are probed without "
+    "parameters (GET /authorize, GET /token, GET /register): nothing is registered or issued.",
+)
+async def authorization_server_2025(ctx: SessionContext) -> Iterator[Violation]:
+    a = await _requires_auth(ctx)
+    st = _probing(ctx)
+    if not st.has_token:
+        raise Skip("needs a valid token to learn the server's revisions (--bearer-env or an Authorization header)")
+    newest = await _newest(ctx)
+    if newest.version != "2025-03-26":
+        raise Skip(f"the server's newest revision is {newest.version or 'unknown'}, not 2025-03-26 (A1 binds 2025-03-26-only servers)")
+    st.file_under("2025-03-26")
+    p, t = st.prober, st.prober.t
+    parts = urlsplit(t.url)
+    base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    noauth = {"Accept": "application/json", "Authorization": None}
+    meta = await p.send("GET", None, noauth, url=base + AS_METADATA, note="RFC 8414 authorization-server metadata (A1)")
+    endpoints: dict[str, RawHttp] = {}
+    if meta.status != 200:
+        for path in ("/authorize", "/token", "/register"):
+            endpoints[path] = await p.send("GET", None, noauth, url=base + path, note=f"default {path} endpoint (A1)")
+    return judge_own_authorization_server([a.init], meta, endpoints)
+
+
+def judge_insufficient_scope(answers: list[tuple[str, RawHttp, RawHttp | None]], revision: str | None) -> Iterator[Violation]:
+    """(request, answer with the lower-scope token, answer with the full token). A refusal of the
+    valid lower-scope token for lack of scope is 403 (2025-06-18 on, MUST); from 2025-11-25 it
+    SHOULD carry `WWW-Authenticate: Bearer error="insufficient_scope"` (scope= listing what is
+    needed: an observation when missing). A 401 for it is judged only where the server itself
+    says insufficient_scope, or where the full token was served the same request."""
+    for label, low, full in answers:
+        challenges = parse_challenges(low.headers.get("www-authenticate") or "")
+        bearer = next((p for scheme, p in challenges if scheme == "bearer"), None)
+        says_scope = bool(bearer) and bearer.get("error") == "insufficient_scope"
+        if low.status == 401 and (says_scope or (full is not None and full.ok)):
+            why = 'its own challenge says error="insufficient_scope"' if says_scope else "the full token was served the same request"
+            yield Violation(
+                f"{label} with a valid token that lacks a scope was answered 401 ({why}): a token with insufficient scope "
+                "MUST be answered 403 Forbidden (401 tells the client its token is invalid and sends it to re-authenticate)",
+                [*low.entries[:2], *(full.entries[:2] if full is not None else [])],
+                key="401",
+            )
+        elif low.status == 403 and (revision or "") >= "2025-11-25":
+            if not says_scope:
+                got = f"WWW-Authenticate: {low.headers['www-authenticate']!r}" if low.headers.get("www-authenticate") else "no WWW-Authenticate header"
+                yield Violation(
+                    f"{label} with a lower-scope token was answered 403 with {got}: from 2025-11-25 it SHOULD carry "
+                    'WWW-Authenticate: Bearer error="insufficient_scope", scope="...", resource_metadata="..." so the client '
+                    "can ask for the scopes it needs",
+                    low.entries[:2],
+                    severity=Severity.low,
+                    level="SHOULD",
+                    key="challenge",
+                )
+            elif not bearer.get("scope"):
+                yield Violation(
+                    f'{label}: the 403 insufficient_scope challenge names no scope="..." (2025-11-25 lists the scopes needed there)',
+                    low.entries[:2],
+                    severity=Severity.info,
+                    key="scope-param",
+                )
+
+
+@check(
+    "httpsec.insufficient_scope",
+    category="security.auth",
+    severity="medium",
+    title="A valid token lacking a required scope is refused 403 with an insufficient_scope challenge",
+    scope="session",
+    rule="A8",
+    level="MUST",
+    revisions="2025-06-18..",
+    campaign=CAMPAIGN,
+    description="Needs a second valid token with fewer scopes (target setting low_scope_bearer_env). The same requests "
+    "(initialize, the lists, calls of up to 3 tools the safety policy allows) are sent with each token; what the "
+    "lower-scope token may not do is judged.",
+)
+async def insufficient_scope(ctx: SessionContext) -> Iterator[Violation]:
+    await _requires_auth(ctx)
+    st = _probing(ctx)
+    if not st.low_token:
+        raise Skip("needs a second, valid token with fewer scopes (target setting low_scope_bearer_env): which request needs "
+                   "which scope is the server's policy, and only the user's authorization server can mint such a token")
+    if not st.has_token:
+        raise Skip(NO_TOKEN_GIVEN)
+    p = st.prober
+    low_auth = {"Authorization": f"Bearer {st.low_token}"}
+    full = await _open_handshake(p.t, p)
+    if full:
+        st.cleanup.append(lambda: _close_handshake(p, full))
+    version = full[1] if full else HANDSHAKE_LATEST
+    st.file_under(version if version in HANDSHAKE_VERSIONS else None)
+    answers: list[tuple[str, RawHttp, RawHttp | None]] = []
+    init = await p.send("POST", _msg("initialize", INIT_PARAMS), low_auth, note="initialize with the lower-scope token")
+    answers.append(("initialize", init, None))
+    sid = init.headers.get("mcp-session-id") if init.ok else None
+    if init.ok:
+        result = init.response.get("result") if init.response and isinstance(init.response.get("result"), dict) else {}
+        version = result.get("protocolVersion") if isinstance(result.get("protocolVersion"), str) else version
+        caps = result.get("capabilities") if isinstance(result.get("capabilities"), dict) else {}
+        low_h = {**low_auth, **({"Mcp-Session-Id": sid} if sid else {}), "MCP-Protocol-Version": version}
+        full_h = {"Mcp-Session-Id": full[0], "MCP-Protocol-Version": full[1]} if full else None
+        await p.send("POST", _msg("notifications/initialized", rid=False), low_h, note="initialized (lower-scope token)")
+        requests: list[tuple[str, dict[str, Any]]] = [(m, {}) for m, cap in (("tools/list", "tools"), ("resources/list", "resources"), ("prompts/list", "prompts")) if cap in caps]
+        if "tools" in caps and full_h is not None:
+            listed = await p.send("POST", _msg("tools/list", {}), full_h, note="tools/list with the full token")
+            tools = (listed.response or {}).get("result", {}).get("tools") if listed.has_result else None
+            from .tool_probes import valid_inputs  # here: keeps the campaign modules' registration order
+
+            for tool in [x for x in tools or [] if isinstance(x, dict) and may_call(x, st.campaign.target.safety) is None][:3]:
+                try:
+                    args = (await valid_inputs(tool.get("inputSchema") or {"type": "object"}, version, 0))[0]
+                except Exception:  # noqa: BLE001 - no valid arguments: this tool is not probed
+                    continue
+                requests.append(("tools/call", {"name": tool["name"], "arguments": args}))
+        for method, params in requests:
+            label = f"{method} {params['name']!r}" if method == "tools/call" else method
+            low = await p.send("POST", _msg(method, params), low_h, note=f"{label} with the lower-scope token")
+            ref = await p.send("POST", _msg(method, params), full_h, note=f"{label} with the full token") if full_h is not None else None
+            answers.append((label, low, ref))
+        if sid:
+            await p.send("DELETE", None, {**low_auth, "Mcp-Session-Id": sid, "MCP-Protocol-Version": version}, note="end the lower-scope session")
+    if not any(low.status in (401, 403) for _l, low, _f in answers):
+        raise Skip("the lower-scope token was refused nothing mcpcheck asked (the server requires no scope it lacks for these requests)")
+    return judge_insufficient_scope(answers, version)
 
 
 # =========================================================================== session ids
@@ -774,7 +1009,8 @@ async def run_http_security(ctx: CampaignContext, result: TargetResult, cfg: Htt
         t = make_transport(target)
         assert isinstance(t, StreamableHttpTransport)
         await t.start()
-        state = Probing(ctx, Prober(ctx, t), cfg, has_token=any(k.lower() == "authorization" for k in t.user_headers))
+        low = os.environ.get(target.low_scope_bearer_env) if target.low_scope_bearer_env else None
+        state = Probing(ctx, Prober(ctx, t), cfg, has_token=any(k.lower() == "authorization" for k in t.user_headers), low_token=low or None)
     memo: dict[str, Any] = {}
     try:
         for c in REGISTRY.for_scope("session", CAMPAIGN):
@@ -783,8 +1019,7 @@ async def run_http_security(ctx: CampaignContext, result: TargetResult, cfg: Htt
             ctx.revision = None
             ctx.progress(f"{target.name}: {c.id}")
             await ctx.run_probe(c, ctx.session_context(state, memo))
-            if c.severity == Severity.info:
-                _observation(ctx, c)
+            _observation(ctx, c)  # only observations (info): passed
     finally:
         try:
             for close in state.cleanup if state else []:
