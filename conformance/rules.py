@@ -156,8 +156,7 @@ RULES: tuple[Rule, ...] = (
        "needs two principals (two sets of credentials for the same server) to see whether a result marked public differs "
        "between users; mcpcheck runs with one identity per target"),
     # ---- 3.9 tasks
-    _r("TK1", "MUST", "R4 (experimental)", "Experimental tasks: legal states, tasks/result, unknown taskId -32602",
-       "needs task-augmented tools/call requests, which start real work on the server whose outcome mcpcheck cannot undo; the result shapes of tasks/* are validated by the protocol models if seen. A check would, on a server declaring tasks, ask tasks/get for an unknown taskId and expect -32602, and walk one task's states", open=True),
+    _r("TK1", "MUST", "R4 (experimental)", "Experimental tasks: legal states, tasks/result, unknown taskId -32602"),
     _r("TK2", "MUST", "R5 (tasks extension)", "Tasks extension: task results only when the request declared the extension"),
     # ---- 4.1 stdio
     _r("S1", "MUST NOT", "all", "stdout carries only MCP messages, one per line"),
