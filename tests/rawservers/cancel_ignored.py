@@ -22,8 +22,10 @@ import sys
 import threading
 import time
 
+import stdio_rpc as rpc
+from stdio_rpc import R5, error, modern, send
+
 MODE = sys.argv[1] if len(sys.argv) > 1 else "none"
-R5 = "2026-07-28"
 INFO = {"name": "cancel-ignored", "version": "1.0.0"}
 TOOL = {
     "name": "slow_lookup",
@@ -40,23 +42,8 @@ cancelled: set[str] = set()
 inflight: set[str] = set()
 
 
-def send(msg: dict) -> None:
-    with lock:
-        sys.stdout.write(json.dumps(msg) + "\n")
-        sys.stdout.flush()
-
-
-def modern(msg: dict) -> bool:
-    meta = (msg.get("params") or {}).get("_meta") or {}
-    return meta.get("io.modelcontextprotocol/protocolVersion") == R5
-
-
 def finish(result: dict, stateless: bool, cacheable: bool = False) -> dict:
-    if stateless:
-        result = {**result, "resultType": "complete", "_meta": {"io.modelcontextprotocol/serverInfo": INFO}}
-        if cacheable:
-            result.update(ttlMs=0, cacheScope="public")
-    return result
+    return rpc.finish(result, INFO, stateless, cacheable)
 
 
 def slow_call(mid, args: dict, stateless: bool) -> None:
@@ -72,13 +59,13 @@ def slow_call(mid, args: dict, stateless: bool) -> None:
 
 def call(mid, params: dict, stateless: bool) -> None:
     if params.get("name") != "slow_lookup":
-        send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": f"Unknown tool: {params.get('name')}"}})
+        error(mid, -32602, f"Unknown tool: {params.get('name')}")
         return
     args = params.get("arguments")
     ok = isinstance(args, dict) and isinstance(args.get("key"), str) and len(args["key"]) <= 64 and set(args) <= {"key", "delay_ms"}
     delay = args.get("delay_ms", 600) if isinstance(args, dict) else None
     if not ok or not (isinstance(delay, int) and not isinstance(delay, bool) and 0 <= delay <= 1500):
-        send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": "Invalid params: want {key: string, delay_ms: 0..1500}"}})
+        error(mid, -32602, "Invalid params: want {key: string, delay_ms: 0..1500}")
         return
     with lock:
         inflight.add(json.dumps(mid))
@@ -102,35 +89,18 @@ def answer(msg: dict) -> None:
     elif method == "tools/call":
         call(mid, params, stateless)
     else:
-        send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": f"Method not found: {method}"}})
+        error(mid, -32601, f"Method not found: {method}")
 
 
-def main() -> None:
-    for line in sys.stdin:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            send({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
-            continue
-        if not isinstance(msg, dict):
-            send({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}})
-            continue
-        if "method" not in msg:
-            continue
-        if "id" not in msg:
-            if msg["method"] == "notifications/cancelled":
-                rid = (msg.get("params") or {}).get("requestId")
-                with lock:
-                    cancelled.add(json.dumps(rid))
-                    running = json.dumps(rid) in inflight
-                if MODE == "error_ack" and running:
-                    send({"jsonrpc": "2.0", "id": rid, "error": {"code": 0, "message": "Request cancelled"}})
-            continue
-        if msg.get("id") is None:
-            send({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request: null id"}})
-            continue
-        answer(msg)
+def notified(msg: dict) -> None:
+    if msg["method"] == "notifications/cancelled":
+        rid = (msg.get("params") or {}).get("requestId")
+        with lock:
+            cancelled.add(json.dumps(rid))
+            running = json.dumps(rid) in inflight
+        if MODE == "error_ack" and running:
+            error(rid, 0, "Request cancelled")
 
 
 if __name__ == "__main__":
-    main()
+    rpc.serve(answer, notified, null_id=True)

@@ -10,32 +10,12 @@ and shrink it to the smallest such message; everything else it sends is answered
   notifications       -> never answered
 """
 
-import json
-import sys
+from stdio_rpc import error, messages, readable_id, send
 
 in_flight = {}
 
 
-def send(msg):
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-
-
-def error(rid, code, message):
-    send({"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}})
-
-
-def readable_id(msg):
-    rid = msg.get("id")
-    return rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
-
-
-for raw in sys.stdin.buffer:
-    try:
-        msg = json.loads(raw.decode("utf-8"))
-    except ValueError:  # not JSON, or not UTF-8
-        error(None, -32700, "Parse error")
-        continue
+for msg in messages():  # not JSON, or not UTF-8: -32700 (stdio_rpc)
     if not isinstance(msg, dict):
         error(None, -32600, "Invalid Request")
         continue
