@@ -114,10 +114,7 @@ RULES: tuple[Rule, ...] = (
        "whether requestState carries authority, and whether a tampered one changed the tool's semantics, depends on what the "
        "tool means; a client sees a different answer but cannot tell a rejected tamper from a legitimate fresh one without "
        "knowing the tool's business rules and a second principal"),
-    _r("M6", "SHOULD", "R5", "Missing/partial inputResponses earn a new input_required, not an error",
-       "needs a tool that asks for input; mcpcheck declares no elicitation/sampling/roots capability (answering them would "
-       "mean acting for a user), so a conforming server never asks it. A check would declare elicitation, retry such a call "
-       "with inputResponses {} and expect input_required again", open=True),
+    _r("M6", "SHOULD", "R5", "Missing/partial inputResponses earn a new input_required, not an error"),
     # ---- 3.3 resources
     _r("RS1", "MUST", "all", "A server with resources declares the resources capability"),
     _r("RS2", "—", "all", "resources/list and templates/list paginate; templates are RFC 6570"),

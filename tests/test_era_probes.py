@@ -5,6 +5,8 @@ J11 (2025-03-26 batches, judged under --protocol 2025-03-26): tests/rawservers/r
 answers a batch with an array when its process negotiated 2025-03-26 (the correct twin) or
 refuses / half-answers / answers it line by line (defects). V4 / V6 (modern-only servers): tests/rawservers/modern_only.py, which refuses the
 handshake (the SDK cannot: its servers are all dual-era). A dual-era server is skipped by V4/V6.
+M6 (2026-07-28 input requests): tests/fixtures/mrtr_server.py, an SDK MCPServer whose tool asks
+for a name (the SDK's resolver asks again on a retry without it; its defect modes answer errors).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import pytest
 from mcpcheck import runner
 from mcpcheck.config import make_target
 from mcpcheck.findings import Severity
-from servers import TESTS
+from servers import FIXTURES, TESTS, clean_stdio_cmd
 
 RULE_DEFECTS = [sys.executable, str(TESTS / "rawservers" / "rule_defects.py")]
 MODERN_ONLY = [sys.executable, str(TESTS / "rawservers" / "modern_only.py")]
-CHECKS = ["jsonrpc.batch_accepted", "versions.legacy_initialize", "versions.removed_methods"]
+MRTR = [sys.executable, str(FIXTURES / "mrtr_server.py")]
+CHECKS = ["jsonrpc.batch_accepted", "versions.legacy_initialize", "versions.removed_methods", "mrtr.missing_input"]
 LOW = Severity.low
 
 # (server, defect) -> (the check that must fire, its severity, a word of the detail)
@@ -31,6 +34,8 @@ CASES = {
     ("modern_only", "no_versions"): ("versions.legacy_initialize", Severity.low, "without naming"),
     ("modern_only", "serves_removed"): ("versions.removed_methods", Severity.low, "ping"),
     ("modern_only", "removed_wrong_code"): ("versions.removed_methods", Severity.low, "-32600"),
+    ("mrtr", "error_on_missing"): ("mrtr.missing_input", Severity.low, "inputResponses {}"),
+    ("mrtr", "error_on_unknown"): ("mrtr.missing_input", Severity.low, "unrequested key"),
 }
 
 
@@ -40,7 +45,7 @@ def _run(command, protocol=None, checks=CHECKS):
 
 
 def _server(name):
-    return RULE_DEFECTS if name == "rule_defects" else MODERN_ONLY
+    return {"rule_defects": RULE_DEFECTS, "modern_only": MODERN_ONLY, "mrtr": MRTR}[name]
 
 
 @pytest.mark.parametrize("server,defect", sorted(CASES))
@@ -93,3 +98,13 @@ def test_dual_era_server_is_not_judged_modern_only_nor_by_the_2025_03_26_rule():
 def test_batch_finding_is_filed_under_2025_03_26():
     outcome = _run([*RULE_DEFECTS, "batch_refused"], protocol="2025-03-26", checks=["jsonrpc.batch_accepted"])
     assert [f.revision for f in outcome.findings if f.check == "jsonrpc.batch_accepted"] == ["2025-03-26"]
+
+
+def test_mrtr_twin_asks_again_and_servers_without_input_tools_are_skipped():
+    outcome = _run(MRTR, checks=["mrtr.missing_input"])
+    assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
+    assert {(c.id, c.revision): c.status for c in outcome.checks}[("mrtr.missing_input", "2026-07-28")] == "passed"
+    outcome = _run(clean_stdio_cmd(), checks=["mrtr.missing_input"])
+    status = {(c.id, c.revision): (c.status, c.reason) for c in outcome.checks}
+    state, reason = status[("mrtr.missing_input", "2026-07-28")]
+    assert state == "skipped" and "asked for input" in reason

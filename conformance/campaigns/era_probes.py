@@ -1,4 +1,4 @@
-"""Active probes for rules that bind one protocol era only (spec-digest J11, V4, V6).
+"""Active probes for rules that bind one protocol era only (spec-digest J11, V4, V6, M6).
 
 Session checks of campaign "conformance" (the runner imports this module after
 campaigns/rule_probes.py; registration order is run order). Each sends raw requests on a session
@@ -15,6 +15,9 @@ of the era the rule binds and judges what came back with a pure function below:
 - versions.removed_methods    2026-07-28: on a modern-only server the methods the revision removed
                               (initialize, ping, logging/setLevel, resources/subscribe ...) answer
                               -32601, over HTTP with status 404 (V6)
+- mrtr.missing_input          2026-07-28: a tool that asks for input (input_required) and is retried
+                              without the input (inputResponses {} or only an unrequested key) asks
+                              again instead of answering an error (M6)
 
 A server that answers a legacy initialize is dual-era: V4 and V6 do not bind it (it rightly
 serves the handshake methods in its handshake era) and both checks are skipped with that reason.
@@ -302,3 +305,76 @@ def check_removed(answers: Iterable[Exchange], *, http: bool) -> Iterator[Violat
             yield Violation(f"{ex.method}, removed in 2026-07-28, was answered {ex.error_code!r}; expected -32601 (method not found)", ex.evidence(), key=ex.method)
         elif ex.answered and http and status is not None and status != 404:
             yield Violation(f"{ex.method}, removed in 2026-07-28, got -32601 with HTTP {status}; expected 404", ex.evidence(), key=f"{ex.method}/status")
+
+
+# --------------------------------------------------------------------------- M6
+
+MRTR_TOOLS = 6  # tools asked (once each) whether they want input
+#: what the probe's requests declare (per request, in _meta): every input a 2026-07-28 server may ask for
+INPUT_CAPS = {"elicitation": {"form": {}}, "sampling": {}, "roots": {}}
+UNREQUESTED = "mcpcheck-unrequested"
+
+
+@check(
+    "mrtr.missing_input",
+    category="protocol.lifecycle",
+    severity="low",
+    title="2026-07-28: a retry without the requested input gets a new InputRequiredResult, not an error",
+    scope="session",
+    rule="M6",
+    level="SHOULD",
+    revisions="2026-07-28",
+    description=f"Up to {MRTR_TOOLS} tools mcpcheck may call (read-only first) are called once with their simplest "
+    "valid arguments, the request declaring elicitation (form), sampling and roots. The first that answers "
+    "input_required with inputRequests is retried twice, echoing its requestState: with inputResponses {} and with "
+    f"only an unrequested key ({UNREQUESTED!r}). Each retry should be asked again (input_required), not refused "
+    "with an error. mcpcheck never answers an input request (that would be acting for the user).",
+)
+async def missing_input(ctx: SessionContext) -> Iterator[Violation]:
+    _require_modern(ctx)
+    if "tools" not in ctx.capabilities:
+        raise Skip("the server does not advertise tools")
+    from mcpcheck import strategies
+
+    from ..safety import is_read_only, may_call
+    from .conformance import listing_of
+
+    listing = await listing_of(ctx)
+    tools = sorted((t for t in listing.tools if isinstance(t, dict) and isinstance(t.get("name"), str) and may_call(t, ctx.config.safety) is None), key=lambda t: not is_read_only(t))
+    if not tools:
+        raise Skip("no tool mcpcheck may call")
+    s = ctx.session
+    meta = {"_meta": {"io.modelcontextprotocol/clientCapabilities": INPUT_CAPS}}
+    for tool in tools[:MRTR_TOOLS]:
+        schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+        try:
+            args = await asyncio.to_thread(strategies.simplest, strategies.plan_valid(schema, revision=ctx.revision).strategy)
+        except Exception:  # noqa: BLE001 - a schema mcpcheck cannot draw from: try the next tool
+            continue
+        params = {"name": tool["name"], "arguments": args}
+        first = await s.request("tools/call", {**params, **meta})
+        body = first.result if first.ok and isinstance(first.result, dict) else None
+        if not (body and body.get("resultType") == "input_required" and isinstance(body.get("inputRequests"), dict) and body["inputRequests"]):
+            continue
+        state = {"requestState": body["requestState"]} if isinstance(body.get("requestState"), str) else {}
+        retries = []
+        for responses in ({}, {UNREQUESTED: {"action": "cancel"}}):
+            retries.append(await s.request("tools/call", {**params, "inputResponses": responses, **state, **meta}))
+        return check_missing_input(tool["name"], first, retries)
+    raise Skip(f"none of the {min(len(tools), MRTR_TOOLS)} tools called asked for input (input_required with inputRequests)")
+
+
+def check_missing_input(tool: str, first: Exchange, retries: list[Exchange]) -> Iterator[Violation]:
+    asked = sorted((first.result or {}).get("inputRequests") or {})
+    for ex in retries:
+        sent = ((ex.request or {}).get("params") or {}).get("inputResponses")
+        what = "inputResponses {}" if not sent else f"inputResponses with only the unrequested key {UNREQUESTED!r}"
+        if ex.answered and not ex.ok:
+            message = ex.error.get("message") if isinstance(ex.error, dict) else ex.error
+            yield Violation(
+                f"tool {tool!r} asked for input ({', '.join(asked)}); a retry with {what} was answered error {ex.error_code!r} "
+                f"({str(message)[:120]!r}); a retry missing the input should get a new InputRequiredResult",
+                [*first.evidence(), *ex.evidence()],
+                tool=tool,
+                key="empty" if not sent else "unrequested",
+            )
