@@ -178,3 +178,26 @@ def test_the_annotation_lint():
     assert PH.annotation_problems({"type": "object", "x-mcp-header": "Root"})
     deep = {"type": "object", "properties": {"o": {"type": "object", "properties": {"k": {"type": "string", "x-mcp-header": "K"}}}}}
     assert PH.annotation_problems(deep) == [] and PH.param_headers(deep, {"o": {"k": "v"}}) == {"Mcp-Param-K": "v"}
+
+
+def test_mcpcheck_mirrors_annotated_arguments_as_a_conforming_client():
+    """Once tools/list has been seen, a 2026-07-28 tools/call of an annotated tool carries its
+    Mcp-Param-* headers, so a server that validates them (the SDK) serves the call."""
+    import asyncio
+
+    from mcpcheck.connect import list_tools, open_session
+
+    async def call(url: str):
+        s = await open_session(make_target(name="t", transport="http", url=url, timeout=5.0), S)
+        try:
+            await list_tools(s)
+            ex = await s.request("tools/call", {"name": "lookup", "arguments": {"region": "eu", "city": "Oslo"}})
+            sent = next(e for e in reversed(s.wirelog.entries) if e.direction == "out" and (e.parsed or {}).get("method") == "tools/call")
+            return ex, sent.http["headers"]
+        finally:
+            await s.close()
+
+    with param_header_server("none") as url:
+        ex, headers = asyncio.run(call(url))
+    assert headers.get("mcp-param-region") == "eu"
+    assert ex.ok and ex.error is None and not (ex.result or {}).get("isError"), ex.response

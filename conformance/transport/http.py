@@ -20,7 +20,10 @@ closed, recorded, and never reported to the session as unanswered.
 Session era: the `Mcp-Session-Id` of the initialize response is sent on every later request,
 with `MCP-Protocol-Version: <negotiated>`; `close()` ends the session with DELETE. Stateless era
 (`stateless` set by the session): `MCP-Protocol-Version` (mirroring the body's `_meta` version),
-`Mcp-Method` and, for tools/call, resources/read and prompts/get, `Mcp-Name`, never a session id.
+`Mcp-Method` and, for tools/call, resources/read and prompts/get, `Mcp-Name`, never a session id;
+a tools/call of a tool whose inputSchema carries `x-mcp-header` annotations also mirrors those
+arguments as `Mcp-Param-<Name>` headers (the schemas are learnt from the tools/list answers that
+pass through the transport: `param_schemas`).
 
 `http()` is the door for the HTTP checks: one arbitrary request (method, body, headers) against
 the endpoint, recorded like everything else, returned as a `RawHttp` and never pushed to the
@@ -43,6 +46,8 @@ import httpx
 
 from ..wirelog import WireEntry
 from .base import Transport, TransportError, encode
+from .param_headers import KEY as X_MCP_HEADER
+from .param_headers import param_headers
 from .sse_parse import SseParser
 
 ACCEPT_BOTH = "application/json, text/event-stream"
@@ -311,6 +316,8 @@ class StreamableHttpTransport(Transport):
         self.get_stream: str | None = None
         self.get_stream_detail: str = ""
         self._get_answered: asyncio.Event | None = None
+        # tool name -> inputSchema of the listed tools that carry x-mcp-header annotations (HS9)
+        self.param_schemas: dict[str, Any] = {}
 
     def describe(self) -> str:
         return f"http: {self.url}"
@@ -423,6 +430,8 @@ class StreamableHttpTransport(Transport):
                 value = params.get(key) if key else None
                 if isinstance(value, str):
                     h["Mcp-Name"] = encode_header_value(value)
+                if method == "tools/call" and isinstance(value, str) and value in self.param_schemas:
+                    h.update(param_headers(self.param_schemas[value], params.get("arguments"), encode_header_value))
             return h
         if method == "initialize":
             return h  # no session and no version yet: the server is about to choose them
@@ -488,9 +497,21 @@ class StreamableHttpTransport(Transport):
         if not task.cancelled() and task.exception() is not None:
             self.wirelog.record("in", "event", f"mcpcheck HTTP task failed: {task.exception()!r}")
 
+    def learn_tools(self, message: Any, raw: "RawHttp") -> None:
+        """After a tools/list: remember the inputSchema of every listed tool that carries
+        x-mcp-header annotations (its calls then carry Mcp-Param-* headers)."""
+        if not (isinstance(message, dict) and message.get("method") == "tools/list"):
+            return
+        r = raw.response
+        tools = r.get("result", {}).get("tools") if isinstance(r, dict) and isinstance(r.get("result"), dict) else None
+        for tool in tools if isinstance(tools, list) else []:
+            if isinstance(tool, dict) and isinstance(tool.get("name"), str) and X_MCP_HEADER in json.dumps(tool.get("inputSchema")):
+                self.param_schemas[tool["name"]] = tool.get("inputSchema")
+
     async def _exchange(self, data: bytes, headers: dict[str, str], out: WireEntry, message: Any, *, owned: bool = False) -> None:
         is_request = isinstance(message, dict) and "method" in message and "id" in message
         raw = await self._do("POST", self.url, data, headers, out, push=True, answer_id=message.get("id") if is_request else _NO_ID, owned=owned)
+        self.learn_tools(message, raw)
         if raw.connect_failed:
             await self._maybe_gone()
         if not is_request or raw.answers(message.get("id")):
@@ -722,7 +743,9 @@ class StreamableHttpTransport(Transport):
         answer_id = parsed.get("id") if isinstance(parsed, dict) and "method" in parsed and "id" in parsed else _NO_ID
         if window is None and answer_id is _NO_ID:
             window = min(2.0, self.timeout)
-        return await self._do(method, target, body, h, out, push=False, answer_id=answer_id, deadline=timeout, window=window)
+        raw = await self._do(method, target, body, h, out, push=False, answer_id=answer_id, deadline=timeout, window=window)
+        self.learn_tools(parsed, raw)
+        return raw
 
     # ------------------------------------------------------------------ optional GET stream
     async def _listen(self) -> None:
