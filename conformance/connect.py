@@ -132,6 +132,7 @@ async def start_listening(session: Session, wait: float) -> None:
     GET stream (H1; stdio needs nothing), in the 2026-07-28 era a `subscriptions/listen` stream
     asking for every list_changed kind the server declares (SB1; none declared: nothing to
     open). `missed_announcements` then says, per kind, whether one could have been missed."""
+    wait = max(0.1, min(wait, budget.current().remaining()))  # never past the run's --max-time
     if session.stateless:
         caps = session.server_capabilities
         wanted = {flag: True for cap, flag in LISTEN_FLAGS.items() if isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True}
