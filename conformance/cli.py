@@ -506,9 +506,10 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
 
     settings, _source = load_settings(args.config)
     formats = parse_formats(args.format or settings.formats)
-    from .profiles import PROFILES
+    from .profiles import PROFILES, activate
 
     profile = PROFILES[args.profile] if args.profile else None
+    activate(profile)  # what the profile leaves out (profiles.py), read where the campaigns decide
     names, applicable_only = _campaign_names(args.campaign, list(profile.campaigns) if profile else None)
     max_time = args.max_time if args.max_time is not None else (profile.max_time if profile else None)
     load_checks([*settings.plugins, *args.plugin])
@@ -533,7 +534,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     if max_examples is not None:
         from .campaigns.fuzz import FuzzSettings
 
-        extra["fuzz_settings"] = FuzzSettings(max_examples=max_examples)
+        extra["fuzz_settings"] = FuzzSettings(max_examples=max_examples, **(profile.fuzz if profile else {}))
     if applicable_only:
         extra["applicable_only"] = True
     from .cli_nightly import apply_run_options  # --shard, --shard-rotation, --database

@@ -4,11 +4,28 @@ A profile is a list of campaigns, fuzz sizes and a default `--max-time`; explici
 (`--campaign`, `--max-examples`, `--max-time`) override the profile's. `all` and the `full` and
 `nightly` profiles mean every campaign that applies to the target's transport (http-security
 only over Streamable HTTP). Low layer: imports nothing from mcpcheck.
+
+The `quick` profile (every pull request, aim: 30 s on a 5-tool server) also leaves out the
+heaviest work, and says so in the report (`quick profile: ... not run; run --profile full`):
+- `leave_out`: conformance checks not run at all (the tool-calling concurrency and cancellation
+  probes, seconds of timed calls per era);
+- `first_era_only`: checks run in the first protocol era only (framing and process-level probes
+  that do not change with the era);
+- `fuzz`: FuzzSettings overrides (a capped constraint sweep, most informative constraints first;
+  no read-only observer probe; strings up to 64 KiB and no lone surrogates, which a server may
+  drop so that each costs a whole --timeout);
+- `short_waits`: probes that wait for the server to stay silent wait less (a shorter wait can
+  only miss, never invent, a finding).
+`use(profile)` makes a profile the run's (a context variable, as budget.use does) and
+`active()` reads it where the campaigns decide.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import contextvars
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 # every campaign `mcpcheck run` knows, in the order a run executes them
 CAMPAIGNS: dict[str, str] = {
@@ -37,16 +54,83 @@ class Profile:
     max_time: float  # seconds: the default --max-time
     stateful_steps: int | None = None
     about: str = ""
+    leave_out: tuple[str, ...] = ()  # check ids not run (skipped with a note)
+    first_era_only: tuple[str, ...] = ()  # check ids run in the first era only
+    fuzz: dict[str, Any] = field(default_factory=dict)  # FuzzSettings overrides
+    short_waits: bool = False  # silence-expecting probes wait less
+
+    def skip_reason(self, check_id: str, era_index: int) -> str | None:
+        """Why this profile does not run a check in the era_index-th era (None: it runs)."""
+        if check_id in self.leave_out:
+            return f"{self.name} profile: not run (run --profile full)"
+        if era_index > 0 and check_id in self.first_era_only:
+            return f"{self.name} profile: run in the first protocol era only (run --profile full for every era)"
+        return None
+
+    def note(self, what: str) -> str:
+        """The report's note for something this profile leaves out."""
+        return f"{self.name} profile: {what} not run; run --profile full"
+
+
+# quick: the probes it leaves out and what each costs on the clean fixture (two eras)
+QUICK_LEAVE_OUT = (
+    "cancellation.slow_call",  # 5-10 s per era: timing candidates, then up to 3 cancel trials
+    "concurrency.tool_calls",  # 2.5-8 s per era: each input alone twice, then all at once
+)
+QUICK_FIRST_ERA_ONLY = (
+    "jsonrpc.null_id_rejected", "jsonrpc.invalid_request", "jsonrpc.batch_rejected", "jsonrpc.notification_no_reply",
+    "stdio.survives_garbage", "concurrency.burst", "stdio.exit_on_eof",
+)
+QUICK_FUZZ: dict[str, Any] = {
+    "max_sweep": 8,  # constraint-sweep cases per tool, one per constraint kind first
+    "sweep_case_seconds": 1.0,  # generating one sweep case may take this long (nested targets take seconds)
+    "read_only_probe": False,  # observer / tool / observer: three calls per example per observer
+    "max_string_bytes": 64 * 1024,
+    "surrogates": False,
+}
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("quick", ("conformance", "fuzz"), 10, 60, about="every pull request: conformance and a short fuzz (aim: 30 s on a 5-tool server)"),
+        Profile(
+            "quick", ("conformance", "fuzz"), 10, 60,
+            about="every pull request: conformance and a short fuzz (aim: 30 s on a 5-tool server; the heaviest probes run in full)",
+            leave_out=QUICK_LEAVE_OUT, first_era_only=QUICK_FIRST_ERA_ONLY, fuzz=QUICK_FUZZ, short_waits=True,
+        ),
         Profile("full", tuple(CAMPAIGNS), 25, 900, about="every campaign that applies to the transport"),
         Profile("nightly", tuple(CAMPAIGNS), 500, 3600, about="every campaign, long fuzz (500 examples per tool and mode)"),
     )
 }
+
+
+_active: contextvars.ContextVar["Profile | None"] = contextvars.ContextVar("mcpcheck_profile", default=None)
+
+
+def active() -> "Profile | None":
+    """The profile of the current run (None: no profile, everything the campaigns select runs)."""
+    return _active.get()
+
+
+@contextlib.contextmanager
+def use(profile: "Profile | None") -> Iterator["Profile | None"]:
+    token = _active.set(profile)
+    try:
+        yield profile
+    finally:
+        _active.reset(token)
+
+
+def activate(profile: "Profile | None") -> None:
+    """Make `profile` the current context's (the CLI's run: one per process)."""
+    _active.set(profile)
+
+
+def silence_wait(seconds: float, short: float) -> float:
+    """How long a probe that expects the server to stay silent waits: `short` under a profile
+    with short_waits (quick), else `seconds`."""
+    profile = active()
+    return short if profile is not None and profile.short_waits else seconds
 
 
 def expand(names: list[str]) -> tuple[list[str], bool]:

@@ -204,6 +204,7 @@ class Session:
         self._pending: dict[str, tuple[asyncio.Future, Exchange]] = {}
         self._reader: asyncio.Task | None = None
         self.unmatched: list[WireEntry] = []  # responses nobody asked for
+        self._cut: set[str] = set()  # ids (and progress tokens) of requests --max-time gave up waiting for
         self.notifications: list[WireEntry] = []
         self.server_requests: list[WireEntry] = []
         self.exchanges: list[Exchange] = []
@@ -352,6 +353,11 @@ class Session:
                         self._pending.pop(key, None)
                         if ex in self.exchanges:
                             self.exchanges.remove(ex)
+                        # nor is what still comes for it (its late answer, its progress)
+                        self._cut.add(key)
+                        if token is not None:
+                            self._cut.add(f"progress:{id_key(token)}")
+                            self.notifications = [e for e in self.notifications if not self._cut_progress(e.parsed)]
                         raise budget.OutOfTime() from None
                     now, left = ex.progress, self.progress_cap(wait) - (time.monotonic() - t0)
                     if now > seen and left > 0.01:
@@ -547,6 +553,8 @@ class Session:
                 self.server_requests.append(entry)
                 await self._answer_server_request(msg)
             else:
+                if self._cut and self._cut_progress(msg):
+                    return  # progress of a request --max-time gave up on: in the WireLog, never judged
                 self.notifications.append(entry)
                 for _fut, ex in self._pending.values():
                     ex.extra.append(entry)
@@ -555,6 +563,12 @@ class Session:
             return
         if "result" in msg or "error" in msg or "id" in msg:
             self._resolve(msg, entry)
+
+    def _cut_progress(self, msg: Any) -> bool:
+        """Is this notifications/progress for a request --max-time gave up waiting for?"""
+        if not isinstance(msg, dict) or msg.get("method") != "notifications/progress" or not isinstance(msg.get("params"), dict):
+            return False
+        return f"progress:{id_key(msg['params'].get('progressToken'))}" in self._cut
 
     def _resolve(self, msg: dict[str, Any], entry: WireEntry) -> None:
         rid = msg.get("id")
@@ -569,7 +583,8 @@ class Session:
                     loose = True
                     break
         if item is None:
-            self.unmatched.append(entry)
+            if id_key(rid) not in self._cut:  # the late answer to a request --max-time gave up on is not judged
+                self.unmatched.append(entry)
             return
         fut, ex = item
         ex.response = msg

@@ -285,8 +285,12 @@ class CampaignContext:
         selected = [c for c in REGISTRY.for_scope("session", campaign) if self.wants(c.spec)]
         run_state = budget.current()
         run_state.doing(f"{self.target.name} [{self.revision}]: {campaign} checks", planned=len(selected))
+        left_out = self._profile_leaves_out(selected)
         for c in selected:
             run_state.tick()
+            if c.id in left_out:
+                self.skip(c.spec, left_out[c.id])
+                continue
             if self.wants(c.spec):
                 self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
                 try:
@@ -296,6 +300,35 @@ class CampaignContext:
                         raise
                 if after is not None:
                     await after(c)
+
+    def _profile_leaves_out(self, selected: list[Check]) -> dict[str, str]:
+        """The selected checks the run's profile (`--profile quick`) does not run in this era, with
+        the reason; one note per profile says what it left out. Checks the user picked with
+        --check always run (explicit options override the profile)."""
+        from ..profiles import active
+
+        profile = active()
+        if profile is None or not self.selects_all:
+            return {}
+        eras = self.__dict__.setdefault("_probe_eras", [])
+        if self.revision not in eras:
+            eras.append(self.revision)
+        out = {}
+        for c in selected:
+            why = profile.skip_reason(c.id, eras.index(self.revision))
+            if why is not None:
+                out[c.id] = why
+        never = [c.id for c in selected if c.id in profile.leave_out]
+        if never:
+            self.note_once(profile.note(", ".join(never)))
+        later = [c for c in out if c not in profile.leave_out]
+        if later:
+            self.note_once(profile.note(f"in later protocol eras: {', '.join(later)}"))
+        return out
+
+    def note_once(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     async def run_probe(self, c: Check, probe_ctx: Any) -> list[Finding]:
         """One active `session` check; its violations are recorded."""

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import threading
 import json
+import time
 from typing import Any, Callable
 
 from hypothesis.errors import Flaky, Unsatisfiable
@@ -123,6 +124,13 @@ def hypothesis_notes(ctx: CampaignContext, campaign: str):
         yield
 
 
+class ShareUsed(budget.OutOfTime):
+    """One tool's share of the campaign's time is used up (ToolRunner.tool_deadline): the tool
+    stops, the campaign goes on with the next. An OutOfTime, so every handler that stops a
+    property at the run's budget stops it here too; it may arrive wrapped or re-raised as a plain
+    OutOfTime, so callers ask `ToolRunner.share_used()` rather than the exception's type."""
+
+
 class TargetGone(TransportError):
     """The server died or stopped answering and could not be reached again: the campaign stops.
     `failure`: the failure that was being shrunk when it happened (recorded unshrunk)."""
@@ -144,7 +152,30 @@ class ToolRunner:
         self.gone: TargetGone | None = None  # set once the server could not be reached again
         self.last_failure: Failure | None = None  # the last Failure raised (for TargetGone)
         self.first_failure: Failure | None = None  # the first Failure of the running property (before shrinking)
+        self.tool_deadline: float | None = None  # time.monotonic() at which the current tool's share ends
+        self.tool_share: float | None = None  # seconds: the current tool's share, counted from its first call
         self.listen = False  # restarted sessions also open the list_changed channel (connect.start_listening)
+
+    def check(self) -> None:
+        """Before each call and each generated input: the run's --max-time (budget.OutOfTime),
+        then the current tool's share of the campaign's time (ShareUsed)."""
+        budget.current().check()
+        if self.tool_deadline is not None and time.monotonic() > self.tool_deadline:
+            raise ShareUsed()
+
+    def share(self, seconds: float | None) -> None:
+        """Give the next tool `seconds` of the campaign's time (None: no bound but the run's). The
+        clock starts at its first call, so one-off costs before it (Hypothesis warming up on the
+        campaign's first tool, building the tool's strategies) do not count against it."""
+        self.tool_share, self.tool_deadline = seconds, None
+
+    def _start_share(self) -> None:
+        if self.tool_share is not None and self.tool_deadline is None:
+            self.tool_deadline = time.monotonic() + self.tool_share
+
+    def share_used(self) -> bool:
+        """Did the current tool's share (not the run's budget) run out?"""
+        return self.tool_deadline is not None and time.monotonic() > self.tool_deadline and not budget.current().expired
 
     def run(self, awaitable: Any) -> Any:
         """Run a coroutine on the campaign's own loop."""
@@ -166,8 +197,10 @@ class ToolRunner:
 
     def call(self, name: str, args: Any) -> Exchange:
         # --max-time is checked by the session before every request, and here, outside the
-        # properties' own bodies (derandomized inputs are seeded from a property's source)
-        budget.current().check()
+        # properties' own bodies (derandomized inputs are seeded from a property's source);
+        # so is the tool's share of the campaign's time
+        self.check()
+        self._start_share()
         budget.current().tick()
         self.ready()
         return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
@@ -176,7 +209,8 @@ class ToolRunner:
         """Send a tools/call and return at once; `self.run(task)` collects the answer. One pass
         of the loop writes the request to the server's stdin, so the server works on it while
         the caller does something else (stdio only: other transports need the loop to send)."""
-        budget.current().check()
+        self.check()
+        self._start_share()
         budget.current().tick()
         self.ready()
         task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))

@@ -9,6 +9,12 @@ Finding and a corpus/ entry that `mcpcheck run --campaign replay` re-runs foreve
 Hypothesis is synchronous and the session is asyncio, so the campaign runs on a worker thread
 that owns the session's event loop and runs it for each call (own_loop.py): no thread hand-off
 per call. Every call keeps its timeout; crashes and stray output are read with the next call.
+
+Under a --max-time each tool gets its own bounded share of the campaign's time (`tool_share`:
+what is left, split among the tools still to fuzz, so a fast tool's unused time flows to the
+next). A tool that uses up its share stops with a note naming it, its calls and the share; the
+other tools still run. FuzzSettings' max_sweep, sweep_case_seconds, surrogates, max_string_bytes
+and read_only_probe are what the quick profile (profiles.py) turns down, each with a note.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import copy
 import json
 import os
 import secrets as _secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -38,6 +45,7 @@ from .context import CampaignContext
 from .engine import FURTHER_CALLS, Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
+from mcpcheck.strategies.mutations import stop_check
 
 CANARY_ENV = "MCPCHECK_CANARY_SECRET"
 
@@ -64,6 +72,16 @@ class FuzzSettings:
     shard: Shard | None = None
     # the largest string the "strings" mode sends (sizes grow 1 KiB, 64 KiB, 1 MiB, 8 MiB up to it)
     max_string_bytes: int = field(default_factory=lambda: int(os.environ.get("MCPCHECK_MAX_STRING_BYTES") or 8 * 1024 * 1024))
+    # the "strings" mode sends lone surrogates (a server that drops them costs a whole --timeout each)
+    surrogates: bool = True
+    # constraint-sweep cases per tool (None: MAX_SWEEP); capped below that, one case per constraint
+    # kind comes first (the shallowest), so each row of the enforcement table is tried
+    max_sweep: int | None = None
+    # seconds generating one sweep case may take (None: unbounded); a slower one (a constraint
+    # deep in nested arrays) is left to the random search, with a note
+    sweep_case_seconds: float | None = None
+    # the read-only probe (observer / tool / observer around every read-only tool)
+    read_only_probe: bool = True
 
 
 def example_database(cfg: "FuzzSettings | None" = None):
@@ -120,6 +138,7 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     ctx.revision, ctx.session = era, session
     runner = FuzzRunner(ctx, session, env, [secret], run)
     reports: list[ToolReport] = []
+    ctx.fuzz_reports = reports  # type: ignore[attr-defined]  # filled as it goes: a cut run keeps its table
     ran: list[str] = []  # work units run here (all of them unless --shard)
     planned: list[str] = []
 
@@ -157,6 +176,7 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
     stopped answering and cannot be reached again ends the campaign with a note (TargetGone);
     the run's --max-time ends it with a note of what was not fuzzed (budget.OutOfTime)."""
     state = budget.current()
+    callable_ = [may_call(t, ctx.target.safety) is None for t in listed]
     try:
         for i, tool in enumerate(listed):
             name = tool.get("name")
@@ -167,27 +187,30 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 rep.skipped = why
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
+            left = sum(callable_[i:])
+            share = tool_share(state, left)
+            runner.share(share)
             try:
-                for mode in cfg.modes:
-                    if not mine(str(name), mode):  # --shard: another machine's work unit
-                        continue
-                    ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; tool {i + 1}/{len(listed)})")
-                    state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
-                    if mode == "strings":
-                        runner.edge_strings(tool, cfg, rep)
-                    else:
-                        runner.fuzz_tool(tool, mode, cfg, rep)
-                if _is_idempotent(tool) and mine(str(name), "idempotency"):
-                    ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; tool {i + 1}/{len(listed)})")
-                    runner.idempotency(tool, cfg, rep)
+                with stop_check(runner.check):
+                    _fuzz_one(ctx, runner, tool, f"tool {i + 1}/{len(listed)}", cfg, rep, era, mine)
                 if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
                     rep.skipped = f"another shard's work (--shard {cfg.shard})"
             except budget.OutOfTime:
+                if runner.share_used():  # this tool's share, not the run's budget: the next tool runs
+                    note = (f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
+                            f"split among the {left} tools still to fuzz) after {rep.calls} calls; the other tools still run")
+                    ctx.notes.append(note)
+                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at its {share:.1f}s share after {rep.calls} calls")
+                    continue
                 rest = [str(t.get("name")) for t in listed[i + 1 :] if may_call(t, ctx.target.safety) is None]
                 ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
                 raise
+            finally:
+                runner.share(None)
         read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
-        if len(read_only) > 1:
+        if len(read_only) > 1 and not cfg.read_only_probe:
+            ctx.skip(TC.read_only, _left_out(ctx, "fuzz: the read-only probe (observer / tool / observer)"))
+        elif len(read_only) > 1:
             ours = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")}
             if ours:
                 ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(ours)} tools)")
@@ -196,6 +219,85 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
             ctx.skip(TC.read_only, "fewer than two read-only tools that mcpcheck may call (only_tools, dangerous_tools, destructive): nothing to observe one through")
     except TargetGone as gone:
         ctx.notes.append(f"fuzz: stopped: {gone}")
+
+
+MIN_SHARE = 3.0  # seconds: no tool's share is smaller (200 fast tools each still get fuzzed)
+
+
+def tool_share(state: "budget.RunState", tools_left: int) -> float | None:
+    """One tool's share of the fuzz campaign's time: the campaign's part of what is left of the
+    run's --max-time (split evenly with the campaigns still waiting to start), split evenly among
+    the tools still to fuzz, this one included. Recomputed at every tool, so the time a fast tool
+    leaves unused flows to the tools after it. The share is counted from the tool's first call
+    (ToolRunner.share) and checked before each call and each generated input, so a tool may
+    overrun it by one call (bounded by --timeout). None: the run has no --max-time."""
+    if state.max_time is None:
+        return None
+    waiting = sum(1 for a in state.activities if a.state == "waiting")
+    campaign = max(0.0, state.remaining()) / (1 + waiting)
+    return max(MIN_SHARE, campaign / max(1, tools_left))
+
+
+def _left_out(ctx: CampaignContext, what: str) -> str:
+    """A note (once) for work the run's settings (the profile's, e.g. quick) leave out; returns it."""
+    from ..profiles import active
+
+    profile = active()
+    text = profile.note(what) if profile is not None else f"{what} not run (fuzz settings)"
+    if text not in ctx.notes:
+        ctx.notes.append(text)
+    return text
+
+
+def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], which: str, cfg: FuzzSettings, rep: ToolReport, era: str, mine: Callable[[str, str], bool]) -> None:
+    """Every mode of one tool, then its idempotency probe (this machine's work units only)."""
+    state = budget.current()
+    name = tool.get("name")
+    for mode in cfg.modes:
+        if not mine(str(name), mode):  # --shard: another machine's work unit
+            continue
+        ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; {which})")
+        state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
+        if mode == "strings":
+            runner.edge_strings(tool, cfg, rep)
+        else:
+            runner.fuzz_tool(tool, mode, cfg, rep)
+    if _is_idempotent(tool) and mine(str(name), "idempotency"):
+        ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; {which})")
+        runner.idempotency(tool, cfg, rep)
+
+
+class _CaseTooSlow(BaseException):
+    """Generating one constraint-sweep case took longer than FuzzSettings.sweep_case_seconds."""
+
+
+def _caused_by(exc: BaseException | None, kind: type) -> bool:
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, kind):
+            return True
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+    return False
+
+
+def informative_first(targets: list[Any]) -> list[Any]:
+    """Sweep targets, most informative first: one per constraint kind (the shallowest, so the
+    cheapest to generate, first), then the others, shallowest first. A capped sweep then still
+    tries every row of the constraint-enforcement table."""
+    def depth(t: Any) -> int:
+        return str(getattr(t, "path", "") or "").count("/")
+
+    ordered = sorted(targets, key=depth)  # stable: the schema's order within a depth
+    first: dict[str, Any] = {}
+    for t in ordered:
+        first.setdefault(str(getattr(t, "constraint", "")), t)
+    chosen = {id(t) for t in first.values()}
+    return list(first.values()) + [t for t in ordered if id(t) not in chosen]
 
 
 def _is_read_only(tool: dict) -> bool:
@@ -293,8 +395,10 @@ class FuzzRunner(ToolRunner):
             unenforced |= self.sweep_constraints(name, schema, cfg, judge, rep)
         problem = None
         if pipe.enabled:
-            problem = pipe.search(property_)
-            rep.calls += pipe.calls
+            try:
+                problem = pipe.search(property_)
+            finally:  # counted even when the tool's share or the run's budget cuts the search
+                rep.calls += pipe.calls
         if problem is None and (not pipe.enabled or pipe.failure is not None):
             # stage 2: the same property, sequential, reaches the failing input and shrinks it
             pipe.searching = False
@@ -321,14 +425,23 @@ class FuzzRunner(ToolRunner):
             targets = strategies.mutation_targets(schema, self.ctx.revision)
         except Exception:
             return failed
-        if len(targets) > self.MAX_SWEEP:
-            self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {self.MAX_SWEEP}, the random search the rest")
-        for target in targets[: self.MAX_SWEEP]:
-            budget.current().check()
+        cap = self.MAX_SWEEP if cfg.max_sweep is None else min(cfg.max_sweep, self.MAX_SWEEP)
+        if len(targets) > cap:
+            if cfg.max_sweep is not None:
+                targets = informative_first(targets)
+                _left_out(self.ctx, f"fuzz: the constraint sweep beyond {cap} cases per tool (one per constraint kind first; the random search covers the rest)")
+            else:
+                self.ctx.notes.append(f"fuzz: {name}: {len(targets)} breakable constraints; the sweep tried the first {cap}, the random search the rest")
+        too_slow: list[str] = []
+        for target in targets[:cap]:
+            self.check()
             self.first_failure = None  # each swept input stands alone
             try:
-                case = strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=budget.current().check)
+                case = self._sweep_case(schema, target, cfg)
             except (NoSuchExample, Unsatisfiable):
+                continue
+            except _CaseTooSlow:
+                too_slow.append(f"{target.constraint} at {target.path or '/'}")
                 continue
             if cfg.observe is not None:
                 cfg.observe(name, "invalid", case.value)
@@ -343,7 +456,30 @@ class FuzzRunner(ToolRunner):
                     failed.add(case.constraint)
                 else:
                     break  # a crash or a hang: the search and its shrinking take it from here
+        if too_slow:
+            self.ctx.notes.append(f"fuzz: {name}: {len(too_slow)} sweep case(s) took over {cfg.sweep_case_seconds:g}s to generate and were left to the random search: {', '.join(too_slow)}")
         return failed
+
+    def _sweep_case(self, schema: dict[str, Any], target: Any, cfg: FuzzSettings) -> Any:
+        """The smallest input that breaks `target`; raises _CaseTooSlow past cfg.sweep_case_seconds."""
+        from mcpcheck import strategies
+
+        deadline = time.monotonic() + cfg.sweep_case_seconds if cfg.sweep_case_seconds is not None else None
+
+        def check() -> None:
+            self.check()
+            if deadline is not None and time.monotonic() > deadline:
+                raise _CaseTooSlow()
+
+        try:
+            with stop_check(check):
+                return strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=check)
+        except Exception as exc:  # Hypothesis may wrap what a draw raised (e.g. FlakyStrategyDefinition)
+            if budget.out_of_time(exc):
+                raise budget.OutOfTime() from exc
+            if deadline is not None and (time.monotonic() > deadline or _caused_by(exc, _CaseTooSlow)):
+                raise _CaseTooSlow() from exc
+            raise
 
     MAX_OBSERVERS = 4
 
@@ -433,6 +569,8 @@ class FuzzRunner(ToolRunner):
             return
         self.first_failure = None  # a crash here is checked against this probe's inputs only
         sizes = [n for n in STRING_SIZES if n <= cfg.max_string_bytes]
+        if sizes != list(STRING_SIZES):
+            _left_out(self.ctx, f"fuzz: strings larger than {_size_label(sizes[-1] if sizes else cfg.max_string_bytes)}")
         for path in fields:
             where = "/" + "/".join(str(p) for p in path)
             answered: list[str] = []
@@ -455,6 +593,9 @@ class FuzzRunner(ToolRunner):
             for label, text in ODD_STRINGS:
                 if self.drops_surrogates and TC.SURROGATE.search(text):
                     continue  # already observed: each costs a whole timeout
+                if not cfg.surrogates and TC.SURROGATE.search(text):
+                    _left_out(self.ctx, "fuzz: lone surrogates in string fields (a server that drops them costs a whole --timeout each)")
+                    continue
                 args = _with_value(base, path, text)
                 ex = self.call(name, args)
                 rep.calls += 1

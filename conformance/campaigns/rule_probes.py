@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from ..connect import open_session, start_session
 from ..findings import Severity, Violation
+from ..profiles import silence_wait
 from ..registry import SessionContext, Skip, check
 from ..session import Exchange, Session, id_key
 from ..transport.base import TransportError
@@ -29,6 +30,7 @@ from ..transport.http import StreamableHttpTransport
 
 EOF_GRACE = 5.0  # seconds a server may take to exit after stdin EOF
 BEFORE_INITIALIZED = 1.5  # seconds mcpcheck withholds notifications/initialized
+BEFORE_INITIALIZED_QUICK = 0.5  # the same under --profile quick (a shorter wait can only miss)
 LISTEN_WAIT = 3.0  # seconds to wait for a listen stream's acknowledgement
 SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 
@@ -95,7 +97,7 @@ async def no_requests_before_initialized(ctx: SessionContext) -> Iterator[Violat
         init = await s.initialize(ctx.revision or "2025-11-25", send_initialized=False)
         if not init.ok:
             raise Skip(f"initialize failed on a fresh session: {init.error or init.transport_error or 'no answer'}")
-        await s.quiet_period(BEFORE_INITIALIZED)
+        await s.quiet_period(silence_wait(BEFORE_INITIALIZED, BEFORE_INITIALIZED_QUICK))
         early = [e for e in s.server_requests if isinstance(e.parsed, dict) and e.parsed.get("method") != "ping"]
         await s.notify("notifications/initialized", meta=False)
         out = []
