@@ -114,6 +114,9 @@ def test_identical_messages_far_apart_are_two_messages_not_a_broadcast():
     c = _stream(log, "GET", [(1.2, None, tick)])
     (v,) = HS.judge_routing([HS.Stream("GET stream 1", a, True), HS.Stream("GET stream 2", c, True)])
     assert "2 streams" in v.detail
+    # the same log line on two POST streams is two messages, one about each request
+    p1, p2 = _stream(log, "POST", [(1.0, None, tick)]), _stream(log, "POST", [(1.1, None, tick)])
+    assert list(HS.judge_routing([HS.Stream("POST ping", p1, False), HS.Stream("POST tools/list", p2, False)])) == []
 
 
 def test_replaying_the_resumed_streams_own_later_events_is_fine():

@@ -9,8 +9,9 @@ state and its own optional GET stream:
   409/405 are fine), then sends ping, tools/list when tools are declared and logging/setLevel
   when logging is declared (a server may log about it). Judged: no JSON-RPC response arrives on
   a GET stream (none was opened with Last-Event-ID, so none resumes anything), and no message
-  arrives on two streams (GET or POST) within COPY_WINDOW seconds of each other (a broadcast).
-  A server that sends nothing on its own can only show the first; the second needs a message.
+  arrives on two streams, one of them a GET stream, within COPY_WINDOW seconds of each other (a
+  broadcast; two POST streams may each carry a look-alike message about their own request). A
+  server that sends nothing on its own can only show the first; the second needs a message.
 - http.resumption (H7, MUST; resumability is optional): two requests answered as SSE streams;
   judged only when the server puts event ids on them. Event ids must be unique across the
   session's streams, and a GET with Last-Event-ID naming the first event of the first stream may
@@ -109,7 +110,8 @@ class Stream:
 
 
 def judge_routing(streams: list[Stream]) -> Iterator[Violation]:
-    """No response on a GET stream; no message on two streams within COPY_WINDOW seconds."""
+    """No response on a GET stream; no message on two streams (one a GET stream) within
+    COPY_WINDOW seconds."""
     for st in streams:
         if not st.get:
             continue
@@ -132,8 +134,8 @@ def judge_routing(streams: list[Stream]) -> Iterator[Violation]:
             seen.setdefault(_canon(e.parsed), []).append((st, e))
     for copies in seen.values():
         labels = {st.label for st, _ in copies}
-        if len(labels) < 2:
-            continue
+        if len(labels) < 2 or not any(st.get for st, _ in copies):
+            continue  # two POST streams may each carry a look-alike message about their own request
         times = [e.t for _, e in copies]
         if max(times) - min(times) > COPY_WINDOW:
             continue  # the same content sent again later (a periodic message), not one message twice
@@ -158,8 +160,8 @@ def judge_routing(streams: list[Stream]) -> Iterator[Violation]:
     level="MUST NOT",
     revisions="2025-03-26..2025-11-25",
     description=f"On a throwaway session: two GET streams (a second may be refused), then ping, tools/list and "
-    f"logging/setLevel (when declared). A response on a GET stream, or one message on two streams within "
-    f"{COPY_WINDOW:g} s, is a violation. Only messages the server sends during the probe can be counted.",
+    f"logging/setLevel (when declared). A response on a GET stream, or one message on two streams (one of "
+    f"them a GET stream) within {COPY_WINDOW:g} s, is a violation. Only messages the server sends during the probe can be counted.",
 )
 async def get_stream_routing(ctx: SessionContext) -> Iterator[Violation]:
     _handshake_http(ctx)
