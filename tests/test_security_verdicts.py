@@ -28,17 +28,34 @@ def _lines(outcome) -> str:
     return "\n".join(f"{f.check} {f.tool} {f.severity.value}: {f.detail[:200]}" for f in outcome.findings)
 
 
-def _exposure_run(tmp_path, monkeypatch, *extra: str):
+def _exposure_run(tmp_path, monkeypatch, *extra: str, only=("security.data_exposure",)):
     monkeypatch.chdir(tmp_path)  # mcpcheck's cwd holds the allowed directory, as in `... --root ./allowed`
     root = tmp_path / "allowed"
     target = make_target(name="paths", command=[sys.executable, str(PATHS), "--root", str(root), *extra], timeout=10.0)
-    outcome = runner.run([target], ["security"], only=["security.data_exposure"])[0]
+    outcome = runner.run([target], ["security"], only=list(only))[0]
     assert outcome.result.error is None, outcome.result.error
     return outcome, root
 
 
 def test_the_configured_directory_in_refusals_is_no_leak(tmp_path, monkeypatch):
     outcome, root = _exposure_run(tmp_path, monkeypatch)
+    assert outcome.findings == [], _lines(outcome)
+    assert [c.status for c in outcome.checks if c.id == "security.data_exposure"] == ["passed"]
+
+
+def test_our_relative_traversal_input_resolved_under_the_configured_directory_is_no_leak(tmp_path, monkeypatch):
+    """The census's server-filesystem shape: the planted canary folder, the server's working
+    directory and mcpcheck's cwd are siblings, so the relative traversal probe is
+    '../mcpcheck-plant-x/canary-secret.txt'; the server resolves it against its allowed directory
+    (<cwd>/allowed) and refuses '<cwd>/mcpcheck-plant-x/canary-secret.txt', a path under mcpcheck's
+    cwd that is only the operator's directory plus our own input: no leak (was a low finding)."""
+    import tempfile
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # plant folder and server workdir beside `work`
+    # path_traversal selected too: it plants the canary file the relative probe points at
+    outcome, root = _exposure_run(work, monkeypatch, only=("security.data_exposure", "security.path_traversal"))
     assert outcome.findings == [], _lines(outcome)
     assert [c.status for c in outcome.checks if c.id == "security.data_exposure"] == ["passed"]
 

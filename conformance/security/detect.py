@@ -218,12 +218,30 @@ _TRAILING = "'\"`,;:.)]}>"
 
 
 def _own(path: str, sent: str, allowed: Iterable[str]) -> bool:
-    """A path that is not a leak: something we sent, a configured path (or under one), or one
-    whose last part is a token we sent (the server resolved our own input against its root)."""
+    """A path that is not a leak: something we sent, a configured path (or under one), one whose
+    last part is a token we sent, or one of our own relative inputs resolved against a configured
+    path (the server resolved our own input against its root)."""
+    allowed = list(allowed)
     if path in sent or under(path, allowed):
         return True
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    return any(m.group(0) in sent for m in CANARY.finditer(last))
+    return any(m.group(0) in sent for m in CANARY.finditer(last)) or _resolved_input(path, sent, allowed)
+
+
+def _resolved_input(path: str, sent: str, roots: list[str]) -> bool:
+    """`path` is a relative path we sent, joined to one of `roots` and normalised: server-filesystem
+    resolves the traversal probe's '../mcpcheck-plant-x/canary-secret.txt' against its allowed
+    directory and names the result when it refuses it. That names the operator's directory plus our
+    own input: no leak (the traversal itself is judged by the file's content, not here)."""
+    target = os.path.normpath(path.rstrip("/"))
+    for line in sent.split("\n"):
+        for rel in line.split():
+            rel = rel.strip("\"',")
+            if not rel or rel.startswith(("/", "~")) or "/" not in rel or "://" in rel:
+                continue
+            if any(os.path.normpath(os.path.join(root, rel)) == target for root in roots):
+                return True
+    return False
 
 
 def _path_hit(text: str, sent: str, host_paths: list[str], allowed: list[str]) -> str | None:
