@@ -137,8 +137,7 @@ RULES: tuple[Rule, ...] = (
     # ---- 3.6 progress
     _r("PR1", "MUST", "all", "Progress only for a token of an active request, strictly increasing"),
     _r("PR2", "MUST", "all", "No progress after the request's response"),
-    _r("PR3", "—", "R5", "Progress and log notifications go only on the request's own response stream",
-       'over 2026-07-28 HTTP the only other stream is a subscriptions/listen stream; a check would hold one open over HTTP while a progress-reporting call runs and count what arrives on it. mcpcheck opens listen streams over stdio only (subscriptions.listen), where there is one pipe and nothing to tell apart', open=True),
+    _r("PR3", "—", "R5", "Progress and log notifications go only on the request's own response stream"),
     # ---- 3.7 cancellation
     _r("CN1", "SHOULD / MAY", "→R4", "A cancelled request is stopped and not answered"),
     _r("CN2", "MUST NOT", "R5", "Nothing more for a cancelled request; closing the SSE stream is the cancel"),

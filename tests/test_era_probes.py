@@ -7,10 +7,14 @@ refuses / half-answers / answers it line by line (defects). V4 / V6 (modern-only
 handshake (the SDK cannot: its servers are all dual-era). A dual-era server is skipped by V4/V6.
 M6 (2026-07-28 input requests): tests/fixtures/mrtr_server.py, an SDK MCPServer whose tool asks
 for a name (the SDK's resolver asks again on a retry without it; its defect modes answer errors).
+PR3 (2026-07-28 HTTP streams): tests/rawservers/listen_http.py puts a call's progress or logs on
+the listen stream (defects) or on the call's own stream (twin); the SDK (mrtr_server.py --http,
+tool `count`) is the SDK twin.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import pytest
@@ -18,12 +22,12 @@ import pytest
 from mcpcheck import runner
 from mcpcheck.config import make_target
 from mcpcheck.findings import Severity
-from servers import FIXTURES, TESTS, clean_stdio_cmd
+from servers import FIXTURES, TESTS, _serve_on_free_port, clean_stdio_cmd
 
 RULE_DEFECTS = [sys.executable, str(TESTS / "rawservers" / "rule_defects.py")]
 MODERN_ONLY = [sys.executable, str(TESTS / "rawservers" / "modern_only.py")]
 MRTR = [sys.executable, str(FIXTURES / "mrtr_server.py")]
-CHECKS = ["jsonrpc.batch_accepted", "versions.legacy_initialize", "versions.removed_methods", "mrtr.missing_input"]
+CHECKS = ["jsonrpc.batch_accepted", "versions.legacy_initialize", "versions.removed_methods", "mrtr.missing_input", "progress.own_stream"]
 LOW = Severity.low
 
 # (server, defect) -> (the check that must fire, its severity, a word of the detail)
@@ -108,3 +112,43 @@ def test_mrtr_twin_asks_again_and_servers_without_input_tools_are_skipped():
     status = {(c.id, c.revision): (c.status, c.reason) for c in outcome.checks}
     state, reason = status[("mrtr.missing_input", "2026-07-28")]
     assert state == "skipped" and "asked for input" in reason
+
+
+def _listen_http(defect: str) -> contextlib.AbstractContextManager:
+    script = TESTS / "rawservers" / "listen_http.py"
+    return _serve_on_free_port(lambda port: [sys.executable, str(script), "--port", str(port), "--defect", defect])
+
+
+def _mrtr_http() -> contextlib.AbstractContextManager:
+    return _serve_on_free_port(lambda port: [*MRTR, "none", "--http", str(port)])
+
+
+def _run_http(url, checks):
+    target = make_target(name="era-http", url=str(url), transport="http", timeout=10.0)
+    return runner.run([target], ["conformance"], only=checks)[0]
+
+
+@pytest.mark.parametrize("defect,method", [("progress_on_listen", "notifications/progress"), ("log_on_listen", "notifications/message")])
+def test_notifications_on_the_listen_stream_are_caught(defect, method):
+    with _listen_http(defect) as url:
+        outcome = _run_http(url, ["progress.own_stream"])
+    assert outcome.result.error is None, outcome.result.error
+    hits = [f for f in outcome.findings if f.check == "progress.own_stream"]
+    assert hits and {f.severity for f in hits} == {Severity.low}
+    assert any(f.detail.startswith(method) and "listen stream" in f.detail for f in hits), [f.detail for f in hits]
+    assert hits[0].evidence
+
+
+@pytest.mark.parametrize("server", ["raw", "sdk"])
+def test_own_stream_twins_pass(server):
+    with (_listen_http("none") if server == "raw" else _mrtr_http()) as url:
+        outcome = _run_http(url, ["progress.own_stream"])
+    assert outcome.result.error is None, outcome.result.error
+    assert [f.detail for f in outcome.findings if f.severity >= LOW] == []
+    assert {(c.id, c.revision): c.status for c in outcome.checks}[("progress.own_stream", "2026-07-28")] == "passed"
+
+
+def test_own_stream_is_skipped_on_stdio():
+    outcome = _run(MRTR, checks=["progress.own_stream"])
+    status = {(c.id, c.revision): (c.status, c.reason) for c in outcome.checks}
+    assert status[("progress.own_stream", "2026-07-28")][0] == "skipped"

@@ -1,4 +1,4 @@
-"""Active probes for rules that bind one protocol era only (spec-digest J11, V4, V6, M6).
+"""Active probes for rules that bind one protocol era only (spec-digest J11, V4, V6, M6, PR3).
 
 Session checks of campaign "conformance" (the runner imports this module after
 campaigns/rule_probes.py; registration order is run order). Each sends raw requests on a session
@@ -18,6 +18,9 @@ of the era the rule binds and judges what came back with a pure function below:
 - mrtr.missing_input          2026-07-28: a tool that asks for input (input_required) and is retried
                               without the input (inputResponses {} or only an unrequested key) asks
                               again instead of answering an error (M6)
+- progress.own_stream         2026-07-28 Streamable HTTP: with a subscriptions/listen stream open,
+                              tool calls asking for progress and logs get them on their own
+                              response stream, never on the listen stream (PR3)
 
 A server that answers a legacy initialize is dual-era: V4 and V6 do not bind it (it rightly
 serves the handshake methods in its handshake era) and both checks are skipped with that reason.
@@ -378,3 +381,98 @@ def check_missing_input(tool: str, first: Exchange, retries: list[Exchange]) -> 
                 tool=tool,
                 key="empty" if not sent else "unrequested",
             )
+
+
+# --------------------------------------------------------------------------- PR3
+
+STREAM_TOOLS = 4  # tools called (once each, asking for progress and logs) while a listen stream is open
+LISTEN_ACK_WAIT = 3.0  # seconds for the listen stream's acknowledgement
+META_LOG_LEVEL = "io.modelcontextprotocol/logLevel"
+STREAM_NOTES = ("notifications/progress", "notifications/message")
+
+
+@check(
+    "progress.own_stream",
+    category="transport.http",
+    severity="low",
+    title="2026-07-28 HTTP: progress and log notifications travel on their request's own response stream, never on a listen stream",
+    scope="session",
+    rule="PR3",
+    level="-",
+    revisions="2026-07-28",
+    description=f"A fresh 2026-07-28 Streamable HTTP session opens a subscriptions/listen stream (asking for the "
+    f"list_changed kinds the server declares), then calls up to {STREAM_TOOLS} tools mcpcheck may call (read-only "
+    "first), each asking for progress (progressToken) and logs (_meta logLevel debug). Every notifications/progress "
+    "must arrive on the SSE stream of the request that carried its token, and no progress or log notification on the "
+    "listen stream. Skipped when no tool reports progress or logs, or the listen stream is refused. The digest words "
+    "no keyword: low.",
+)
+async def own_stream(ctx: SessionContext) -> Iterator[Violation]:
+    _require_modern(ctx)
+    if not isinstance(ctx.session.transport if ctx.session is not None else None, StreamableHttpTransport):
+        raise Skip("judged over Streamable HTTP (on stdio there is one pipe: no stream to tell apart)")
+    if "tools" not in ctx.capabilities:
+        raise Skip("the server does not advertise tools")
+    from mcpcheck import strategies
+
+    from ..connect import LISTEN_FLAGS
+    from ..safety import is_read_only, may_call
+    from .conformance import listing_of
+
+    listing = await listing_of(ctx)
+    tools = sorted((t for t in listing.tools if isinstance(t, dict) and isinstance(t.get("name"), str) and may_call(t, ctx.config.safety) is None), key=lambda t: not is_read_only(t))
+    if not tools:
+        raise Skip("no tool mcpcheck may call")
+    s = await open_session(ctx.config, ctx.revision or LATEST)
+    try:
+        caps = s.server_capabilities
+        wanted = {flag: True for cap, flag in LISTEN_FLAGS.items() if isinstance(caps.get(cap), dict) and caps[cap].get("listChanged") is True}
+        sub = await s.listen(wanted, min(LISTEN_ACK_WAIT, ctx.config.timeout))
+        if sub.state != "open" or sub.exchange.request_entry is None:
+            raise Skip(f"no listen stream to watch: {sub.detail}")
+        calls = []
+        for tool in tools[:STREAM_TOOLS]:
+            schema = tool.get("inputSchema") if isinstance(tool.get("inputSchema"), dict) else {"type": "object"}
+            try:
+                args = await asyncio.to_thread(strategies.simplest, strategies.plan_valid(schema, revision=ctx.revision).strategy)
+            except Exception:  # noqa: BLE001 - a schema mcpcheck cannot draw from: the next tool
+                continue
+            calls.append(await s.request("tools/call", {"name": tool["name"], "arguments": args, "_meta": {META_LOG_LEVEL: "debug"}}, progress=True))
+        await s.quiet_period(0.3)  # a notification still on its way
+        return iter(list(check_own_stream(sub.exchange, calls, list(s.wirelog.entries))))
+    finally:
+        await s.close()
+
+
+def _stream_of(entry: WireEntry) -> Any:
+    return (entry.http or {}).get("request_seq") if isinstance(entry.http, dict) else None
+
+
+def check_own_stream(listen: Exchange, calls: list[Exchange], entries: list[WireEntry]) -> Iterator[Violation]:
+    """PR3 over one session's recording: each progress/log notification's SSE stream (the POST it
+    came back on, `http.request_seq`) is its own request's, never the listen stream."""
+    listen_seq = listen.request_entry.seq if listen.request_entry is not None else None
+    by_token = {id_key(ex.progress_token): ex for ex in calls if ex.progress_token is not None}
+    notes = [e for e in entries if e.direction == "in" and isinstance(e.parsed, dict) and e.parsed.get("method") in STREAM_NOTES and "id" not in e.parsed]
+    if not notes:
+        raise Skip(f"none of the {len(calls)} tools called reported progress or logs: nothing to judge")
+    for e in notes:
+        method = e.parsed["method"]
+        stream = _stream_of(e)
+        params = e.parsed.get("params") if isinstance(e.parsed.get("params"), dict) else {}
+        if stream is not None and stream == listen_seq:
+            yield Violation(
+                f"{method} arrived on the subscriptions/listen stream; progress and log notifications belong on their request's own response stream",
+                [x for x in (listen.request_entry, e) if x is not None],
+                key=f"listen/{method}",
+            )
+            continue
+        if method == "notifications/progress":
+            ex = by_token.get(id_key(params.get("progressToken")))
+            own = ex.request_entry.seq if ex is not None and ex.request_entry is not None else None
+            if ex is not None and stream is not None and own is not None and stream != own:
+                yield Violation(
+                    f"notifications/progress for the {ex.method} carrying token {params.get('progressToken')!r} arrived on another request's stream",
+                    [x for x in (ex.request_entry, e) if x is not None],
+                    key="other-stream",
+                )
