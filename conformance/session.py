@@ -504,6 +504,9 @@ class Session:
             self._pending.pop(lid, None)
         elif acked.done():
             sub.state, sub.detail, sub.honoured = "open", "subscriptions/listen acknowledged", acked.result()
+            post = getattr(self.transport, "request_task", lambda _id: None)(msg["id"])
+            if post is not None:  # HTTP: the stream is this POST; when it ends (its ceiling, a close), so does the subscription
+                post.add_done_callback(lambda _t: done.done() or done.set_exception(TransportError("the subscriptions/listen stream ended")))
         elif done.done():
             why = "the transport failed" if done.exception() is not None else None
             if why is None and ex.error is not None:

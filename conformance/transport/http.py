@@ -470,6 +470,10 @@ class StreamableHttpTransport(Transport):
             task.add_done_callback(lambda t, k=key: self._owned.pop(k, None) if self._owned.get(k) is t else None)
         return out
 
+    def request_task(self, request_id: Any) -> asyncio.Task | None:
+        """The task reading the POST of a request sent with `send()`, while it runs."""
+        return self._owned.get(_id_key(request_id))
+
     def abandon(self, request_id: Any) -> None:
         """The session stopped waiting for `request_id`: close its POST (recorded). On
         2026-07-28 servers closing the response stream is the cancellation (HS10)."""
