@@ -146,7 +146,14 @@ RULES: tuple[Rule, ...] = (
     _r("SB1", "MUST", "R5", "subscriptions/listen is acknowledged first, with the honoured subset"),
     _r("SB2", "MUST", "R5", "Listen notifications carry the subscription id; no unrequested kinds"),
     _r("SB3", "SHOULD", "R5", "A server ending a listen stream sends a final result first",
-       'only observable when the server ends a stream on its own (shutdown, a backlog cap): a client can end its own subscription (then no result is due) but cannot make a conforming server end one short of stopping it; a check would signal the server while a listen stream is open and look for the final result before the stream ends', open=True),
+       "binds only an end the server decides on, and no client action makes a conforming server decide it: a client's "
+       "own end (cancel, closing the HTTP stream, stdin EOF) is an abrupt close with no result due (the official Python "
+       "SDK answers the open listen -32000 'Connection closed' on stdin EOF), and a signal ends the process without the "
+       "graceful path (the SDK stdio server exits on SIGTERM with nothing written; its MCPServer never calls the "
+       "graceful ListenHandler.close() on shutdown). The SDK ends a stream itself only when server code calls close() or "
+       "a stream's backlog of unread events passes its cap (1024), which only events the server chooses to publish "
+       "fill. A check would need a server-specific trigger (an admin action, a tool that publishes many list_changed "
+       "events), not a generic one"),
     _r("CA1", "MUST", "R5", "ttlMs and cacheScope on the cacheable complete results"),
     _r("CA2", "MUST", "R5", "cacheScope is never access control; public only for user-independent data",
        "needs two principals (two sets of credentials for the same server) to see whether a result marked public differs "
