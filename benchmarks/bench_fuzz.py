@@ -103,22 +103,29 @@ def main() -> None:
     print(f"   findings: {len(real)} (expected 0 on the clean fixture); error: {out.result.error}")
 
     print("\n3. fuzz calls/s beside a raw JSON-RPC loop, same server (clean_server), same tool (add), same era")
+    for era in ("2025-11-25", "2026-07-28"):
+        raw, fuzz, n = fuzz_vs_raw(era, args.examples * 5)
+        print(f"   [{era}] raw loop (blocking pipes, fixed arguments): {raw:.0f} calls/s")
+        print(f"   [{era}] fuzz campaign (generate + call + judge):     {fuzz:.0f} calls/s over {n} calls")
+        print(f"   [{era}] fuzz / raw: {fuzz / raw:.0%} (target >= 50%)")
+
+
+def fuzz_vs_raw(era: str, examples: int) -> tuple[float, float, int]:
+    """(raw loop calls/s, fuzz campaign calls/s, fuzz calls) on clean_server's `add` in one era
+    (also printed by bench_run.py)."""
     from bench_session import raw_loop
 
-    for era in ("2025-11-25", "2026-07-28"):
-        raw = max(raw_loop(1000, era) for _ in range(2))
-        target = make_target(name="clean_server", command=clean_stdio_cmd(), protocol=era)
-        target.safety.only_tools = ["add"]
-        stamps: list[float] = []
-        cfg = FuzzSettings(max_examples=args.examples * 5, modes=("valid",), write_corpus=False,
-                           observe=lambda _tool, mode, _args: stamps.append(time.perf_counter()) if mode == "valid" else None)
-        runner.run([target], ["fuzz"], fuzz_settings=cfg)
-        # steady state: from the first generated call to the last (start-up, era detection and
-        # the strategy build are excluded; Hypothesis' generation and our checks per call are in)
-        fuzz = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-        print(f"   [{era}] raw loop (blocking pipes, fixed arguments): {raw:.0f} calls/s")
-        print(f"   [{era}] fuzz campaign (generate + call + judge):     {fuzz:.0f} calls/s over {len(stamps)} calls")
-        print(f"   [{era}] fuzz / raw: {fuzz / raw:.0%} (target >= 50%)")
+    raw = max(raw_loop(1000, era) for _ in range(2))
+    target = make_target(name="clean_server", command=clean_stdio_cmd(), protocol=era)
+    target.safety.only_tools = ["add"]
+    stamps: list[float] = []
+    cfg = FuzzSettings(max_examples=examples, modes=("valid",), write_corpus=False,
+                       observe=lambda _tool, mode, _args: stamps.append(time.perf_counter()) if mode == "valid" else None)
+    runner.run([target], ["fuzz"], fuzz_settings=cfg)
+    # steady state: from the first generated call to the last (start-up, era detection and
+    # the strategy build are excluded; Hypothesis' generation and our checks per call are in)
+    fuzz = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+    return raw, fuzz, len(stamps)
 
 
 if __name__ == "__main__":
