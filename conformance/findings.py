@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Iterable, Literal, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from .redact import mask_text, mask_tree
 from .wirelog import WireEntry
@@ -145,6 +145,9 @@ class Finding(BaseModel):
         description="every further place the same root cause was seen (another message, another era), one line each",
     )
 
+    # what makes it one root cause whatever the era (check, target, violation key); not reported
+    _cause: str | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _mask(self) -> "Finding":
         """No secret beyond the proof in any view (conformance/redact.py); the id was derived
@@ -199,7 +202,7 @@ class CheckSpec:
         digest = hashlib.sha1(
             json.dumps([self.id, target, revision, key], default=str).encode()
         ).hexdigest()[:12]
-        return Finding(
+        f = Finding(
             id=f"{self.id}:{digest}",
             check=self.id,
             category=self.category,
@@ -216,6 +219,8 @@ class CheckSpec:
             evidence=[Evidence.from_entry(e) for e in v.evidence][:8],
             reproduce=reproduce,
         )
+        f._cause = json.dumps([self.id, target, key], default=str)  # the same cause in any era (runner.merge_eras)
+        return f
 
 
 CheckFn = Callable[..., Iterable[Violation] | None]

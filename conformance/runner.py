@@ -210,19 +210,22 @@ async def run_target(
 
 
 def merge_eras(findings: list[Finding]) -> list[Finding]:
-    """One finding per root cause across eras: the same check saying the same thing about the
-    same tool in two protocol eras is one finding (the first era's, its stable id kept) that
-    lists the other eras among its instances."""
+    """One finding per root cause across eras: the same check finding the same cause (its
+    violation key: e.g. "wrong error code" for prompts.unknown, whatever code each era's answer
+    carried) about the same tool in two protocol eras is one finding (the first era's, its stable
+    id kept) that lists the other eras, with their own detail when it differs, among its instances."""
     out: list[Finding] = []
     seen: dict[tuple, Finding] = {}
     for f in findings:
-        key = (f.check, f.tool, f.detail, f.severity)
+        key = (f.check, f.tool, f._cause or f.detail, f.severity)
         first = seen.get(key)
         if first is None or first.revision == f.revision:
             seen.setdefault(key, f)
             out.append(f)
             continue
         note = f"also in {f.revision}" if f.revision else "also seen again"
+        if f.detail != first.detail:
+            note += f": {f.detail}"
         if note not in first.instances:
             first.instances.append(note)
         for extra in f.instances:

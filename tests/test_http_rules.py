@@ -36,7 +36,7 @@ def http_findings(outcome) -> set[tuple[str, str | None, str]]:
     for f in outcome.findings:
         if f.check.startswith("http."):
             out.add((f.check, f.revision, f.severity.value))
-            out |= {(f.check, i.removeprefix("also in "), f.severity.value) for i in f.instances if i.startswith("also in ")}
+            out |= {(f.check, i.removeprefix("also in ").split(":")[0], f.severity.value) for i in f.instances if i.startswith("also in ")}
     return out
 
 
