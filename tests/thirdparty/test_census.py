@@ -11,6 +11,7 @@ still reports them; once fixed (gone, or at their `should_be` severity) the test
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -52,13 +53,21 @@ def test_compare_flags_missing_unexpected_and_known_false():
     assert not bad.ok and len(bad.missing) == 1 and {x["check"] for x in bad.unexpected} == {"a.b", "e.f"}
 
 
+# MCPCHECK_CENSUS_REPORTS=DIR judges the reports a census run already wrote (e.g. .census/final from
+# `python benchmarks/census.py --out .census/final`) instead of running every server again.
+REPORTS = os.environ.get("MCPCHECK_CENSUS_REPORTS")
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("name", list(census.SERVERS))
 def test_census(name, tmp_path):
-    if census.SERVERS[name].transport == "http" or name in ("everything-stdio", "memory", "filesystem", "sequential-thinking"):
-        if shutil.which("node") is None:
-            pytest.skip("node is not on PATH (the npm servers need Node.js >= 20)")
-    outcome = census.run_server(name, tmp_path / "reports")
+    if REPORTS:
+        outcome = census.load_outcome(name, Path(REPORTS))
+    else:
+        if census.SERVERS[name].transport == "http" or name in ("everything-stdio", "memory", "filesystem", "sequential-thinking"):
+            if shutil.which("node") is None:
+                pytest.skip("node is not on PATH (the npm servers need Node.js >= 20)")
+        outcome = census.run_server(name, tmp_path / "reports")
     assert outcome.error is None, outcome.error
     cmp = census.compare(outcome.findings("low"), EXPECTATIONS["servers"][name])
     shown = lambda fs: "\n".join(f"  {f['severity']} {f['check']} {f.get('tool')}: {f['detail'][:200]}" for f in fs)  # noqa: E731
