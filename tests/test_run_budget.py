@@ -226,3 +226,35 @@ def test_a_slow_tool_gets_its_own_share_and_the_fast_tools_still_run(work):
     assert share, notes(rep)
     m = re.search(r"share of the time budget \(([\d.]+)s.*after (\d+) calls", share[0])
     assert m and float(m.group(1)) < 45 and int(m.group(2)) == calls["crawl"] > 0, (share, calls)
+
+
+def test_a_request_cut_by_max_time_is_not_judged_afterwards():
+    """A tools/call in flight when --max-time runs out is abandoned (budget.OutOfTime). What still
+    comes for it (its progress notifications, its late answer: tests/fixtures/progress_server.py
+    `crunch` reports progress every 0.2 s) stays in the WireLog but is not handed to the checks,
+    which would otherwise call it a response to an id never sent (jsonrpc.unsolicited_response)
+    and progress for a token no request carried (progress.notifications): false alarms in every
+    cut run."""
+    import asyncio
+
+    from mcpcheck import budget
+    from mcpcheck.session import Session
+    from mcpcheck.transport.stdio import StdioTransport
+
+    async def go():
+        async with Session(StdioTransport([sys.executable, str(FIXTURES / "progress_server.py")]), timeout=10) as s:
+            await s.initialize("2025-11-25")
+            await s.request("tools/call", {"name": "stall", "arguments": {"seconds": 0}}, timeout=30)  # warm-up (lazy imports)
+            with budget.use(budget.RunState(max_time=1.0)) as state:
+                state.started = __import__("time").monotonic()
+                with pytest.raises(budget.OutOfTime):
+                    await s.request("tools/call", {"name": "crunch", "arguments": {"seconds": 2.0}}, progress=True)
+            await asyncio.sleep(2.0)  # its progress and its answer arrive meanwhile
+            return s
+
+    s = asyncio.run(go())
+    came = [e for e in s.wirelog.entries if e.direction == "in" and e.channel == "stdout" and isinstance(e.parsed, dict)]
+    assert any(e.parsed.get("method") == "notifications/progress" for e in came), "no progress arrived: the test proves nothing"
+    assert any(e.parsed.get("id") is not None and "result" in e.parsed and e.parsed.get("id") not in {x.request.get("id") for x in s.exchanges} for e in came), "the late answer did not arrive"
+    assert s.unmatched == []
+    assert not [e for e in s.notifications if e.parsed.get("method") == "notifications/progress"]
