@@ -45,7 +45,8 @@ def statuses(outcome) -> dict[tuple[str, str | None], str]:
 
 
 SESSION_IDS = ("http.session_required", "http.session_unknown", "http.session_terminated", "http.session_id_charset", "http.session_id_entropy")
-STATELESS_IDS = tuple(k for k in REGISTRY if k.startswith("http.stateless_"))
+# (http.stateless_param_headers needs a tool with x-mcp-header annotations: tests/test_http_streams.py)
+STATELESS_IDS = tuple(k for k in REGISTRY if k.startswith("http.stateless_") and k != "http.stateless_param_headers")
 
 
 # --------------------------------------------------------------------------- clean servers
@@ -171,8 +172,9 @@ def test_every_http_check_is_covered():
     # header-name case cannot be broken behind an ASGI server (names arrive lower-cased):
     # its pure check is unit-tested below instead. http.get_stream (H1) is proved by the
     # get_not_found defect in tests/test_rule_checks.py (registered only when rule_probes is loaded);
-    # the stream probes (H6, H7) by the hand-written defects of tests/test_http_streams.py.
-    proved_elsewhere = {"http.get_stream", "http.get_stream_routing", "http.resumption"}
+    # the stream probes (H6, H7) by the hand-written defects of tests/test_http_streams.py, and
+    # the Mcp-Param-* probe (HS9) by its SDK fixture there.
+    proved_elsewhere = {"http.get_stream", "http.get_stream_routing", "http.resumption", "http.stateless_param_headers"}
     assert ids - fired - proved_elsewhere == {R.stateless_header_name_case.id}
 
 
