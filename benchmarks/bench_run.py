@@ -108,9 +108,9 @@ def cut_line(report: dict | None) -> str:
     if report is None:
         return "no report written"
     notes = [n for t in report["targets"] for n in t["notes"] if n.startswith("time budget:")]
-    tools = {c["tool"]: c["calls"] for t in report["targets"] for c in t.get("constraints", [])}
+    tools = {c["tool"]: c["calls"] for t in report["targets"] for c in t.get("constraints", []) if not c.get("skipped")}
     fuzzed = sum(1 for n in tools.values() if n > 0)
-    return f"{len(notes)} time-budget note(s); tools fuzzed {fuzzed}/{len(tools)}" if tools else f"{len(notes)} time-budget note(s)"
+    return f"{len(notes)} time-budget note(s); tools fuzzed {fuzzed}/{len(tools)} callable" if tools else f"{len(notes)} time-budget note(s)"
 
 
 def verdict(value: float, goal: float, *, at_most: bool = True) -> str:

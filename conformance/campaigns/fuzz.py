@@ -45,7 +45,6 @@ from .context import CampaignContext
 from .engine import FURTHER_CALLS, Failure, TargetGone, ToolRunner, hypothesis_notes, last_failure
 from .engine import record_with_entry, shrink_budget  # noqa: F401 - part of this module's API
 from .own_loop import Await, run_on_own_loop
-from mcpcheck.strategies.mutations import stop_check
 
 CANARY_ENV = "MCPCHECK_CANARY_SECRET"
 
@@ -175,6 +174,8 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
     """Every tool mcpcheck may call, every mode; then the read-only probe. A server that died or
     stopped answering and cannot be reached again ends the campaign with a note (TargetGone);
     the run's --max-time ends it with a note of what was not fuzzed (budget.OutOfTime)."""
+    from mcpcheck.strategies.mutations import stop_check
+
     state = budget.current()
     callable_ = [may_call(t, ctx.target.safety) is None for t in listed]
     try:
@@ -463,6 +464,7 @@ class FuzzRunner(ToolRunner):
     def _sweep_case(self, schema: dict[str, Any], target: Any, cfg: FuzzSettings) -> Any:
         """The smallest input that breaks `target`; raises _CaseTooSlow past cfg.sweep_case_seconds."""
         from mcpcheck import strategies
+        from mcpcheck.strategies.mutations import stop_check
 
         deadline = time.monotonic() + cfg.sweep_case_seconds if cfg.sweep_case_seconds is not None else None
 
