@@ -85,13 +85,15 @@ async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
                     ctx.progress(f"{target.name} [{era}]: {fn.__name__}")
                     await fn(ctx)
         finally:
+            # what the era's walk listed goes into the result even when --max-time cut the era
+            # after the walk (budget.OutOfTime): a slow server's report still names its tools
+            listing = memo.get(LISTING)
+            if isinstance(listing, Listing):
+                result.tools = sorted({str(t.get("name")) for t in listing.tools} | set(result.tools))
+                result.resources = max(result.resources, len(listing.resources))
+                result.prompts = max(result.prompts, len(listing.prompts))
             for s in state.sessions:
                 await s.close()  # the runner judges every session (exchange and log checks)
-        listing = memo.get(LISTING)
-        if isinstance(listing, Listing):
-            result.tools = sorted({str(t.get("name")) for t in listing.tools} | set(result.tools))
-            result.resources = max(result.resources, len(listing.resources))
-            result.prompts = max(result.prompts, len(listing.prompts))
 
 
 def _walk_up_front(ctx: CampaignContext) -> bool:
