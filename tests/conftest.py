@@ -21,3 +21,34 @@ settings.register_profile("nightly", max_examples=1000, deadline=None, suppress_
 settings.register_profile("replay", phases=[Phase.explicit], database=None, deadline=None)
 if os.environ.get("HYPOTHESIS_PROFILE"):
     settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+
+# The files that take longest (seconds of --durations in CI), started first. `--dist loadfile`
+# hands a worker one whole file at a time, in collection order (pyproject sets
+# --no-loadscope-reorder: xdist's own reorder puts files with the most tests first, which started
+# the files of a few long campaigns last, each a long tail on one worker while the others idled).
+# Longest first is the classic greedy balance; files not listed follow in collection order.
+# Refresh from a full run's `--durations=0` when a file's weight changes a lot.
+LONGEST_FIRST = [
+    "test_run_budget.py",  # ~240 s: bounded runs, each as long as its --max-time
+    "test_pytest_plugin.py",  # ~135 s
+    "test_liveness.py",  # ~130 s
+    "test_packaging.py",  # ~120 s: builds a wheel and fresh venvs
+    "test_thirdparty.py",  # ~100 s (npm / PyPI servers)
+    "test_side_effects_and_limits.py",  # ~80 s
+    "test_fuzz_e2e.py",  # ~80 s
+    "test_sharding.py",  # ~75 s
+    "test_cli_e2e.py",  # ~75 s
+    "test_conformance_fixtures.py",  # ~70 s
+    "test_progress.py",  # ~60 s
+    "test_tool_probes.py",  # ~45 s
+    "test_security_blind.py",  # ~40 s
+    "test_seed_reproducible.py",  # ~35 s
+    "test_stateful_replay.py",  # ~32 s
+    "test_plugins.py",  # ~32 s
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
