@@ -30,22 +30,22 @@ if os.environ.get("HYPOTHESIS_PROFILE"):
 # Longest first is the classic greedy balance; files not listed follow in collection order.
 # Refresh from a full run's `--durations=0` when a file's weight changes a lot.
 LONGEST_FIRST = [
-    "test_run_budget.py",  # ~240 s: bounded runs, each as long as its --max-time
-    "test_pytest_plugin.py",  # ~135 s
+    "test_run_budget.py",  # ~220 s: bounded runs, each as long as its --max-time
+    "test_pytest_plugin.py",  # ~135 s: pytest subprocesses running campaigns
     "test_liveness.py",  # ~130 s
-    "test_packaging.py",  # ~120 s: builds a wheel and fresh venvs
     "test_thirdparty.py",  # ~100 s (npm / PyPI servers)
     "test_side_effects_and_limits.py",  # ~80 s
     "test_fuzz_e2e.py",  # ~80 s
     "test_sharding.py",  # ~75 s
     "test_cli_e2e.py",  # ~75 s
-    "test_conformance_fixtures.py",  # ~70 s
+    "test_packaging.py",  # ~70 s: builds a wheel, installs it in a fresh venv
     "test_progress.py",  # ~60 s
     "test_tool_probes.py",  # ~45 s
-    "test_security_blind.py",  # ~40 s
+    "test_security_blind.py",  # ~45 s
+    "test_conformance_fixtures.py",  # ~40 s
     "test_seed_reproducible.py",  # ~35 s
     "test_stateful_replay.py",  # ~32 s
-    "test_plugins.py",  # ~32 s
+    "test_plugins.py",  # ~30 s
 ]
 
 
