@@ -173,6 +173,10 @@ class Subscription:
 #: the registry's exchange and log checks judge every session of every campaign. asyncio.to_thread
 #: copies the context, so sessions opened on a campaign's own loop are recorded too.
 RECORDING: ContextVar[Callable[["Session"], None] | None] = ContextVar("mcpcheck_recording", default=None)
+#: time.monotonic() past which a request still waiting is abandoned like one --max-time cut
+#: (budget.OutOfTime, never judged): the fuzz campaign sets it to the end of a tool's share of the
+#: time plus one timeout, so a call that keeps reporting progress cannot hold up the next tool
+ABANDON_AT: ContextVar[float | None] = ContextVar("mcpcheck_abandon_at", default=None)
 
 
 class Session:
@@ -343,11 +347,16 @@ class Session:
             return ex
         wait = ex.timeout = timeout or self.timeout
         window, seen = wait, 0
+        abandon = ABANDON_AT.get()
+
+        def until_cut() -> float:  # until the run's budget, or the caller's abandon point, ends
+            return run.remaining() if abandon is None else min(run.remaining(), abandon - time.monotonic())
+
         try:
             while True:
-                cut = run.remaining() < window  # the budget ends before this window does
+                cut = until_cut() < window  # the budget ends before this window does
                 try:
-                    await asyncio.wait_for(asyncio.shield(fut), max(0.0, min(window, run.remaining())))
+                    await asyncio.wait_for(asyncio.shield(fut), max(0.0, min(window, until_cut())))
                 except asyncio.TimeoutError:
                     if cut:  # not a timeout of the server's: the run is out of time; never judged
                         self._pending.pop(key, None)

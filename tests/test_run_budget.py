@@ -261,3 +261,33 @@ def test_a_request_cut_by_max_time_is_not_judged_afterwards():
     assert any(e.parsed.get("id") is not None and "result" in e.parsed and e.parsed.get("id") not in {x.request.get("id") for x in s.exchanges} for e in came), "the late answer did not arrive"
     assert s.unmatched == []
     assert not [e for e in s.notifications if e.parsed.get("method") == "notifications/progress"]
+
+
+def test_a_call_that_keeps_reporting_progress_is_abandoned_at_its_tools_share():
+    """session.ABANDON_AT (set by the fuzz campaign to a tool's share + one timeout): a call that
+    keeps reporting progress (progress_server.py `crunch`, 4 s of work, progress every 0.2 s,
+    which would be answered within the 2 s timeout's progress cap) is abandoned like a --max-time
+    cut (budget.OutOfTime, not a timed-out exchange) once that point passes, and is not judged."""
+    import asyncio
+    import time as _time
+
+    from mcpcheck import budget
+    from mcpcheck.session import ABANDON_AT, Session
+    from mcpcheck.transport.stdio import StdioTransport
+
+    async def go():
+        async with Session(StdioTransport([sys.executable, str(FIXTURES / "progress_server.py")]), timeout=2) as s:
+            await s.initialize("2025-11-25")
+            await s.request("tools/call", {"name": "stall", "arguments": {"seconds": 0}}, timeout=30)  # warm-up (lazy imports)
+            token = ABANDON_AT.set(_time.monotonic() + 1.0)
+            try:
+                with pytest.raises(budget.OutOfTime):
+                    await s.request("tools/call", {"name": "crunch", "arguments": {"seconds": 4.0}}, progress=True)
+            finally:
+                ABANDON_AT.reset(token)
+            again = await s.request("tools/call", {"name": "crunch", "arguments": {"seconds": 3.0}}, progress=True)
+            return s, again
+
+    s, again = asyncio.run(go())
+    assert again.ok and not again.timed_out, again  # without the abandon point the same call is answered
+    assert [ex.request["params"]["arguments"]["seconds"] for ex in s.exchanges if ex.method == "tools/call"] == [0, 3.0]  # the abandoned one is not judged

@@ -33,7 +33,7 @@ from ..connect import open_session
 from ..corpus import CorpusEntry, save_entry
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import ToolCall
-from ..session import Exchange, Session
+from ..session import ABANDON_AT, Exchange, Session
 from ..transport.base import TransportError
 from .context import CampaignContext
 from .own_loop import Await
@@ -168,10 +168,14 @@ class ToolRunner:
         clock starts at its first call, so one-off costs before it (Hypothesis warming up on the
         campaign's first tool, building the tool's strategies) do not count against it."""
         self.tool_share, self.tool_deadline = seconds, None
+        ABANDON_AT.set(None)
 
     def _start_share(self) -> None:
+        """At the tool's first call: its share starts. A call still waiting one --timeout after
+        the share ended (one that keeps reporting progress) is abandoned, never judged."""
         if self.tool_share is not None and self.tool_deadline is None:
             self.tool_deadline = time.monotonic() + self.tool_share
+            ABANDON_AT.set(self.tool_deadline + self.ctx.target.timeout)
 
     def share_used(self) -> bool:
         """Did the current tool's share (not the run's budget) run out?"""
