@@ -177,7 +177,8 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
     from mcpcheck.strategies.mutations import stop_check
 
     state = budget.current()
-    callable_ = [may_call(t, ctx.target.safety) is None for t in listed]
+    # tools this machine (and --jobs part) will call: the shares split the time among them
+    callable_ = [may_call(t, ctx.target.safety) is None and _ours(cfg, ctx.target.name, str(t.get("name")), t) for t in listed]
     try:
         for i, tool in enumerate(listed):
             name = tool.get("name")
@@ -188,12 +189,12 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 rep.skipped = why
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
-            left = sum(callable_[i:])
+            left = max(1, sum(callable_[i:]))
             share = tool_share(state, left)
             runner.share(share)
             try:
                 with stop_check(runner.check):
-                    _fuzz_one(ctx, runner, tool, f"tool {i + 1}/{len(listed)}", cfg, rep, era, mine)
+                    _fuzz_one(ctx, runner, tool, i, len(listed), cfg, rep, era, mine)
                 if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
                     rep.skipped = f"another shard's work (--shard {cfg.shard})"
             except budget.OutOfTime:
@@ -214,6 +215,7 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
         elif len(read_only) > 1:
             ours = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")}
             if ours:
+                ctx.position = (len(listed), 0)  # type: ignore[attr-defined]
                 ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(ours)} tools)")
                 runner.read_only(read_only, cfg, {r.tool: r for r in reports}, probe=ours)
         else:
@@ -239,6 +241,15 @@ def tool_share(state: "budget.RunState", tools_left: int) -> float | None:
     return max(MIN_SHARE, campaign / max(1, tools_left))
 
 
+def _ours(cfg: FuzzSettings, target: str, tool: str, listed: dict[str, Any]) -> bool:
+    """Does this machine (--shard) and this worker (--jobs part) own any work unit of the tool?"""
+    props = [*cfg.modes, *(["idempotency"] if _is_idempotent(listed) else [])]
+    for split in (cfg.shard, getattr(cfg, "part", None)):
+        if split is not None and not any(split.owns(target, tool, p) for p in props):
+            return False
+    return True
+
+
 def _left_out(ctx: CampaignContext, what: str) -> str:
     """A note (once) for work the run's settings (the profile's, e.g. quick) leave out; returns it."""
     from ..profiles import active
@@ -250,13 +261,16 @@ def _left_out(ctx: CampaignContext, what: str) -> str:
     return text
 
 
-def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], which: str, cfg: FuzzSettings, rep: ToolReport, era: str, mine: Callable[[str, str], bool]) -> None:
-    """Every mode of one tool, then its idempotency probe (this machine's work units only)."""
+def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], i: int, n: int, cfg: FuzzSettings, rep: ToolReport, era: str, mine: Callable[[str, str], bool]) -> None:
+    """Every mode of the i-th of n listed tools, then its idempotency probe (this machine's work
+    units only)."""
     state = budget.current()
     name = tool.get("name")
-    for mode in cfg.modes:
+    which = f"tool {i + 1}/{n}"
+    for m, mode in enumerate(cfg.modes):
         if not mine(str(name), mode):  # --shard: another machine's work unit
             continue
+        ctx.position = (i, m)  # type: ignore[attr-defined]  # where a sequential run is now (--jobs merges by it)
         ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; {which})")
         state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
         if mode == "strings":
@@ -264,6 +278,7 @@ def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], 
         else:
             runner.fuzz_tool(tool, mode, cfg, rep)
     if _is_idempotent(tool) and mine(str(name), "idempotency"):
+        ctx.position = (i, len(cfg.modes))  # type: ignore[attr-defined]
         ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; {which})")
         runner.idempotency(tool, cfg, rep)
 
