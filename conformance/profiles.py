@@ -17,13 +17,15 @@ heaviest work, and says so in the report (`quick profile: ... not run; run --pro
 - `short_waits`: probes that wait for the server to stay silent wait less (a shorter wait can
   only miss, never invent, a finding).
 `use(profile)` makes a profile the run's (a context variable, as budget.use does) and
-`active()` reads it where the campaigns decide.
+`active()` reads it where the campaigns decide; `activate()` (the CLI) also names it in
+MCPCHECK_RUN_PROFILE for the worker processes a --jobs run starts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -104,12 +106,19 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-_active: contextvars.ContextVar["Profile | None"] = contextvars.ContextVar("mcpcheck_profile", default=None)
+_UNSET: Any = object()
+_active: contextvars.ContextVar[Any] = contextvars.ContextVar("mcpcheck_profile", default=_UNSET)
+ENV = "MCPCHECK_RUN_PROFILE"  # set by `mcpcheck run` for the processes it starts (--jobs workers)
 
 
 def active() -> "Profile | None":
-    """The profile of the current run (None: no profile, everything the campaigns select runs)."""
-    return _active.get()
+    """The profile of the current run (None: no profile, everything the campaigns select runs):
+    the one `use()` / `activate()` set in this context, else (a --jobs worker process, which
+    inherits the environment) the one named in MCPCHECK_RUN_PROFILE."""
+    profile = _active.get()
+    if profile is _UNSET:
+        return PROFILES.get(os.environ.get(ENV, ""))
+    return profile
 
 
 @contextlib.contextmanager
@@ -122,8 +131,13 @@ def use(profile: "Profile | None") -> Iterator["Profile | None"]:
 
 
 def activate(profile: "Profile | None") -> None:
-    """Make `profile` the current context's (the CLI's run: one per process)."""
+    """Make `profile` the current context's, and the processes' this one starts (the CLI's run:
+    one per process)."""
     _active.set(profile)
+    if profile is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = profile.name
 
 
 def silence_wait(seconds: float, short: float) -> float:
