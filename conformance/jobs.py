@@ -144,7 +144,7 @@ async def run_parallel(targets: list[Target], names: list[str], jobs: int, state
         ok = await starting
     except BaseException:
         starting.cancel()
-        await pool.close()
+        await pool.close(kill=True)
         raise
     if not ok:  # a worker cannot load the checks this process has: one job, here
         await pool.close()
@@ -159,8 +159,10 @@ async def run_parallel(targets: list[Target], names: list[str], jobs: int, state
     t0 = time.monotonic()
     try:
         done = await pool.run(units, wire)
-    finally:
-        await pool.close()
+    except BaseException:  # a campaign raised, or the run was interrupted: end every worker now
+        await pool.close(kill=True)
+        raise
+    await pool.close()
     outcomes = []
     for t in targets:
         mine = [u for u in units if u.target is t]
@@ -277,8 +279,8 @@ class _Pool:
         ready = await asyncio.gather(*(w.start() for w in self.workers), return_exceptions=True)
         return all(r is True for r in ready)
 
-    async def close(self) -> None:
-        await asyncio.gather(*(w.end() for w in self.workers), return_exceptions=True)
+    async def close(self, *, kill: bool = False) -> None:
+        await asyncio.gather(*(w.end(kill=kill) for w in self.workers), return_exceptions=True)
 
     async def run(self, units: list[Unit], wire: dict[str, Any]) -> dict[int, Done]:
         state = self.state
