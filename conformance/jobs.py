@@ -1,8 +1,8 @@
 """`--jobs N`: work that shares no state runs at once, in worker processes, merged in a fixed order.
 
-Work units (plan): per target, one per campaign; the fuzz campaign in N parts, split along the
-(target, tool, property) work units of sharding.py exactly as `--shard I/N` splits them across
-machines (FuzzSettings.part). A target whose config says `jobs = 1` (a stateful server that cannot
+Work units (plan): per target, one per campaign; the fuzz campaign in 2N parts (smaller parts even
+out the workers' loads), split along the (target, tool, property) work units of sharding.py
+exactly as `--shard I/N` splits them across machines (FuzzSettings.part). A target whose config says `jobs = 1` (a stateful server that cannot
 take parallel sessions) is one unit, its campaigns one after another as in a `--jobs 1` run; a
 target with `jobs = K` never has more than K units running at once. A run with one unit, or with
 `--jobs 1`, is the sequential run in this process (runner.run), unchanged.
@@ -52,7 +52,8 @@ from .sharding import Shard
 GRACE = 10.0  # seconds a worker may overrun the deadline before it is ended
 BEAT = 1.0  # seconds between a worker's activity reports
 # longest first (fewer idle workers at the end); the merge order never depends on it
-LONGEST_FIRST = {"fuzz": 0, "stateful": 1, "security": 2, "http-security": 3, "envelope": 4, "conformance": 5, "replay": 6}
+LONGEST_FIRST = {"fuzz": 0, "conformance": 1, "security": 2, "stateful": 3, "http-security": 4, "envelope": 5, "replay": 6}
+PARTS_PER_JOB = 2  # fuzz parts per worker: smaller parts even out the workers' loads
 LINE_LIMIT = 1 << 28  # a unit's result is one line
 
 
@@ -106,7 +107,8 @@ def plan(targets: list[Target], names: list[str], jobs: int, kw: dict[str, Any])
             continue
         for n in mine:
             if n == "fuzz" and not sharded:
-                units += [Unit(len(units), t, [n], Shard(i, limit)) for i in range(1, limit + 1)]
+                k = limit * PARTS_PER_JOB
+                units += [Unit(len(units), t, [n], Shard(i, k)) for i in range(1, k + 1)]
             else:
                 units.append(Unit(len(units), t, [n]))
     return units, notes
@@ -173,7 +175,8 @@ async def run_parallel(targets: list[Target], names: list[str], jobs: int, state
         span = [p.span for p in parts if p.span]
         took = (max(e for _s, e in span) - min(s for s, _e in span)) if span else time.monotonic() - t0
         workers = len({p.worker for p in parts if p.worker is not None})
-        said = [f"jobs: {len(mine)} work unit(s) of this target ran in {workers} worker process(es) (--jobs {jobs}): " + ", ".join(u.label for u in mine)]
+        took_each = [f"{u.label} ({p.span[1] - p.span[0]:.1f}s)" if p.span else f"{u.label} (not run)" for u, p in zip(mine, parts)]
+        said = [f"jobs: {len(mine)} work unit(s) of this target ran in {workers} worker process(es) (--jobs {jobs}): " + ", ".join(took_each)]
         outcomes.append(merge(t, mine, [p.outcome for p in parts], heads[t.name].notes + split_notes.get(t.name, []) + said, names, kw, took))
     return outcomes
 

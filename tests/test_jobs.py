@@ -79,7 +79,7 @@ def test_jobs_2_finds_what_jobs_1_finds_with_the_same_seed(work):
         runs[n] = report(work / f"report{n}")
     one, two = runs[1], runs[2]
     ran = [n for n in notes(two) if n.startswith("jobs: ")]
-    assert ran and "worker process" in ran[0] and "fuzz 1/2" in ran[0] and "fuzz 2/2" in ran[0], notes(two)
+    assert ran and "worker process" in ran[0] and "fuzz 1/4" in ran[0] and "fuzz 4/4" in ran[0], notes(two)  # two parts per job
     assert not [n for n in notes(one) if n.startswith("jobs: ")], notes(one)
     found = {(f["id"], f["check"], f["severity"]) for f in one["findings"]}
     assert {"fuzz.no_internal_leak", "fuzz.invalid_input_rejected"} <= {c for _i, c, _s in found}, found
@@ -164,7 +164,8 @@ def test_the_plan_splits_fuzz_into_parts_and_keeps_a_jobs_1_target_whole():
     b = make_target(name="b", command=["y"], jobs=1)
     units, said = jobs.plan([a, b], ["conformance", "fuzz", "stateful"], 2, {})
     assert [(u.target.name, u.label) for u in units] == [
-        ("a", "conformance"), ("a", "fuzz 1/2"), ("a", "fuzz 2/2"), ("a", "stateful"), ("b", "conformance, fuzz, stateful"),
+        ("a", "conformance"), ("a", "fuzz 1/4"), ("a", "fuzz 2/4"), ("a", "fuzz 3/4"), ("a", "fuzz 4/4"), ("a", "stateful"),
+        ("b", "conformance, fuzz, stateful"),
     ]
     assert said == {"b": ["jobs: target b has jobs = 1 in its config: its campaigns ran one after another"]}
     # with --shard the fuzz campaign is already one machine's share: it is not split again
