@@ -121,9 +121,10 @@ async def run_parallel(targets: list[Target], names: list[str], jobs: int, state
     """Run the targets' work units in up to `jobs` worker processes; None when there is nothing
     to run at once (one unit) or the run cannot cross a process boundary (settings holding a
     callback): then runner.run runs it sequentially."""
-    from .runner import TOOL_CAMPAIGNS, announce_tools, run_target
+    from .runner import TOOL_CAMPAIGNS, announce_tools, campaigns, run_target
     from .results import TargetResult
 
+    campaigns()  # the checks a sequential run has: the workers load the same (compared at start)
     units, split_notes = plan(targets, names, jobs, kw)
     if len(units) <= 1:
         return None
@@ -154,6 +155,7 @@ async def run_parallel(targets: list[Target], names: list[str], jobs: int, state
         for t in targets:
             o = await run_target(t, names, progress=progress, announce=False, **kw)
             o.result.notes[:0] = heads[t.name].notes
+            o.result.notes.append(f"jobs: ran one campaign after another in this process (--jobs {jobs} asked): a worker process could not load the same checks (checks registered at run time, not by an importable module?)")
             outcomes.append(o)
         return outcomes
     for u in units:
@@ -340,6 +342,7 @@ class _Pool:
         act.state = "running"
         state.changed.set()
         started = time.monotonic()
+        pid = w.proc.pid if w.proc else None
         while True:
             try:
                 msg = await w.read(state.remaining() + GRACE if state.max_time else None)
@@ -348,14 +351,14 @@ class _Pool:
                 act.state = "cut"
                 note = f"time budget: --max-time {state.max_time:g}s used up; campaign {u.label} did not stop within {GRACE:g}s of it and was ended: its results are missing"
                 empty.result.notes.append(note)
-                return Done(empty, [f"{u.target.name}: {u.label} ended {GRACE:g}s after the budget"], (started, time.monotonic()))
+                return Done(empty, [f"{u.target.name}: {u.label} ended {GRACE:g}s after the budget"], (started, time.monotonic()), pid)
             if msg is None:  # the worker died
                 code = w.proc.returncode if w.proc else None
                 await w.end()
                 act.state = "error"
                 why = " | ".join(w.tail[-3:]) or "no output"
                 empty.result.notes.append(f"jobs: the worker running {u.label} exited (code {code}) before it finished: {why}; its results are missing")
-                return Done(empty, [], (started, time.monotonic()))
+                return Done(empty, [], (started, time.monotonic()), pid)
             t = msg.get("t")
             if t == "step":
                 self.progress(msg["m"])
@@ -374,7 +377,7 @@ class _Pool:
                 act.findings = sum(1 for f in outcome.findings if f.severity > Severity.info)
                 act.doing = data.get("doing") or act.doing
                 state.changed.set()
-                return Done(outcome, data["cuts"], (started, time.monotonic()), w.proc.pid if w.proc else None)
+                return Done(outcome, data["cuts"], (started, time.monotonic()), pid)
 
 
 # --------------------------------------------------------------------------- the merge
@@ -528,7 +531,7 @@ def _init(init: dict) -> dict:
 
     from .plugins import load_plugins
     from .registry import REGISTRY
-    from .runner import load_all_checks
+    from .runner import campaigns
 
     import importlib
 
@@ -544,8 +547,7 @@ def _init(init: dict) -> dict:
                 importlib.import_module(module)
             except Exception:  # noqa: BLE001 - the parent compares the registries
                 pass
-    load_all_checks()
-    load_plugins([], stderr=quiet)  # the entry points
+    campaigns()  # as the parent did before it compared
     return {"t": "ready", "checks": [(c.id, c.origin) for c in REGISTRY.checks()]}
 
 

@@ -143,6 +143,36 @@ def test_max_time_holds_with_workers_on_a_server_that_sleeps_in_every_tool(work)
     assert not list((work / "tmp").iterdir())  # every server's temporary directory removed
 
 
+def test_a_worker_past_its_time_is_ended_with_its_servers_and_their_directories(tmp_path, monkeypatch):
+    """The parent ends a worker that has not answered GRACE seconds after the deadline. GRACE is
+    set to -4 here, so the workers are ended 4 s before it, while every unit waits on a tool
+    that sleeps 30 s: each is ended, the report says so, and no server or directory is left."""
+    from mcpcheck import runner
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the workers' servers' directories
+    monkeypatch.setattr(jobs, "GRACE", -4.0)
+    log = tmp_path / "pids.log"
+    t = make_target(name="sleepy", command=[sys.executable, str(PID_LOG), str(log), "--", sys.executable, str(BUDGET), "sleepy"], timeout=30)
+    runner.load_all_checks()
+    t0 = time.monotonic()
+    (out,) = runner.run([t], ["fuzz", "security"], max_time=12, jobs=2)
+    assert time.monotonic() - t0 <= 12 + ALLOWANCE
+    ended = [n for n in out.result.notes if "was ended: its results are missing" in n]
+    assert ended, out.result.notes
+    said = [n for n in out.result.notes if n.startswith("jobs: ")]
+    assert said and "worker process(es)" in said[0], said  # (an ended worker is started again for the next unit)
+    servers = [int(line.split()[1]) for line in log.read_text().splitlines()]
+    for pid in servers:  # every server the workers started is gone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}/status").exists() else ""
+        assert "zombie" in status, f"server {pid} still runs"
+    assert not list((tmp_path / "tmp").iterdir())
+
+
 # --------------------------------------------------------------------------- usage
 
 
