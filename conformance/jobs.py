@@ -7,7 +7,7 @@ take parallel sessions) is one unit, its campaigns one after another as in a `--
 target with `jobs = K` never has more than K units running at once. A run with one unit, or with
 `--jobs 1`, is the sequential run in this process (runner.run), unchanged.
 
-Workers are `python -m mcpcheck.jobs` processes, at most N at once, each taking units one at a
+Workers are `python -m mcpcheck.jobs_worker` processes, at most N at once, each taking units one at a
 time (its imports are paid once). A unit is a fresh runner.run_target over its campaigns with
 its own sessions and server processes (each stdio server in its own temporary directory), the
 same seed and settings, and the run's deadline. The safety plan is said once, by the parent,
@@ -38,9 +38,7 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import time
-import traceback
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -55,6 +53,7 @@ BEAT = 1.0  # seconds between a worker's activity reports
 LONGEST_FIRST = {"fuzz": 0, "conformance": 1, "security": 2, "stateful": 3, "http-security": 4, "envelope": 5, "replay": 6}
 PARTS_PER_JOB = 2  # fuzz parts per worker: smaller parts even out the workers' loads
 LINE_LIMIT = 1 << 28  # a unit's result is one line
+WORKER = "mcpcheck.jobs_worker"  # python -m WORKER: the worker process (jobs_worker.py)
 
 
 def cores() -> int:
@@ -117,14 +116,17 @@ def plan(targets: list[Target], names: list[str], jobs: int, kw: dict[str, Any])
 # --------------------------------------------------------------------------- the parent
 
 
-async def run_parallel(targets: list[Target], names: list[str], jobs: int, state: budget.RunState, *, progress: Callable[[str], None] = lambda _m: None, **kw: Any) -> list[Any] | None:
+async def run_parallel(
+    targets: list[Target], names: list[str], jobs: int, state: budget.RunState, *, runner: Any, progress: Callable[[str], None] = lambda _m: None, **kw: Any
+) -> list[Any] | None:
     """Run the targets' work units in up to `jobs` worker processes; None when there is nothing
     to run at once (one unit) or the run cannot cross a process boundary (settings holding a
-    callback): then runner.run runs it sequentially."""
-    from .runner import TOOL_CAMPAIGNS, announce_tools, campaigns, run_target
+    callback): then runner.run runs it sequentially. runner: the mcpcheck.runner module (this
+    module sits below it: the runner calls it, it never imports the runner)."""
     from .results import TargetResult
 
-    campaigns()  # the checks a sequential run has: the workers load the same (compared at start)
+    TOOL_CAMPAIGNS, announce_tools, run_target = runner.TOOL_CAMPAIGNS, runner.announce_tools, runner.run_target
+    runner.campaigns()  # the checks a sequential run has: the workers load the same (compared at start)
     units, split_notes = plan(targets, names, jobs, kw)
     if len(units) <= 1:
         return None
@@ -213,7 +215,7 @@ class _Worker:
 
     async def start(self) -> bool:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "mcpcheck.jobs",
+            sys.executable, "-m", WORKER,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             start_new_session=True, limit=LINE_LIMIT,
         )
@@ -319,8 +321,7 @@ class _Pool:
         return done
 
     async def one(self, w: _Worker, u: Unit, wire: dict[str, Any]) -> Done:
-        from .runner import TargetOutcome
-        from .results import TargetResult
+        from .results import TargetOutcome, TargetResult
 
         state = self.state
         act = next(a for a in state.activities if a.target == u.target.name and a.campaign == u.label and a.state == "waiting")
@@ -392,8 +393,7 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
     written, so report and corpus are those of a --jobs 1 run."""
     from .campaigns.fuzz import merge_reports, tool_notes
     from .corpus import save_entry
-    from .results import TargetResult
-    from .runner import TargetOutcome, constraint_table, corpus_refs, merge_eras
+    from .results import TargetOutcome, TargetResult, constraint_table, corpus_refs, merge_eras
 
     result = TargetResult(name=target.name, transport=target.transport, description=target.describe())
     result.notes = list(head_notes)
@@ -491,100 +491,3 @@ def _combine_ledger(ledger: dict[tuple[str, str | None], Any], checks: list[Any]
 
 
 RANK = {"skipped": 0, "passed": 1, "failed": 2, "error": 3}
-
-
-# --------------------------------------------------------------------------- the worker
-
-
-def worker_main() -> None:
-    """`python -m mcpcheck.jobs`: take units from stdin (one base64 pickle a line), send progress
-    and the result as JSON lines on the original stdout; anything else printed goes to stderr."""
-    proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    lock = threading.Lock()
-
-    def send(obj: dict) -> None:
-        with lock:
-            proto.write(json.dumps(obj) + "\n")
-            proto.flush()
-
-    def ended(_sig: int, _frame: Any) -> None:  # the parent ends an overrunning unit
-        from .transport import stdio
-
-        stdio.kill_all()
-        os._exit(143)
-
-    signal.signal(signal.SIGTERM, ended)
-    for line in sys.stdin.buffer:
-        msg = pickle.loads(base64.b64decode(line))
-        if "init" in msg:
-            send(_init(msg["init"]))
-        elif "unit" in msg:
-            try:
-                send(_unit(msg["unit"], send))
-            except BaseException:  # noqa: BLE001 - the parent raises it with this traceback
-                send({"t": "fail", "error": traceback.format_exc()})
-
-
-def _init(init: dict) -> dict:
-    import io
-
-    from .plugins import load_plugins
-    from .registry import REGISTRY
-    from .runner import campaigns
-
-    import importlib
-
-    for p in reversed(init["path"]):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-    quiet = io.StringIO()  # the parent said what failed to load
-    for module, plugin in init["modules"]:
-        if plugin:
-            load_plugins([module], use_entry_points=False, stderr=quiet)
-        elif module != "__main__":
-            try:
-                importlib.import_module(module)
-            except Exception:  # noqa: BLE001 - the parent compares the registries
-                pass
-    campaigns()  # as the parent did before it compared
-    return {"t": "ready", "checks": [(c.id, c.origin) for c in REGISTRY.checks()]}
-
-
-def _unit(u: dict, send: Callable[[dict], None]) -> dict:
-    from .runner import run_target
-
-    max_time, remaining = u["max_time"], u["remaining"]
-    started = time.monotonic() - (max_time - remaining) if max_time else time.monotonic()
-    state = budget.RunState(max_time=max_time, started=started)
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(BEAT):
-            act = state.current
-            if act is not None:
-                try:
-                    found = state.findings()
-                except Exception:  # noqa: BLE001
-                    found = act.findings
-                send({"t": "act", "doing": act.doing, "done": act.done, "planned": act.planned, "findings": found})
-
-    def progress(m: str) -> None:
-        send({"t": "step", "m": m})
-
-    progress.log = lambda m: send({"t": "log", "m": m})  # type: ignore[attr-defined]
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        with budget.use(state):
-            outcome = asyncio.run(run_target(u["target"], u["names"], progress=progress, announce=False, **u["kw"]))
-    finally:
-        stop.set()
-        thread.join()
-    last = state.activities[-1] if state.activities else None
-    data = {"outcome": outcome, "cuts": state.cuts, "states": [a.state for a in state.activities], "doing": last.doing if last else ""}
-    return {"t": "done", "data": base64.b64encode(pickle.dumps(data)).decode("ascii")}
-
-
-if __name__ == "__main__":
-    worker_main()

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from . import budget
 from .campaigns.context import CampaignContext
 from .config import Target
-from .findings import Finding, Severity
+from .findings import Finding, Severity  # noqa: F401 - Finding: part of this module's API
 from .registry import REGISTRY
-from .results import CheckResult, CorpusRef, TargetResult, ToolConstraints
+from .results import CheckResult, TargetOutcome, TargetResult, constraint_table, corpus_refs, merge_eras  # noqa: F401 - re-exported
 from .session import RECORDING, Session
 from .sharding import WHOLE_TARGET, unit_name
 from .sharding import note as shard_note
@@ -63,16 +63,6 @@ def selector(only: list[str] | None, skip: list[str]) -> Callable[[str], bool]:
     return wants
 
 
-@dataclass
-class TargetOutcome:
-    result: TargetResult
-    findings: list[Finding] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)
-    fuzz_reports: list[Any] = field(default_factory=list)  # campaigns.fuzz.ToolReport (--jobs merges them)
-    first_at: dict[str, Any] = field(default_factory=dict)  # finding id -> where it was first recorded (--jobs)
-    held_entries: list[Any] = field(default_factory=list)  # corpus entries a --jobs fuzz part left to the parent
-
-
 async def run_target(
     target: Target,
     names: list[str],
@@ -99,8 +89,6 @@ async def run_target(
     used up, the campaign in progress stops at its next step (budget.OutOfTime), the campaigns
     after it do not start, and a note per cut campaign says so; what was judged is kept.
     """
-    from .profiles import applies
-
     if budget.current() is budget.UNBOUNDED:  # called on its own (not through run()): its own state
         with budget.use(budget.RunState()):
             return await run_target(
@@ -232,28 +220,6 @@ async def _run_target(
     )
 
 
-def merge_eras(findings: list[Finding]) -> list[Finding]:
-    """One finding per root cause across eras: the same check saying the same thing about the
-    same tool in two protocol eras is one finding (the first era's, its stable id kept) that
-    lists the other eras among its instances."""
-    out: list[Finding] = []
-    seen: dict[tuple, Finding] = {}
-    for f in findings:
-        key = (f.check, f.tool, f.detail, f.severity)
-        first = seen.get(key)
-        if first is None or first.revision == f.revision:
-            seen.setdefault(key, f)
-            out.append(f)
-            continue
-        note = f"also in {f.revision}" if f.revision else "also seen again"
-        if note not in first.instances:
-            first.instances.append(note)
-        for extra in f.instances:
-            if extra not in first.instances:
-                first.instances.append(extra)
-    return out
-
-
 # campaigns that call tools with generated or hostile arguments (conformance calls at most one
 # tool the safety policy allows, once, with arguments the spec says must be rejected)
 TOOL_CAMPAIGNS = {"fuzz", "stateful", "security", "http-security", "replay", "envelope"}
@@ -317,37 +283,6 @@ async def _close_quietly(ctx: CampaignContext) -> None:
             pass
 
 
-def constraint_table(reports: list) -> list[ToolConstraints]:
-    """The fuzz campaign's per-tool ToolReports as the report's structured constraint table."""
-    return [
-        ToolConstraints(
-            tool=str(r.tool), engine=str(getattr(r, "engine", "") or ""), calls=int(getattr(r, "calls", 0) or 0),
-            skipped=getattr(r, "skipped", None), enforced=dict(getattr(r, "enforced", {}) or {}),
-        )
-        for r in reports
-    ]
-
-
-def corpus_refs(target: str, root: str, notes: list[str]) -> list[CorpusRef]:
-    """The target's corpus/ entries, with the replay verdict from the notes when replayed."""
-    from .corpus import load_entries
-
-    try:
-        entries = load_entries(root, target)
-    except Exception:  # noqa: BLE001 - a broken corpus file must not cost the run its report
-        return []
-    verdicts = {}
-    for n in notes:
-        m = n.removeprefix("replay: ")
-        name, sep, verdict = m.rpartition(": ")
-        if n.startswith("replay: ") and sep and verdict in ("STILL FAILING", "fixed"):
-            verdicts[name] = "still failing" if verdict == "STILL FAILING" else "fixed"
-    return [
-        CorpusRef(file=str(path), check=e.check, tool=e.tool, mode=e.mode, first_seen=e.first_seen, status=verdicts.get(path.name, "stored"))
-        for path, e in entries
-    ]
-
-
 def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     """The last lines the (most recent) stdio server process wrote to stderr."""
     session = ctx.session
@@ -379,7 +314,7 @@ def run(
         with budget.use(state):
             outcomes = None
             if jobs > 1:
-                outcomes = await _jobs.run_parallel(targets, names, jobs, state, **kw)
+                outcomes = await _jobs.run_parallel(targets, names, jobs, state, runner=sys.modules[__name__], **kw)
             if outcomes is None:  # --jobs 1, or nothing to run at once: the sequential run
                 for t in targets:
                     from .profiles import applies

@@ -96,12 +96,14 @@ def pin_local_constants():
 def _package_constants() -> Any:
     """The constants Hypothesis would read from every local module of mcpcheck, in file order."""
     import os
+    from pathlib import Path
 
-    import mcpcheck
     from hypothesis.internal.constants_ast import Constants, _constants_from_source, is_local_module_file
 
+    from .. import strategies
+
     pool = Constants()
-    roots = [*mcpcheck.__path__, *mcpcheck.strategies.__path__]
+    roots = [str(Path(__file__).resolve().parents[1]), *strategies.__path__]  # mcpcheck/, mcpcheck/strategies/
     for root in dict.fromkeys(roots):
         for folder, dirs, files in sorted(os.walk(root)):
             dirs.sort()
