@@ -34,6 +34,7 @@ def run(
     max_examples: int | None = None,
     timeout: float | None = None,
     fail_on: Severity | str = Severity.high,
+    jobs: int | None = 1,
 ) -> RunReport:
     """Run campaigns against one target and return the canonical report.
 
@@ -41,6 +42,8 @@ def run(
     http(s):// URL of a Streamable HTTP endpoint. plugins: modules of user checks to load (the
     `mcpcheck.checks` entry points are loaded too). Raises mcpcheck.config.ConfigError on bad
     input; an unreachable target is reported in the report (targets[0].error, exit_code 2).
+    jobs: work units run at once in worker processes (`--jobs`; None: the number of cores; the
+    default 1 runs everything in this process, so checks registered here always apply).
     """
     t = _target(target, timeout)
     load_all_checks()
@@ -52,7 +55,7 @@ def run(
 
         kw["fuzz_settings"] = FuzzSettings(max_examples=max_examples)
     started, t0 = _dt.datetime.now(_dt.timezone.utc), time.monotonic()
-    outcomes = _run_targets([t], list(campaigns), **kw)
+    outcomes = _run_targets([t], list(campaigns), jobs=jobs, **kw)
     return build_report(outcomes, command=["mcpcheck.run"], names=list(campaigns), fail_on=Severity(fail_on), started=started, duration=time.monotonic() - t0, seed=seed)
 
 

@@ -72,6 +72,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
 def _key_value(sep: str, what: str):
     def parse(text: str) -> tuple[str, str]:
         key, found, value = text.partition(sep)
@@ -123,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run (repeatable; default: conformance, or the profile's): " + help_text())
     what.add_argument("--profile", choices=list(PROFILES), metavar="NAME", help="a named set of campaigns, fuzz sizes and time budget: " + profile_help())
     what.add_argument("--max-time", type=_positive_float, metavar="SECONDS", help="time budget for the whole run: when it is used up every campaign stops at its next step and the report says what was cut (default: the profile's, else none)")
+    what.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="work units (campaigns, parts of the fuzz campaign) run at once in worker processes, each with its own server processes; findings and corpus are the same as with --jobs 1 for a given seed (default: the number of cores; a target with `jobs = 1` in its config runs its campaigns one after another)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
     what.add_argument("--skip-check", action="append", default=[], metavar="ID", help="skip checks with this id or id prefix (repeatable)")
     what.add_argument("--plugin", action="append", default=[], metavar="MODULE", help="import this module of user-written checks (repeatable; also `plugins` in the config and the mcpcheck.checks entry points; docs/plugins.md)")
@@ -553,7 +564,7 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
         budget_note = f"; time budget {max_time:g}s" if max_time else ""
         progress(f"testing {', '.join(f'{t.name} ({t.describe()})' for t in targets)}; campaigns: {', '.join(names)}{budget_note}")
         try:
-            outcomes = runner.run(targets, names, only=only or None, skip=skip, progress=progress, state=state, **extra)
+            outcomes = runner.run(targets, names, only=only or None, skip=skip, progress=progress, state=state, jobs=args.jobs, **extra)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith("mcpcheck.transport."):
                 kind = exc.name.rsplit(".", 1)[-1]

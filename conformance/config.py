@@ -128,6 +128,10 @@ class Target(BaseModel):
     timeout: float = Field(10.0, gt=0, description="seconds allowed per request")
     protocol: str | None = Field(None, description="force a protocol revision (default: detect)")
     safety: Safety = Field(default_factory=Safety)
+    jobs: int | None = Field(
+        None, ge=1,
+        description="1: never run this target's campaigns (or fuzz parts) at once, for a stateful server that cannot take parallel sessions (default: --jobs)",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mcpcheck-config", default=None, metavar="PATH", help="mcpcheck.toml / pyproject.toml to read targets from")
     group.addoption("--mcpcheck-campaign", action="append", default=[], metavar="NAME", help="campaign(s) to run (default: conformance)")
     group.addoption("--mcpcheck-fail-on", default=None, metavar="SEVERITY", help="lowest severity that fails an item (default: config, else high)")
+    group.addoption("--mcpcheck-jobs", type=int, default=1, metavar="N", help="work units of a target's run at once in worker processes, like `mcpcheck run --jobs` (default 1)")
     group.addoption("--mcpcheck-plugin", action="append", default=[], metavar="MODULE", help="also load this module of user-written checks (repeatable; docs/plugins.md)")
 
 
@@ -82,8 +83,9 @@ def _list_tools(target: Target) -> list[dict[str, Any]]:
 class _Runs:
     """One campaign run per target, shared by that target's items."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], jobs: int = 1) -> None:
         self.names = names
+        self.jobs = jobs
         self.outcomes: dict[str, Any] = {}
 
     def get(self, target: Target, wanted: list[str], tools: list[str] | None = None):
@@ -94,7 +96,7 @@ class _Runs:
 
             if tools is not None:
                 target = target.model_copy(update={"safety": target.safety.model_copy(update={"only_tools": tools})})
-            self.outcomes[target.name] = run([target], self.names, only=sorted(set(wanted)))[0]
+            self.outcomes[target.name] = run([target], self.names, only=sorted(set(wanted)), jobs=self.jobs)[0]
         return self.outcomes[target.name]
 
 
@@ -125,7 +127,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     fail_on = Severity(config.getoption("--mcpcheck-fail-on") or settings.fail_on)
     parent = McpcheckCollector.from_parent(session, name="mcpcheck")
     parent.targets, parent.checks = targets, sorted(spec.id for spec in REGISTRY.values() if spec.campaign in names)
-    parent.runs, parent.fail_on = _Runs(names), fail_on
+    jobs = config.getoption("--mcpcheck-jobs")
+    if jobs is not None and jobs < 1:
+        raise pytest.UsageError(f"mcpcheck: --mcpcheck-jobs must be at least 1, got {jobs}")
+    parent.runs, parent.fail_on = _Runs(names, jobs), fail_on
     from _pytest.runner import collect_one_node
 
     report = collect_one_node(parent)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from . import budget
 from .campaigns.context import CampaignContext
 from .config import Target
-from .findings import Finding, Severity
+from .findings import Finding, Severity  # noqa: F401 - Finding: part of this module's API
 from .registry import REGISTRY
-from .results import CheckResult, CorpusRef, TargetResult, ToolConstraints
+from .results import CheckResult, TargetOutcome, TargetResult, constraint_table, corpus_refs, merge_eras  # noqa: F401 - re-exported
 from .session import RECORDING, Session
 from .sharding import WHOLE_TARGET, unit_name
 from .sharding import note as shard_note
@@ -68,13 +68,6 @@ def selector(only: list[str] | None, skip: list[str]) -> Callable[[str], bool]:
     return wants
 
 
-@dataclass
-class TargetOutcome:
-    result: TargetResult
-    findings: list[Finding] = field(default_factory=list)
-    checks: list[CheckResult] = field(default_factory=list)
-
-
 async def run_target(
     target: Target,
     names: list[str],
@@ -86,6 +79,7 @@ async def run_target(
     fuzz_settings: Any = None,
     corpus_dir: str | None = None,
     applicable_only: bool = False,
+    announce: bool = True,
 ) -> TargetOutcome:
     """Run the named campaigns against one target.
 
@@ -93,20 +87,40 @@ async def run_target(
     them derandomized (the same inputs on every run). fuzz_settings: a campaigns.fuzz.FuzzSettings
     (example counts, corpus writing); corpus_dir: where fuzz writes and replay reads corpus
     entries (default: MCPCHECK_CORPUS, else ./corpus). applicable_only: leave out campaigns that
-    do not apply to the target's transport (`--campaign all`, profiles).
+    do not apply to the target's transport (`--campaign all`, profiles). announce: False when
+    the safety plan was already said (a --jobs worker: the parent said it once).
 
     The run's time budget is budget.current() (runner.run sets it from --max-time): when it is
     used up, the campaign in progress stops at its next step (budget.OutOfTime), the campaigns
     after it do not start, and a note per cut campaign says so; what was judged is kept.
     """
-    from .profiles import applies
-
     if budget.current() is budget.UNBOUNDED:  # called on its own (not through run()): its own state
         with budget.use(budget.RunState()):
             return await run_target(
                 target, names, only=only, skip=skip, progress=progress, seed=seed,
-                fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only,
+                fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only, announce=announce,
             )
+    from .campaigns.engine import pin_local_constants
+
+    with pin_local_constants():  # the seed alone decides the inputs (not this process's imports)
+        return await _run_target(target, names, only=only, skip=skip, progress=progress, seed=seed, fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only, announce=announce)
+
+
+async def _run_target(
+    target: Target,
+    names: list[str],
+    *,
+    only: list[str] | None,
+    skip: list[str] | None,
+    progress: Callable[[str], None],
+    seed: int | None,
+    fuzz_settings: Any,
+    corpus_dir: str | None,
+    applicable_only: bool,
+    announce: bool,
+) -> TargetOutcome:
+    from .profiles import applies
+
     available = campaigns()
     if applicable_only:
         names = [n for n in names if applies(n, target.transport)]
@@ -133,7 +147,7 @@ async def run_target(
         ctx.fuzz_settings = dataclasses.replace(cfg, **changes)  # type: ignore[attr-defined]
         ctx.corpus_dir = ctx.fuzz_settings.corpus_dir  # type: ignore[attr-defined]
     t0 = time.monotonic()
-    if TOOL_CAMPAIGNS & set(names):
+    if announce and TOOL_CAMPAIGNS & set(names):
         await announce_tools(target, result, progress)
     state = budget.current()
 
@@ -206,32 +220,9 @@ async def run_target(
                 origin=REGISTRY.check(check_id).origin if check_id in REGISTRY else "mcpcheck",
             )
         )
-    return TargetOutcome(result=result, findings=merge_eras(ctx.findings), checks=checks)
-
-
-def merge_eras(findings: list[Finding]) -> list[Finding]:
-    """One finding per root cause across eras: the same check finding the same cause (its
-    violation key: e.g. "wrong error code" for prompts.unknown, whatever code each era's answer
-    carried) about the same tool in two protocol eras is one finding (the first era's, its stable
-    id kept) that lists the other eras, with their own detail when it differs, among its instances."""
-    out: list[Finding] = []
-    seen: dict[tuple, Finding] = {}
-    for f in findings:
-        key = (f.check, f.tool, f._cause or f.detail, f.severity)
-        first = seen.get(key)
-        if first is None or first.revision == f.revision:
-            seen.setdefault(key, f)
-            out.append(f)
-            continue
-        note = f"also in {f.revision}" if f.revision else "also seen again"
-        if f.detail != first.detail:
-            note += f": {f.detail}"
-        if note not in first.instances:
-            first.instances.append(note)
-        for extra in f.instances:
-            if extra not in first.instances:
-                first.instances.append(extra)
-    return out
+    return TargetOutcome(result=result, findings=merge_eras(ctx.findings), checks=checks, fuzz_reports=list(getattr(ctx, "fuzz_reports", None) or []),
+        first_at=dict(ctx.first_at), held_entries=list(ctx.held_entries or []),
+    )
 
 
 # campaigns that call tools with generated or hostile arguments (conformance calls at most one
@@ -247,10 +238,11 @@ def where(target: Target) -> str:
     return f"{target.name} ({target.url})"
 
 
-async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None]) -> None:
+async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None]) -> list[dict] | None:
     """Before any tool is called: say which tools that can change state will be called, and
     where, and which are not called and why (safety.plan); kept in the report's notes too. A
-    target that cannot be listed here says so in the campaign that follows."""
+    target that cannot be listed here says so in the campaign that follows. Returns the tools
+    listed (None: the target could not be listed)."""
     from .connect import list_tools, open_session
     from .safety import plan
     from .session import HANDSHAKE_LATEST, LATEST
@@ -267,7 +259,7 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
             await session.close()
         break
     if tools is None:
-        return
+        return None
     log = getattr(progress, "log", progress)
     lines = plan(tools, target.safety).lines(where(target))
     if not lines:
@@ -275,6 +267,7 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
     for line in lines:
         log(line)
     result.notes.extend(lines)
+    return tools
 
 
 def _cut(ctx: CampaignContext, state: "budget.RunState", name: str, where: str) -> None:
@@ -295,37 +288,6 @@ async def _close_quietly(ctx: CampaignContext) -> None:
             pass
 
 
-def constraint_table(reports: list) -> list[ToolConstraints]:
-    """The fuzz campaign's per-tool ToolReports as the report's structured constraint table."""
-    return [
-        ToolConstraints(
-            tool=str(r.tool), engine=str(getattr(r, "engine", "") or ""), calls=int(getattr(r, "calls", 0) or 0),
-            skipped=getattr(r, "skipped", None), enforced=dict(getattr(r, "enforced", {}) or {}),
-        )
-        for r in reports
-    ]
-
-
-def corpus_refs(target: str, root: str, notes: list[str]) -> list[CorpusRef]:
-    """The target's corpus/ entries, with the replay verdict from the notes when replayed."""
-    from .corpus import load_entries
-
-    try:
-        entries = load_entries(root, target)
-    except Exception:  # noqa: BLE001 - a broken corpus file must not cost the run its report
-        return []
-    verdicts = {}
-    for n in notes:
-        m = n.removeprefix("replay: ")
-        name, sep, verdict = m.rpartition(": ")
-        if n.startswith("replay: ") and sep and verdict in ("STILL FAILING", "fixed"):
-            verdicts[name] = "still failing" if verdict == "STILL FAILING" else "fixed"
-    return [
-        CorpusRef(file=str(path), check=e.check, tool=e.tool, mode=e.mode, first_seen=e.first_seen, status=verdicts.get(path.name, "stored"))
-        for path, e in entries
-    ]
-
-
 def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     """The last lines the (most recent) stdio server process wrote to stderr."""
     session = ctx.session
@@ -338,20 +300,36 @@ def _stderr_tail(ctx: CampaignContext, lines: int = 20) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def run(targets: list[Target], names: list[str], *, max_time: float | None = None, state: "budget.RunState | None" = None, **kw) -> list[TargetOutcome]:
+def run(
+    targets: list[Target], names: list[str], *, max_time: float | None = None, state: "budget.RunState | None" = None, jobs: int | None = 1, **kw
+) -> list[TargetOutcome]:
     """Synchronous entry point (CLI, pytest plugin). max_time: the whole run's budget in seconds
-    (--max-time); state: a budget.RunState the caller watches (the progress display)."""
+    (--max-time); state: a budget.RunState the caller watches (the progress display); jobs: how
+    many work units run at once in worker processes (--jobs; None: the number of cores; 1: one
+    after another in this process, as always). Campaigns of a target whose config says
+    `jobs = 1` never run at once; a run with one work unit runs here (mcpcheck/jobs.py)."""
     state = state or budget.RunState(max_time=max_time)
     if max_time is not None:
         state.max_time = max_time
+    from . import jobs as _jobs
+
+    jobs = _jobs.resolve(jobs)
 
     async def go() -> list[TargetOutcome]:
         with budget.use(state):
-            for t in targets:
-                from .profiles import applies
+            outcomes = None
+            if jobs > 1:
+                outcomes = await _jobs.run_parallel(targets, names, jobs, state, runner=sys.modules[__name__], **kw)
+            if outcomes is None:  # --jobs 1, or nothing to run at once: the sequential run
+                for t in targets:
+                    from .profiles import applies
 
-                state.plan(t.name, [n for n in names if not kw.get("applicable_only") or applies(n, t.transport)])
-            outcomes = [await run_target(t, names, **kw) for t in targets]
+                    state.plan(t.name, [n for n in names if not kw.get("applicable_only") or applies(n, t.transport)])
+                outcomes = [await run_target(t, names, **kw) for t in targets]
+                if jobs > 1:  # what kept it sequential (a target's `jobs = 1`) is said in its notes
+                    split = _jobs.plan(targets, names, jobs, kw)[1]
+                    for t, o in zip(targets, outcomes):
+                        o.result.notes.extend(split.get(t.name, []))
         if "security" in names:  # checks that need every target's listing (tool shadowing)
             from .campaigns.security import cross_target
 

@@ -22,7 +22,7 @@ LAYERS: list[tuple[int, tuple[str, ...]]] = [
     (3, ("connect", "client")),
     (4, ("registry", "plugins", "results", "checks", "security")),
     (5, ("campaigns", "load", "workflow", "monitor")),
-    (6, ("runner",)),
+    (6, ("runner", "jobs")),
     (7, ("report", "gate", "cli_gate", "baseline")),
     (8, ("cli", "cli_nightly", "api", "pytest_plugin", "load.cli", "workflow.cli", "workflow.pytest_plugin", "monitor.cli", "")),
 ]

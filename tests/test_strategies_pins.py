@@ -52,3 +52,24 @@ def test_the_shrink_bound_hypothesis_reads_still_exists():
     with shrink_budget(7):
         assert engine.MAX_SHRINKING_SECONDS == 7
     assert engine.MAX_SHRINKING_SECONDS == before
+
+
+def test_the_local_constants_pool_mcpcheck_pins_still_exists():
+    """mcpcheck.campaigns.engine.pin_local_constants replaces Hypothesis' pool of constants from
+    local modules for a campaign's duration, so the inputs of a seed do not depend on what the
+    process imported (a --jobs worker against a sequential run)."""
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants  # noqa: F401
+
+    from mcpcheck.campaigns.engine import pin_local_constants
+
+    before = providers._get_local_constants
+    with pin_local_constants():
+        pool = providers._get_local_constants()
+        assert providers._get_local_constants is not before
+        assert "mcpcheck_pinned" in repr(vars(providers._get_local_constants))
+        assert not (pool.integers or pool.floats or pool.bytes or pool.strings)  # what an installed mcpcheck has
+        with pin_local_constants():  # nested: the same pool
+            assert providers._get_local_constants() is pool
+    assert providers._get_local_constants is before
+    assert hasattr(providers, "CONSTANTS_CACHE")

@@ -78,6 +78,12 @@ class CampaignContext:
     workflow_examples: int = 0
     configured_targets: dict[str, Target] = field(default_factory=dict)
     known_eras: list[str] = field(default_factory=list)  # eras an earlier campaign of the run detected
+    # --jobs (mcpcheck/jobs.py): where the current work stands in a sequential run's order (the
+    # fuzz campaign: tool index, property), the position each finding was first recorded at, and
+    # the corpus entries a fuzz part holds for the parent to write (None: written at once)
+    position: Any = None
+    first_at: dict[str, Any] = field(default_factory=dict)
+    held_entries: list[Any] | None = None
 
     # ------------------------------------------------------------ recording
     def wants(self, spec: CheckSpec) -> bool:
@@ -114,6 +120,7 @@ class CampaignContext:
             same = next((f for f in self.findings if f.id == finding.id), None)
             if same is None:
                 self.findings.append(finding)
+                self.first_at.setdefault(finding.id, self.position)
                 out.append(finding)
             elif finding.detail != same.detail and finding.detail not in same.instances and len(same.instances) < MAX_INSTANCES:
                 same.instances.append(finding.detail)  # one finding per root cause, every instance listed

@@ -55,24 +55,69 @@ def shrink_budget(seconds: float):
         engine.MAX_SHRINKING_SECONDS = saved
 
 
+_PINNED: Any = None  # the pool pin_local_constants gives Hypothesis (computed once per process)
+
+
+@contextlib.contextmanager
+def pin_local_constants():
+    """Generated inputs depend on the seed alone: not on what the process imported before, nor
+    on mcpcheck's own source.
+
+    Hypothesis draws some values from constants in the source of the "local" modules loaded so
+    far (hypothesis.internal.conjecture.providers._get_local_constants). From a checkout (an
+    editable install) mcpcheck's own modules count as local, so the same seed gave other inputs
+    in a process that had imported other modules (a --jobs worker, a campaign after another), and
+    any edit of a constant anywhere in mcpcheck changed them. For the campaign's duration the pool
+    is pinned EMPTY, which is what an installed mcpcheck (site-packages: not local) always had:
+    a checkout generates what users' installs generate. tests/test_strategies_pins.py fails if
+    Hypothesis renames what this relies on."""
+    global _PINNED
+    from hypothesis.internal.conjecture import providers
+    from hypothesis.internal.constants_ast import Constants
+
+    saved = providers._get_local_constants
+    if getattr(saved, "mcpcheck_pinned", False):  # nested (a campaign in a campaign's run)
+        yield
+        return
+    if _PINNED is None:
+        _PINNED = Constants()
+    pool = _PINNED
+
+    def pinned() -> Any:
+        return pool
+
+    pinned.mcpcheck_pinned = True  # type: ignore[attr-defined]
+    providers._get_local_constants = pinned
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
 def record_with_entry(ctx: CampaignContext, cfg: Any, spec: Any, v: Violation, **entry: Any) -> None:
     """Record a shrunk failure as a Finding and, the first time that finding is recorded (and
     cfg.write_corpus), as a corpus/ entry: `entry` gives tool, arguments, mode and any other
     CorpusEntry field; target, check, revision, detail, seed and evidence come from here.
-    The one corpus writer of the fuzz, stateful and envelope campaigns."""
-    if ctx.record(spec, [v]) and cfg.write_corpus:
-        save_entry(
-            CorpusEntry(
-                target=ctx.target.name,
-                check=spec.id,
-                revision=ctx.revision,
-                detail=v.detail,
-                seed=cfg.seed,
-                evidence=[e.to_dict(500) for e in v.evidence][:4],
-                **entry,
-            ),
-            cfg.corpus_dir,
+    The one corpus writer of the fuzz, stateful and envelope campaigns. A --jobs part of the
+    fuzz campaign holds the entry instead (ctx.held_entries): the parent writes, per finding,
+    the one a sequential run would have written (mcpcheck/jobs.py)."""
+    found = ctx.record(spec, [v])
+    if found and cfg.write_corpus:
+        e = CorpusEntry(
+            target=ctx.target.name,
+            check=spec.id,
+            revision=ctx.revision,
+            detail=v.detail,
+            seed=cfg.seed,
+            evidence=[e.to_dict(500) for e in v.evidence][:4],
+            **entry,
         )
+        if ctx.held_entries is not None:
+            ctx.held_entries.append((found[0].id, ctx.position, e, str(cfg.corpus_dir)))
+        else:
+            save_entry(e, cfg.corpus_dir)
 
 
 _LAST = threading.local()  # the newest Failure of this thread: kept when --max-time cuts a shrink short

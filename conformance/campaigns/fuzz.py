@@ -69,6 +69,9 @@ class FuzzSettings:
     database: str | None = field(default_factory=lambda: exampledb.configured())
     # --shard I/N: run only this shard's (target, tool, property) work units (mcpcheck/sharding.py)
     shard: Shard | None = None
+    # --jobs: this worker's part of the (target, tool, property) work units (the sharding model,
+    # within one machine); the parent merges the parts' ToolReports and writes the per-tool notes
+    part: Shard | None = None
     # the largest string the "strings" mode sends (sizes grow 1 KiB, 64 KiB, 1 MiB, 8 MiB up to it)
     max_string_bytes: int = field(default_factory=lambda: int(os.environ.get("MCPCHECK_MAX_STRING_BYTES") or 8 * 1024 * 1024))
     # the "strings" mode sends lone surrogates (a server that drops them costs a whole --timeout each)
@@ -112,6 +115,7 @@ class ToolReport:
     calls: int = 0
     skipped: str | None = None
     enforced: dict[str, bool] = field(default_factory=dict)  # constraint -> rejected when violated
+    here: bool = True  # False: no work unit of this tool ran in this --jobs part (another part's)
 
 
 async def run_fuzz(ctx: CampaignContext, result: TargetResult, cfg: FuzzSettings | None = None) -> None:
@@ -136,6 +140,8 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     era = eras[0]  # fuzz in the newest era the server speaks
     ctx.revision, ctx.session = era, session
     runner = FuzzRunner(ctx, session, env, [secret], run)
+    if cfg.part is not None:  # --jobs: the parent writes the corpus entries in a sequential run's order
+        ctx.held_entries = []
     reports: list[ToolReport] = []
     ctx.fuzz_reports = reports  # type: ignore[attr-defined]  # filled as it goes: a cut run keeps its table
     ran: list[str] = []  # work units run here (all of them unless --shard)
@@ -145,6 +151,8 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
         """Is the work unit (this target, tool, prop) this shard's? Counts it either way."""
         planned.append(unit_name(tool, prop))
         if cfg.shard is not None and not cfg.shard.owns(ctx.target.name, tool, prop):
+            return False
+        if cfg.part is not None and not cfg.part.owns(ctx.target.name, tool, prop):
             return False
         ran.append(unit_name(tool, prop))
         return True
@@ -162,12 +170,51 @@ def _fuzz(run: Await, ctx: CampaignContext, result: TargetResult, cfg: FuzzSetti
     ctx.fuzz_reports = reports  # type: ignore[attr-defined]
     if cfg.shard is not None:
         ctx.notes.append(shard_note(cfg.shard, "fuzz", ran, len(planned)))
+    if cfg.part is not None:  # --jobs: the parent writes the per-tool notes from every part's reports
+        for rep in reports:
+            rep.here = rep.skipped is not None or any(u.startswith(f"{rep.tool}:") for u in ran)
+        return
+    ctx.notes.extend(tool_notes(reports))
+
+
+def tool_notes(reports: list[ToolReport]) -> list[str]:
+    """The per-tool lines of the report's notes: calls and the constraint-enforcement table."""
+    out = []
     for rep in reports:
         if rep.enforced:
             table = ", ".join(f"{c}={'enforced' if ok else 'NOT enforced'}" for c, ok in sorted(rep.enforced.items()))
-            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
+            out.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls; constraints: {table}")
         elif not rep.skipped:
-            ctx.notes.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+            out.append(f"fuzz: {rep.tool} [{rep.engine}] {rep.calls} calls" + (f"; {rep.note}" if rep.note else ""))
+    return out
+
+
+def merge_reports(parts: list[list[ToolReport]]) -> list[ToolReport]:
+    """The ToolReports of the --jobs parts of one fuzz campaign as one list, in the order the
+    tools were listed: per tool the calls add up, a constraint is enforced only if every part
+    that tried it saw it enforced, and a tool no part fuzzed (cut by --max-time) is left out."""
+    order: list[str] = []
+    merged: dict[str, ToolReport] = {}
+    for reports in parts:
+        for rep in reports:
+            if rep.tool not in order:
+                order.append(rep.tool)
+            if not rep.here:
+                continue
+            into = merged.get(rep.tool)
+            if into is None:
+                merged[rep.tool] = copy.deepcopy(rep)
+                continue
+            into.calls += rep.calls
+            into.engine = into.engine or rep.engine
+            for piece in (rep.note or "").split("; "):
+                if piece and piece not in (into.note or "").split("; "):
+                    into.note = (into.note + "; " if into.note else "") + piece
+            if into.skipped is None or rep.skipped is None:
+                into.skipped = None
+            for c, ok in rep.enforced.items():
+                into.enforced[c] = into.enforced.get(c, True) and ok
+    return [merged[t] for t in order if t in merged]
 
 
 def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[str, Any]], cfg: FuzzSettings, reports: list[ToolReport], era: str, mine: Callable[[str, str], bool], ran: list[str]) -> None:

@@ -129,6 +129,11 @@ class Progress:
                 parts.append(f"{state.findings()} findings so far")
             except Exception:  # noqa: BLE001 - a display must never fail the run
                 pass
+        elif state is not None:  # --jobs: every unit that is running (mcpcheck/jobs.py)
+            running = [a for a in list(state.activities) if a.state == "running"]
+            if running:
+                parts.append("running: " + ", ".join(f"{a.target} {a.campaign}" + (f" {a.done}/{a.planned}" if a.planned else "") for a in running))
+                parts.append(f"{sum(a.findings for a in state.activities)} findings so far")
         if state is not None:
             parts.append(f"{state.elapsed():.0f}s elapsed")
             if state.max_time:
@@ -161,7 +166,7 @@ class _Board:
                 except Exception:  # noqa: BLE001
                     pass
             examples = f"{act.done}/{act.planned}" if act.planned else (str(act.done) if act.done else "")
-            doing = act.doing if running or act.state in ("cut", "error") else ""
+            doing = act.doing if running or act.state in ("running", "cut", "error") else ""
             table.add_row(act.target, act.campaign, act.state, examples, str(findings) if act.state != "waiting" else "", doing[-100:])
         return table
 

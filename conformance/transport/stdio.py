@@ -13,11 +13,13 @@ import shutil
 import signal
 import tempfile
 import time
+import weakref
 from typing import Any
 
 from ..wirelog import WireEntry
 from .base import Transport, TransportError, encode
 
+LIVE: "weakref.WeakSet[StdioTransport]" = weakref.WeakSet()  # started, not yet closed (kill_all)
 LINE_LIMIT = 64 * 1024 * 1024  # longest stdout line we accept (oversized-response fuzzing)
 STDERR_KEEP = 256 * 1024
 
@@ -83,6 +85,7 @@ class StdioTransport(Transport):
                 shutil.rmtree(self.workdir, ignore_errors=True)
                 self.workdir = None
             raise TransportError(f"cannot start server command {self.command[0]!r}: {exc}") from exc
+        LIVE.add(self)
         self.wirelog.record("out", "event", f"started: {' '.join(self.command)} (pid {self.proc.pid})")
         self._tasks = [
             asyncio.create_task(self._read_stdout()),
@@ -174,6 +177,7 @@ class StdioTransport(Transport):
         self._gone(self.closed_reason or f"closed by mcpcheck (exit code {proc.returncode})")
         if self.workdir and not self.cwd:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        LIVE.discard(self)
 
     def _signal(self, sig: int) -> None:
         if self.proc is None:
@@ -182,3 +186,12 @@ class StdioTransport(Transport):
             os.killpg(self.proc.pid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def kill_all() -> None:
+    """End every server this process started and has not closed, with its process group, and
+    remove their temporary directories (a --jobs worker the parent ends: mcpcheck/jobs.py)."""
+    for t in list(LIVE):
+        t._signal(signal.SIGKILL)
+        if t.workdir and not t.cwd:
+            shutil.rmtree(t.workdir, ignore_errors=True)
