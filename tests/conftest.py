@@ -45,6 +45,8 @@ LONGEST_FIRST = [
     "test_progress.py",  # ~60 s
     "test_tool_probes.py",  # ~45 s
     "test_security_blind.py",  # ~45 s
+    "test_profiles.py",  # ~45 s: a module run of the quick profile
+    "test_report_huge_inputs.py",  # ~35 s
     "test_conformance_fixtures.py",  # ~40 s
     "test_seed_reproducible.py",  # ~35 s
     "test_stateful_replay.py",  # ~32 s
