@@ -78,6 +78,8 @@ class Profile:
 QUICK_LEAVE_OUT = (
     "cancellation.slow_call",  # 5-10 s per era: timing candidates, then up to 3 cancel trials
     "concurrency.tool_calls",  # 2.5-8 s per era: each input alone twice, then all at once
+    "tasks.lifecycle",  # 3-6 s per era (up to 15 s): one experimental task polled to its end
+    "mrtr.missing_input",  # ~7 s: up to six tool calls asking whether a tool wants input
 )
 QUICK_FIRST_ERA_ONLY = (
     "jsonrpc.null_id_rejected", "jsonrpc.invalid_request", "jsonrpc.batch_rejected", "jsonrpc.notification_no_reply",
