@@ -457,6 +457,11 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
         fs = kw.get("fuzz_settings")
         root = kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"
         result.corpus = corpus_refs(target.name, str(root), result.notes)
+    if "security" in {n for u in units for n in u.campaigns}:
+        # one finding per leak across campaigns (security.fold_leaks): fuzz ran in another worker
+        from .campaigns.security import fold_leak_findings
+
+        fold_leak_findings(findings, ledger)
     checks = [ledger[k] for k in sorted(ledger, key=lambda k: (k[0], k[1] or ""))]
     return TargetOutcome(result=result, findings=merge_eras(findings), checks=checks)
 

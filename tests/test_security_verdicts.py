@@ -71,12 +71,16 @@ def test_an_unrelated_host_path_is_one_finding_that_lists_every_tool(tmp_path, m
     assert tools == {"allowed", "read_doc"}, (f.tool, f.instances)
 
 
-def test_one_leaked_canary_is_one_finding_across_fuzz_and_security(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_one_leaked_canary_is_one_finding_across_fuzz_and_security(tmp_path, monkeypatch, jobs):
+    """jobs=2: fuzz and security run in different worker processes and jobs.merge folds the fuzz
+    leak into the security finding (the census saw two critical findings for server-everything's
+    get-env once the CLI's --jobs default became the number of cores)."""
     monkeypatch.chdir(tmp_path)
     target = make_target(name="env", command=[sys.executable, str(FIXTURES / "env_leak_server.py")], timeout=10.0)
     outcome = runner.run(
         [target], ["fuzz", "security"], only=["fuzz.no_internal_leak", "security.data_exposure"],
-        fuzz_settings=FuzzSettings(max_examples=3, write_corpus=False),
+        fuzz_settings=FuzzSettings(max_examples=3, write_corpus=False), jobs=jobs,
     )[0]
     assert outcome.result.error is None, outcome.result.error
     found = [f for f in outcome.findings if f.tool == "get_env"]

@@ -229,12 +229,18 @@ def fold_leaks(ctx: CampaignContext) -> None:
     trace from the same tool; a host path from any tool) becomes an instance of the
     security.data_exposure finding, and when every one of an era's fuzz.no_internal_leak findings
     went that way, that check is skipped with the reason (its findings are reported here)."""
+    fold_leak_findings(ctx.findings, ctx.ledger)
+
+
+def fold_leak_findings(findings: list[Any], ledger: dict[tuple[str, str | None], Any]) -> None:
+    """fold_leaks over a finding list and a (check id, revision) -> CheckRun ledger: also applied
+    by jobs.merge, where fuzz and security ran in different worker processes (--jobs N)."""
     fuzz = REGISTRY.get("fuzz.no_internal_leak")
     if fuzz is None:
         return
-    ours = [f for f in ctx.findings if f.check == data_exposure.id]
+    ours = [f for f in findings if f.check == data_exposure.id]
     folded: dict[str | None, list[str]] = {}
-    for f in [f for f in ctx.findings if f.check == fuzz.id]:
+    for f in [f for f in findings if f.check == fuzz.id]:
         kind = next((k for k in ("secret", "traceback", "path") if fuzz.finding(Violation("", key=f"{f.tool}/{k}"), target=f.target, revision=f.revision).id == f.id), None)
         if kind is None:
             continue
@@ -246,11 +252,11 @@ def fold_leaks(ctx: CampaignContext) -> None:
             owner.instances.append(line)
         if f.severity > owner.severity:
             owner.severity = f.severity
-        ctx.findings.remove(f)
+        findings.remove(f)
         folded.setdefault(f.revision, []).append(owner.id)
     for revision, owners in folded.items():
-        run = ctx.ledger.get((fuzz.id, revision))
-        if run is not None and not any(f.check == fuzz.id and f.revision == revision for f in ctx.findings):
+        run = ledger.get((fuzz.id, revision))
+        if run is not None and not any(f.check == fuzz.id and f.revision == revision for f in findings):
             run.status, run.reason = "skipped", f"what it found is reported once, by {data_exposure.id} ({', '.join(sorted(set(owners)))})"
 
 
@@ -385,4 +391,4 @@ def cross_target(outcomes: list[Any], wants: Any = lambda _id: True) -> None:
         ))
 
 
-__all__ = ["SecurityRun", "SecuritySettings", "cross_target", "fold_leaks", "replay_injected", "run_security"]
+__all__ = ["SecurityRun", "SecuritySettings", "cross_target", "fold_leak_findings", "fold_leaks", "replay_injected", "run_security"]
