@@ -58,6 +58,8 @@ def is_stateless(revision: str | None) -> bool:
 
 def id_key(value: Any) -> str:
     """Correlation key that keeps 1 and "1" apart (J4: the id type must be echoed)."""
+    if type(value) is int:  # mcpcheck's own ids: the same text json.dumps gives, without it
+        return str(value)
     return json.dumps(value, sort_keys=True)
 
 

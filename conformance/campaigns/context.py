@@ -87,7 +87,15 @@ class CampaignContext:
 
     # ------------------------------------------------------------ recording
     def wants(self, spec: CheckSpec) -> bool:
-        return self.selected(spec.id)
+        # asked for every check on every fuzz call: the selector's prefix matching is memoized
+        # per check id (and forgotten if the selector is replaced)
+        memo = self.__dict__.get("_wants_memo")
+        if memo is None or memo[0] is not self.selected:
+            memo = self.__dict__["_wants_memo"] = (self.selected, {})
+        hit = memo[1].get(spec.id)
+        if hit is None:
+            hit = memo[1][spec.id] = bool(self.selected(spec.id))
+        return hit
 
     def _run(self, spec: CheckSpec) -> CheckRun:
         key = (spec.id, self.revision)

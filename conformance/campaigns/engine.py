@@ -262,8 +262,12 @@ class ToolRunner:
         self._start_share()
         budget.current().tick()
         self.ready()
-        task = asyncio.get_event_loop().create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
-        self._await(asyncio.sleep(0))
+        loop = asyncio.get_event_loop()
+        task = loop.create_task(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
+        # one pass of the loop (no Task for a sleep(0)): the new task runs up to its first real
+        # wait, after the write; a request that still waits to be sent is sent by `run(task)`
+        loop.call_soon(loop.stop)
+        loop.run_forever()
         return task
 
     def cancel(self, ex: Exchange) -> None:
