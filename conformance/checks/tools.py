@@ -100,13 +100,28 @@ def check_structured_output(ex: Exchange, tool: str, output_schema: Any, revisio
         yield Violation(f"tool {tool!r} has an outputSchema but its result has no structuredContent", ex.evidence(), tool=tool, input=args, path="/result/structuredContent", key=f"{tool}/missing")
         return
     try:
-        err = next(iter(_output_validator(json.dumps(output_schema, sort_keys=True), revision).iter_errors(ex.result["structuredContent"])), None)
+        err = next(iter(_validator_of(output_schema, revision).iter_errors(ex.result["structuredContent"])), None)
     except Exception as exc:  # an invalid outputSchema is judged by tools.output_schema
         err = None
         _ = exc
     if err is not None:
         where = "/" + "/".join(str(p) for p in err.absolute_path)
         yield Violation(f"tool {tool!r} structuredContent violates its outputSchema at {where}: {err.message}", ex.evidence(), tool=tool, input=args, path="/result/structuredContent" + (where if where != "/" else ""), key=f"{tool}/{err.validator}")
+
+
+_BY_OBJECT: dict[tuple[int, str | None], tuple[Any, Any]] = {}  # (id(schema), revision) -> (schema, validator)
+
+
+def _validator_of(output_schema: dict[str, Any], revision: str | None) -> Any:
+    """_output_validator without serializing the schema on every call: a tool's outputSchema is
+    the same object on each of its fuzz calls (the entry holds the object, so its id stays its)."""
+    key = (id(output_schema), revision)
+    hit = _BY_OBJECT.get(key)
+    if hit is None or hit[0] is not output_schema:
+        if len(_BY_OBJECT) >= 256:
+            _BY_OBJECT.clear()
+        hit = _BY_OBJECT[key] = (output_schema, _output_validator(json.dumps(output_schema, sort_keys=True), revision))
+    return hit[1]
 
 
 @functools.lru_cache(maxsize=256)
