@@ -47,10 +47,13 @@ from .config import Target
 from .findings import Severity
 from .sharding import Shard
 
+NO_ANSWER_IN_TIME = "no answer from the server within --max-time"  # runner's error for a unit never answered
 GRACE = 10.0  # seconds a worker may overrun the deadline before it is ended
 BEAT = 1.0  # seconds between a worker's activity reports
-# longest first (fewer idle workers at the end); the merge order never depends on it
-LONGEST_FIRST = {"fuzz": 0, "conformance": 1, "security": 2, "stateful": 3, "http-security": 4, "envelope": 5, "replay": 6}
+# conformance first (it finds the eras a report needs even when --max-time is short: with fuzz
+# parts first, a 20 s budget on a server that sleeps in every tool ended with no era detected),
+# then longest first (fewer idle workers at the end); the merge order never depends on it
+LONGEST_FIRST = {"conformance": 0, "fuzz": 1, "security": 2, "stateful": 3, "http-security": 4, "envelope": 5, "replay": 6}
 PARTS_PER_JOB = 2  # fuzz parts per worker: smaller parts even out the workers' loads
 LINE_LIMIT = 1 << 28  # a unit's result is one line
 WORKER = "mcpcheck.jobs_worker"  # python -m WORKER: the worker process (jobs_worker.py)
@@ -402,6 +405,7 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
     ledger: dict[tuple[str, str | None], Any] = {}
     tools: set[str] = set()
     group: list[tuple[Unit, Any]] = []  # the fuzz parts seen so far (consecutive units)
+    starved: str | None = None  # a unit whose budget ran out before its first answer
     for i, (u, o) in enumerate(zip(units, parts)):
         r = o.result
         if not result.eras and r.eras:
@@ -411,7 +415,10 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
         tools |= set(r.tools)
         result.resources, result.prompts = max(result.resources, r.resources), max(result.prompts, r.prompts)
         if result.error is None and r.error:
-            result.error = r.error
+            if r.error.startswith(NO_ANSWER_IN_TIME):  # moot when another unit got answers (below)
+                starved = starved or r.error
+            else:
+                result.error = r.error
         if r.stderr_tail:
             result.stderr_tail = r.stderr_tail
         _combine_ledger(ledger, o.checks)
@@ -453,6 +460,8 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
         group = []
     result.tools = sorted(tools)
     result.duration_s = round(took, 3)
+    if starved is not None and result.error is None and not result.eras and not ledger:
+        result.error = starved  # not one unit got an answer: the run did not test the server
     if {"fuzz", "stateful", "replay", "envelope"} & set(n for u in units for n in u.campaigns):
         fs = kw.get("fuzz_settings")
         root = kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"

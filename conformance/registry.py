@@ -54,7 +54,9 @@ LEVEL_SEVERITIES: dict[str, tuple[Severity, ...]] = {
     "SHOULD": (Severity.low, Severity.medium),
     "SHOULD NOT": (Severity.low, Severity.medium),
     "MAY": (),
-    "hint": (Severity.low,),
+    # annotations are hints (T13): low; medium only for a proven side effect of a tool annotated
+    # readOnly/idempotent (the earlier result never comes back; issue 13 class 2)
+    "hint": (Severity.low, Severity.medium),
     "JSON-RPC": (Severity.low,),
     "-": (Severity.low,),
 }

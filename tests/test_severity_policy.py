@@ -1,7 +1,7 @@
 """Severity follows the spec level (issue 12): every registered check cites rules that exist in the
 rule table (mcpcheck.rules), prints a level those rules word, and has a default severity that level
 allows (mcpcheck.registry.LEVEL_SEVERITIES: MUST medium..critical, SHOULD low..medium, no keyword /
-JSON-RPC convention / annotation hint at most low; info everywhere). Checks that cite no rule (load
+JSON-RPC convention at most low, annotation hint low (medium only for a proven side effect); info everywhere). Checks that cite no rule (load
 and workflow expectations the user sets) are free."""
 
 from __future__ import annotations

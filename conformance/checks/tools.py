@@ -569,7 +569,7 @@ def invalid_input_rejected(ctx: ToolCallContext, call: ToolCall) -> Iterator[Vio
     scope="tool_call",
     rule="T13",
     level="hint",
-    description="T13: annotations are hints clients must not trust, never a hard failure: low at most.",
+    description="T13: annotations are hints clients must not trust: low; medium only for a proven side effect (the difference survives masking volatile values and the earlier result never comes back).",
 )
 def idempotent(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     if call.kind != "repeat" or call.first is None:
