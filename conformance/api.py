@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from .config import Target, make_target
 from .findings import Severity
-from .plugins import load_plugins, not_named
+from .plugins import load_plugins, release
 from .report import write_reports  # noqa: F401 - re-exported for the public API
 from .report.model import RunReport
 from .report.build import build_report
@@ -48,14 +48,16 @@ def run(
     t = _target(target, timeout)
     load_all_checks()
     load_plugins(list(plugins))
-    skip = [*skip_checks, *not_named(list(plugins))]  # another run's plugin modules stay out of this one
-    kw: dict[str, Any] = {"only": list(checks) if checks else None, "skip": skip, "seed": seed}
+    kw: dict[str, Any] = {"only": list(checks) if checks else None, "skip": list(skip_checks), "seed": seed}
     if max_examples is not None:
         from .campaigns.fuzz import FuzzSettings
 
         kw["fuzz_settings"] = FuzzSettings(max_examples=max_examples)
     started, t0 = _dt.datetime.now(_dt.timezone.utc), time.monotonic()
-    outcomes = _run_targets([t], list(campaigns), jobs=jobs, **kw)
+    try:
+        outcomes = _run_targets([t], list(campaigns), jobs=jobs, **kw)
+    finally:
+        release(list(plugins))  # its plugins judge no later run that does not name them
     return build_report(outcomes, command=["mcpcheck.run"], names=list(campaigns), fail_on=Severity(fail_on), started=started, duration=time.monotonic() - t0, seed=seed)
 
 

@@ -25,9 +25,8 @@ class OutOfTime(BaseException):
     """The run's --max-time is used up: stop at this step."""
 
 
-def out_of_time(exc: BaseException | None) -> bool:
-    """Was this exception caused by OutOfTime? (Hypothesis may wrap one raised mid-draw in its
-    own error, e.g. FlakyStrategyDefinition, with the OutOfTime as its context.)"""
+def caused_by(exc: BaseException | None, kind: type) -> bool:
+    """Is `exc`, or anything it was raised from, in its context or in its group, a `kind`?"""
     seen: set[int] = set()
     todo = [exc]
     while todo:
@@ -35,10 +34,16 @@ def out_of_time(exc: BaseException | None) -> bool:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, OutOfTime):
+        if isinstance(e, kind):
             return True
         todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
     return False
+
+
+def out_of_time(exc: BaseException | None) -> bool:
+    """Was this exception caused by OutOfTime? (Hypothesis may wrap one raised mid-draw in its
+    own error, e.g. FlakyStrategyDefinition, with the OutOfTime as its context.)"""
+    return caused_by(exc, OutOfTime)
 
 
 @dataclass

@@ -225,10 +225,14 @@ class _Worker:
         self._err = asyncio.create_task(self._forward_stderr())
         from .registry import REGISTRY
 
-        checks = {(c.id, c.origin) for c in REGISTRY.checks()}
+        from .plugins import inactive
+
+        off = inactive()  # plugin checks of an earlier run in this process: this run leaves them out
+        mine = [c for c in REGISTRY.checks() if c.id not in off]
+        checks = {(c.id, c.origin) for c in mine}
         # the modules that registered checks, in registration order, so the worker's registry
         # has the same checks in the same order; plugins are loaded as plugins (their origin)
-        modules = [(m, plugin) for (m, plugin) in dict.fromkeys((c.fn.__module__, c.origin != "mcpcheck") for c in REGISTRY.checks())]
+        modules = [(m, plugin) for (m, plugin) in dict.fromkeys((c.fn.__module__, c.origin != "mcpcheck") for c in mine)]
         self.send({"init": {"path": list(sys.path), "modules": modules}})
         msg = await self.read(None)
         return msg is not None and msg.get("t") == "ready" and {tuple(c) for c in msg["checks"]} == checks

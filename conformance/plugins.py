@@ -31,6 +31,7 @@ class PluginError:
 
 _loaded: dict[str, PluginError | None] = {}  # plugin -> its error (None: loaded); once per process
 _modules: set[str] = set()  # plugins loaded by module name (--plugin, config, mcpcheck.run(plugins=))
+_active: set[str] = set()  # of those, the ones the current run named (released when it ends)
 
 
 def _load_one(name: str, load) -> PluginError | None:  # noqa: ANN001 - a zero-argument loader
@@ -63,6 +64,7 @@ def load_plugins(modules: list[str] | tuple[str, ...] = (), *, use_entry_points:
                 errors.append(err)
     for module in modules:
         _modules.add(module)
+        _active.add(module)
         err = _load_one(module, lambda m=module: importlib.import_module(m))
         if err:
             errors.append(err)
@@ -71,9 +73,15 @@ def load_plugins(modules: list[str] | tuple[str, ...] = (), *, use_entry_points:
     return errors
 
 
-def not_named(modules: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Ids of checks that plugin modules loaded earlier in this process registered, when this run
-    does not name those modules: one `mcpcheck.run(plugins=[...])` must not add its checks to the
-    next run in the same process (installed entry points always apply)."""
-    other = _modules - set(modules)
-    return [cid for cid in REGISTRY if REGISTRY.check(cid).origin in other]
+def release(modules: list[str] | tuple[str, ...] = ()) -> None:
+    """The run that named these plugin modules has ended: their checks stay registered (a module
+    is imported once per process) but judge no later run that does not name them again."""
+    _active.difference_update(modules)
+
+
+def inactive() -> set[str]:
+    """Ids of checks registered by plugin modules no current run named: one
+    `mcpcheck.run(plugins=[...])` must not add its checks to the next run in the same process
+    (installed entry points always apply). The runner leaves these out."""
+    off = _modules - _active
+    return {cid for cid in REGISTRY if REGISTRY.check(cid).origin in off}

@@ -312,8 +312,12 @@ def run(
     if max_time is not None:
         state.max_time = max_time
     from . import jobs as _jobs
+    from .plugins import inactive
 
     jobs = _jobs.resolve(jobs)
+    off = inactive()  # checks of plugin modules an earlier run in this process named, this one not
+    if off:
+        kw["skip"] = [*(kw.get("skip") or []), *sorted(off)]
 
     async def go() -> list[TargetOutcome]:
         with budget.use(state):

@@ -179,3 +179,11 @@ def test_a_plugin_module_of_one_run_stays_out_of_the_next(tmp_path, monkeypatch)
     assert "jsonrpc.response_shape" in {c.id for c in second.checks}
     assert not [f for f in second.findings if f.check.startswith("acmeonce.")]
     assert not [c for c in second.checks if c.id.startswith("acmeonce.")]
+    # the runner itself (what the CLI, the pytest plugin and the tests call) leaves them out too
+    from mcpcheck import runner
+    from mcpcheck.config import make_target
+
+    (third,) = runner.run([make_target(name="terse", command=TERSE)], ["conformance"], only=["acmeonce", "jsonrpc.response_shape"])
+    assert "jsonrpc.response_shape" in {c.id for c in third.checks}
+    assert not [f for f in third.findings if f.check.startswith("acmeonce.")]
+    assert not [c for c in third.checks if c.id.startswith("acmeonce.")]

@@ -334,18 +334,7 @@ class _CaseTooSlow(BaseException):
     """Generating one constraint-sweep case took longer than FuzzSettings.sweep_case_seconds."""
 
 
-def _caused_by(exc: BaseException | None, kind: type) -> bool:
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, kind):
-            return True
-        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
-    return False
+_caused_by = budget.caused_by  # an exception raised from / in the context of a `kind`
 
 
 def informative_first(targets: list[Any]) -> list[Any]:
