@@ -37,3 +37,24 @@ def test_identical_detail_in_two_eras_keeps_the_plain_note():
     a, b = _f("no answer", "2026-07-28", key=None), _f("no answer", "2025-11-25", key=None)
     (merged,) = merge_eras([a, b])
     assert merged.instances == ["also in 2025-11-25"]
+
+
+def test_a_merged_finding_fails_its_check_in_every_era_in_every_view():
+    """The check ran in both eras and failed in both; the merged finding speaks for both: the
+    console/markdown count and the report's summary agree (mcp-server-time's README run printed
+    '3 failed' above a summary of 1 failed before)."""
+    from mcpcheck.findings import Severity as S
+    from mcpcheck.report.markdown import check_status
+    from mcpcheck.report.model import RunReport, judged, summarize
+    from mcpcheck.results import CheckResult
+
+    (merged,) = merge_eras([_f("error code -32603, expected -32602", "2026-07-28"), _f("error code 0, expected -32602", "2025-11-25")])
+    assert judged([merged]) == {("time", "prompts.unknown", "2026-07-28"), ("time", "prompts.unknown", "2025-11-25")}
+    checks = [
+        CheckResult(id="prompts.unknown", category="protocol.error_codes", severity=S.low, title="t", target="time", revision=era, status="failed", count=1)
+        for era in ("2026-07-28", "2025-11-25")
+    ]
+    s = summarize([], checks, [merged], [])
+    assert (s.checks_failed, s.checks_observed) == (2, 0)
+    report = RunReport.model_construct(findings=[merged], observations=[], checks=checks)
+    assert [check_status(c, report) for c in checks] == ["failed", "failed"]

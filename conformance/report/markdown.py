@@ -15,7 +15,7 @@ from typing import Any
 
 from ..findings import SEVERITY_ORDER, Evidence, Finding, Severity
 from .json_report import visible
-from .model import CheckResult, RunReport, TargetResult
+from .model import CheckResult, RunReport, TargetResult, judged
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary larger than 1 MiB
 
@@ -79,9 +79,9 @@ def check_status(check: CheckResult, report: RunReport) -> str:
     if check.status != "failed":
         return check.status
     key = (check.target, check.id, check.revision)
-    if any((f.target, f.check, f.revision) == key for f in report.findings):
+    if key in judged(report.findings):  # merged across eras: the other eras count too
         return "failed"
-    return "observed" if any((o.target, o.check, o.revision) == key for o in report.observations) else "failed"
+    return "observed" if key in judged(report.observations) else "failed"
 
 
 def check_counts(report: RunReport) -> str:

@@ -132,13 +132,25 @@ def split(findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
     return real, [f for f in unique if f.severity == Severity.info]
 
 
+def judged(findings: list[Finding]) -> set[tuple[str, str, str | None]]:
+    """(target, check, revision) of every era these findings speak for: a finding merged across
+    eras (results.merge_eras) lists the other eras as "also in ERA[: detail]" among its instances."""
+    out: set[tuple[str, str, str | None]] = set()
+    for f in findings:
+        out.add((f.target, f.check, f.revision))
+        for extra in f.instances:
+            if extra.startswith("also in "):
+                out.add((f.target, f.check, extra.removeprefix("also in ").split(":", 1)[0].strip()))
+    return out
+
+
 def summarize(
     targets: list[TargetResult], checks: list[CheckResult], findings: list[Finding], observations: list[Finding]
 ) -> Summary:
     by_sev = {s.value: 0 for s in SEVERITY_ORDER if s != Severity.info}
     for f in findings:
         by_sev[f.severity.value] += 1
-    found = {(f.target, f.check, f.revision) for f in findings}  # a check fails by a finding (low and up)
+    found = judged(findings)  # a check fails by a finding (low and up), in every era it speaks for
     failed = [c for c in checks if c.status == "failed" and (c.target, c.id, c.revision) in found]
     return Summary(
         findings_by_severity=by_sev,
