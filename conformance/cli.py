@@ -128,11 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("command", nargs="*", metavar="COMMAND", help=argparse.SUPPRESS)
     _add_target_options(run)
     what = run.add_argument_group("what to run")
-    from .profiles import PROFILES, help_text, profile_help
+    from .profiles import DEFAULT_TOOL_SECONDS, PROFILES, help_text, profile_help
 
     what.add_argument("--campaign", action="append", default=[], metavar="NAME", help="campaign to run (repeatable; default: conformance, or the profile's): " + help_text())
     what.add_argument("--profile", choices=list(PROFILES), metavar="NAME", help="a named set of campaigns, fuzz sizes and time budget: " + profile_help())
     what.add_argument("--max-time", type=_positive_float, metavar="SECONDS", help="time budget for the whole run: when it is used up every campaign stops at its next step and the report says what was cut (default: the profile's, else none)")
+    what.add_argument("--tool-time", type=_positive_float, metavar="SECONDS", help="fuzz one tool for at most this long per protocol era, so a tool whose calls take seconds cannot set the length of the run (default: the profile's: " + ", ".join(f"{p.name} {p.tool_seconds:g}s" if p.tool_seconds else f"{p.name} none" for p in PROFILES.values()) + f"; else {DEFAULT_TOOL_SECONDS:g}s; env MCPCHECK_TOOL_SECONDS)")
     what.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="work units (campaigns, parts of the fuzz campaign) run at once in worker processes, each with its own server processes; findings and corpus are the same as with --jobs 1 for a given seed (default: the number of cores; a target with `jobs = 1` in its config runs its campaigns one after another)")
     what.add_argument("--check", action="append", default=[], metavar="ID", help="run only checks with this id or id prefix, e.g. jsonrpc (repeatable)")
     what.add_argument("--skip-check", action="append", default=[], metavar="ID", help="skip checks with this id or id prefix (repeatable)")
@@ -523,6 +524,9 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
     activate(profile)  # what the profile leaves out (profiles.py), read where the campaigns decide
     names, applicable_only = _campaign_names(args.campaign, list(profile.campaigns) if profile else None)
     max_time = args.max_time if args.max_time is not None else (profile.max_time if profile else None)
+    from .profiles import tool_seconds
+
+    tool_seconds(getattr(args, "tool_time", None), profile)  # FuzzSettings' default here and in --jobs workers
     load_checks([*settings.plugins, *args.plugin])
     only = _split_list(args.check) or settings.checks
     skip = list(settings.skip_checks) + _split_list(args.skip_check)
@@ -575,8 +579,10 @@ def cmd_run(args: argparse.Namespace, argv: list[str], command: list[str]) -> in
             if str(exc).startswith("unknown campaign"):
                 raise UsageError(str(exc)) from exc
             raise
-        if state.cuts:
+        if state.cuts and max_time is not None and state.expired:
             progress.log(f"time budget of {max_time:g}s used up after {state.elapsed():.0f}s; cut: " + "; ".join(state.cuts))
+        elif state.cuts:
+            progress.log("cut to keep the run bounded (per-tool shares and caps): " + "; ".join(state.cuts))
     many = len(targets) > 1
     if all(o.result.error and not o.result.eras for o in outcomes):  # no era detected: nothing was tested
         # nothing could be tested: one line per target on stderr, exit 2, and no report directory

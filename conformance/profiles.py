@@ -60,6 +60,7 @@ class Profile:
     first_era_only: tuple[str, ...] = ()  # check ids run in the first era only
     fuzz: dict[str, Any] = field(default_factory=dict)  # FuzzSettings overrides
     short_waits: bool = False  # silence-expecting probes wait less
+    tool_seconds: float | None = 20.0  # fuzz: the per-tool cap per protocol era (--tool-time); None: none
 
     def skip_reason(self, check_id: str, era_index: int) -> str | None:
         """Why this profile does not run a check in the era_index-th era (None: it runs)."""
@@ -100,12 +101,30 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "quick", ("conformance", "fuzz"), 10, 60,
             about="every pull request: conformance and a short fuzz (aim: 30 s on a 5-tool server; the heaviest probes run in full)",
-            leave_out=QUICK_LEAVE_OUT, first_era_only=QUICK_FIRST_ERA_ONLY, fuzz=QUICK_FUZZ, short_waits=True,
+            leave_out=QUICK_LEAVE_OUT, first_era_only=QUICK_FIRST_ERA_ONLY, fuzz=QUICK_FUZZ, short_waits=True, tool_seconds=10.0,
         ),
         Profile("full", tuple(CAMPAIGNS), 25, 900, about="every campaign that applies to the transport"),
-        Profile("nightly", tuple(CAMPAIGNS), 500, 3600, about="every campaign, long fuzz (500 examples per tool and mode)"),
+        Profile("nightly", tuple(CAMPAIGNS), 500, 3600, about="every campaign, long fuzz (500 examples per tool and mode, no per-tool cap)", tool_seconds=None),
     )
 }
+
+
+DEFAULT_TOOL_SECONDS = 20.0  # the per-tool fuzz cap of a CLI run without a profile (as `full`)
+TOOL_SECONDS_ENV = "MCPCHECK_TOOL_SECONDS"  # read by FuzzSettings (campaigns/fuzz.py), here and in --jobs workers
+
+
+def tool_seconds(flag: float | None, profile: "Profile | None") -> float | None:
+    """The run's per-tool fuzz cap: --tool-time, else MCPCHECK_TOOL_SECONDS, else the profile's,
+    else DEFAULT_TOOL_SECONDS; made the default of every FuzzSettings of this process and of the
+    worker processes it starts (the environment). None: no cap (the nightly profile)."""
+    if flag is not None:
+        cap: float | None = flag
+    elif os.environ.get(TOOL_SECONDS_ENV):
+        cap = float(os.environ[TOOL_SECONDS_ENV]) or None
+    else:
+        cap = profile.tool_seconds if profile is not None else DEFAULT_TOOL_SECONDS
+    os.environ[TOOL_SECONDS_ENV] = f"{cap:g}" if cap else "0"
+    return cap
 
 
 _UNSET: Any = object()

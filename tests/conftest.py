@@ -11,6 +11,8 @@ Select one with HYPOTHESIS_PROFILE=name.
 import os
 import tempfile
 
+import pytest
+
 from hypothesis import HealthCheck, Phase, settings
 
 # Campaigns write shrunk failures to MCPCHECK_CORPUS (default ./corpus): a test run must never
@@ -57,3 +59,20 @@ LONGEST_FIRST = [
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
+
+
+# `mcpcheck run` names the run's profile and per-tool fuzz cap in the environment for the worker
+# processes it starts (profiles.activate / profiles.tool_seconds); a test that calls the CLI in
+# this process must not hand them to the next test.
+RUN_ENV = ("MCPCHECK_RUN_PROFILE", "MCPCHECK_TOOL_SECONDS")
+
+
+@pytest.fixture(autouse=True)
+def _run_env_restored():
+    saved = {k: os.environ.get(k) for k in RUN_ENV}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

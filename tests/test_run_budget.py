@@ -291,3 +291,49 @@ def test_a_call_that_keeps_reporting_progress_is_abandoned_at_its_tools_share():
     s, again = asyncio.run(go())
     assert again.ok and not again.timed_out, again  # without the abandon point the same call is answered
     assert [ex.request["params"]["arguments"]["seconds"] for ex in s.exchanges if ex.method == "tools/call"] == [0, 3.0]  # the abandoned one is not judged
+
+
+def test_a_slow_tool_stops_at_the_per_tool_cap_without_max_time(work):
+    """Issue 14, item 3, without --max-time: `--tool-time 4` caps `crawl` (2 s per call, 25
+    valid examples = 50 s) at about 4 s per protocol era, with a note naming the cap and its
+    calls, and every fast tool is still fuzzed. The run's own length stays bounded."""
+    proc, wall = mcpcheck(
+        "run", "--campaign", "fuzz", "--tool-time", "4", "--timeout", "5", "--protocol", "2025-11-25", "--corpus", str(work / "corpus"),
+        "--", sys.executable, str(BUDGET), "oneslow", cwd=work, env={"MCPCHECK_MAX_STRING_BYTES": "65536"},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    rep = report(work)
+    calls = {c["tool"]: c["calls"] for c in rep["targets"][0]["constraints"]}
+    for fast in ("fast_a", "fast_b", "fast_c"):
+        assert calls.get(fast, 0) > 0, (fast, calls, notes(rep))
+    capped = [n for n in notes(rep) if n.startswith("time budget: fuzz: crawl stopped at the per-tool cap (4s")]
+    assert capped, notes(rep)
+    assert 0 < calls["crawl"] <= 4, calls  # 4 s of 2 s calls, plus the one that was running
+    assert "cut to keep the run bounded" in proc.stderr, proc.stderr[-2000:]
+    assert wall < 50, wall
+
+
+def test_per_tool_cap_defaults_follow_the_profile(monkeypatch):
+    """--tool-time, else MCPCHECK_TOOL_SECONDS, else the profile's (nightly: none), else 20 s;
+    the fuzz campaign's settings of this process (and of --jobs workers) take it as default."""
+    from mcpcheck.campaigns.fuzz import FuzzSettings
+    from mcpcheck.profiles import DEFAULT_TOOL_SECONDS, PROFILES, tool_seconds
+
+    monkeypatch.delenv("MCPCHECK_TOOL_SECONDS", raising=False)
+    assert tool_seconds(None, None) == DEFAULT_TOOL_SECONDS == FuzzSettings().tool_seconds
+    monkeypatch.delenv("MCPCHECK_TOOL_SECONDS")
+    assert tool_seconds(None, PROFILES["nightly"]) is None and FuzzSettings().tool_seconds is None
+    monkeypatch.delenv("MCPCHECK_TOOL_SECONDS")
+    assert tool_seconds(None, PROFILES["quick"]) == 10 == FuzzSettings().tool_seconds
+    assert tool_seconds(7.5, PROFILES["nightly"]) == 7.5 == FuzzSettings().tool_seconds
+    assert tool_seconds(None, PROFILES["full"]) == 7.5  # the environment (a parent's choice) wins over a profile
+
+
+def test_lone_surrogate_wait_is_short_unless_the_tool_is_slow_by_nature():
+    from mcpcheck.campaigns.fuzz import SURROGATE_WAIT, surrogate_wait
+
+    assert surrogate_wait(10, []) == SURROGATE_WAIT
+    assert surrogate_wait(10, [0.01, 0.2]) == SURROGATE_WAIT
+    assert surrogate_wait(10, [1.5]) == 7.5
+    assert surrogate_wait(10, [4.0]) == 10  # never more than --timeout
+    assert surrogate_wait(2, []) == 2

@@ -244,7 +244,8 @@ class ToolRunner:
             _raise_gone(self.gone)
         self.unresponsive = False
 
-    def call(self, name: str, args: Any) -> Exchange:
+    def call(self, name: str, args: Any, *, timeout: float | None = None) -> Exchange:
+        """One tools/call through the live session; `timeout` (default: the target's) bounds it."""
         # --max-time is checked by the session before every request, and here, outside the
         # properties' own bodies (derandomized inputs are seeded from a property's source);
         # so is the tool's share of the campaign's time
@@ -252,7 +253,7 @@ class ToolRunner:
         self._start_share()
         budget.current().tick()
         self.ready()
-        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True))
+        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True, timeout=timeout))
 
     def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
         """Send a tools/call and return at once; `self.run(task)` collects the answer. One pass

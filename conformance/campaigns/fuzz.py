@@ -12,7 +12,9 @@ per call. Every call keeps its timeout; crashes and stray output are read with t
 
 Under a --max-time each tool gets its own bounded share of the campaign's time (`tool_share`:
 what is left, split among the tools still to fuzz, so a fast tool's unused time flows to the
-next). A tool that uses up its share stops with a note naming it, its calls and the share; the
+next), and never more than the per-tool cap (`--tool-time`, FuzzSettings.tool_seconds: the
+profiles' default, so one tool whose calls take seconds cannot set the length of a run). A tool
+that uses up its share or cap stops with a note naming it, its calls and the bound; the
 other tools still run. FuzzSettings' max_sweep, sweep_case_seconds, surrogates, max_string_bytes
 and read_only_probe are what the quick profile (profiles.py) turns down, each with a note.
 """
@@ -84,6 +86,10 @@ class FuzzSettings:
     sweep_case_seconds: float | None = None
     # the read-only probe (observer / tool / observer around every read-only tool)
     read_only_probe: bool = True
+    # seconds one tool may be fuzzed in one protocol era (None: no cap but the run's --max-time
+    # share): a tool whose calls take seconds each gets this much, not the run's length
+    # (`--tool-time`, MCPCHECK_TOOL_SECONDS; the CLI's default is the profile's)
+    tool_seconds: float | None = field(default_factory=lambda: float(os.environ.get("MCPCHECK_TOOL_SECONDS") or 0) or None)
 
 
 def example_database(cfg: "FuzzSettings | None" = None):
@@ -237,7 +243,8 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
             left = max(1, sum(callable_[i:]))
-            share = tool_share(state, left)
+            share = tool_share(state, left, cfg.tool_seconds)
+            capped = share is not None and share == cfg.tool_seconds
             runner.share(share)
             try:
                 with stop_check(runner.check):
@@ -245,6 +252,12 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
                     rep.skipped = f"another shard's work (--shard {cfg.shard})"
             except budget.OutOfTime:
+                if runner.share_used() and capped:  # the per-tool cap: the next tool runs
+                    note = (f"time budget: fuzz: {name} stopped at the per-tool cap ({share:g}s per protocol era, --tool-time) "
+                            f"after {rep.calls} calls; the other tools still run")
+                    ctx.notes.append(note)
+                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {share:g}s per-tool cap after {rep.calls} calls")
+                    continue
                 if runner.share_used():  # this tool's share, not the run's budget: the next tool runs
                     note = (f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
                             f"split among the {left} tools still to fuzz) after {rep.calls} calls; the other tools still run")
@@ -274,18 +287,20 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
 MIN_SHARE = 3.0  # seconds: no tool's share is smaller (200 fast tools each still get fuzzed)
 
 
-def tool_share(state: "budget.RunState", tools_left: int) -> float | None:
+def tool_share(state: "budget.RunState", tools_left: int, cap: float | None = None) -> float | None:
     """One tool's share of the fuzz campaign's time: the campaign's part of what is left of the
     run's --max-time (split evenly with the campaigns still waiting to start), split evenly among
     the tools still to fuzz, this one included. Recomputed at every tool, so the time a fast tool
     leaves unused flows to the tools after it. The share is counted from the tool's first call
     (ToolRunner.share) and checked before each call and each generated input, so a tool may
-    overrun it by one call (bounded by --timeout). None: the run has no --max-time."""
+    overrun it by one call (bounded by --timeout). `cap` (FuzzSettings.tool_seconds): no share is
+    longer. None: the run has no --max-time and there is no cap."""
     if state.max_time is None:
-        return None
+        return cap
     waiting = sum(1 for a in state.activities if a.state == "waiting")
     campaign = max(0.0, state.remaining()) / (1 + waiting)
-    return max(MIN_SHARE, campaign / max(1, tools_left))
+    share = max(MIN_SHARE, campaign / max(1, tools_left))
+    return share if cap is None else min(cap, share)
 
 
 def _ours(cfg: FuzzSettings, target: str, tool: str, listed: dict[str, Any]) -> bool:
@@ -624,6 +639,7 @@ class FuzzRunner(ToolRunner):
         sizes = [n for n in STRING_SIZES if n <= cfg.max_string_bytes]
         if sizes != list(STRING_SIZES):
             _left_out(self.ctx, f"fuzz: strings larger than {_size_label(sizes[-1] if sizes else cfg.max_string_bytes)}")
+        usual: list[float] = []  # how long the smallest oversized string took to answer, per field
         for path in fields:
             where = "/" + "/".join(str(p) for p in path)
             answered: list[str] = []
@@ -632,6 +648,8 @@ class FuzzRunner(ToolRunner):
                 args = _with_value(base, path, (_FILLER * (size // len(_FILLER) + 1))[:size])
                 ex = self.call(name, args)
                 rep.calls += 1
+                if size == sizes[0] and ex.answered:
+                    usual.append(ex.elapsed)
                 try:
                     self.judge(self.tool_call(tool, args, ex, "oversized", constraint=label, where=where))
                 except Failure as fail:
@@ -650,9 +668,10 @@ class FuzzRunner(ToolRunner):
                     _left_out(self.ctx, "fuzz: lone surrogates in string fields (a server that drops them costs a whole --timeout each)")
                     continue
                 args = _with_value(base, path, text)
-                ex = self.call(name, args)
+                lone = bool(TC.SURROGATE.search(text))
+                ex = self.call(name, args, timeout=surrogate_wait(self.ctx.target.timeout, usual) if lone else None)
                 rep.calls += 1
-                if not ex.answered and ex.transport_error is None and TC.SURROGATE.search(text):
+                if not ex.answered and ex.transport_error is None and lone:
                     self.drops_surrogates = True
                 try:
                     self.judge(self.tool_call(tool, args, ex, "unicode", constraint=label, where=where))
@@ -702,6 +721,18 @@ class FuzzRunner(ToolRunner):
             problem = str(exc)
         if problem:
             self.ctx.notes.append(f"fuzz: {name}: idempotency probe stopped: {problem}")
+
+
+SURROGATE_WAIT = 3.0  # seconds: the least a lone-surrogate call waits (see surrogate_wait)
+
+
+def surrogate_wait(timeout: float, usual: list[float]) -> float:
+    """How long a call holding a lone surrogate waits for its answer: many servers drop such a
+    request (an info finding: RFC 8259 leaves its handling unpredictable), and waiting the whole
+    --timeout for each would set the length of the run. So: SURROGATE_WAIT, or five times the
+    slowest answer the same tool gave to a small string (a tool that is slow by nature keeps its
+    time), never more than --timeout. A wait this bounds only decides the info finding."""
+    return min(timeout, max(SURROGATE_WAIT, 5 * max(usual, default=0.0)))
 
 
 STRING_SIZES = (1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024)

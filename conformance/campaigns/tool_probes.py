@@ -84,22 +84,28 @@ async def valid_inputs(schema: dict[str, Any], revision: str | None, n: int) -> 
 
 
 def slow_variants(schema: dict[str, Any], base: Any, revision: str | None) -> list[Any]:
-    """Arguments likely to make a call slow: `base` with each top-level bounded number at its
-    maximum (all at once), and a delay-like number without a maximum at a modest value. Only
-    variants the schema accepts."""
+    """Arguments likely to make a call slow: first `base` with each delay-like number at a modest
+    value (about a second: slow enough to observe a cancel, and the cancel trials each wait about
+    as long as the call; at most the number's maximum), then `base` with each top-level bounded
+    number at its maximum (all at once). Only variants the schema accepts."""
     if not isinstance(base, dict) or not isinstance(schema.get("properties"), dict):
         return []
-    out, maxed = [], copy.deepcopy(base)
+    out, maxed, modest = [], copy.deepcopy(base), copy.deepcopy(base)
     for name, sub in schema["properties"].items():
         if not isinstance(sub, dict) or sub.get("type") not in ("integer", "number"):
             continue
         top = sub.get("maximum")
-        if isinstance(top, (int, float)) and not isinstance(top, bool):
+        bounded = isinstance(top, (int, float)) and not isinstance(top, bool)
+        if DELAY_WORDS.search(name):
+            second = 1000 if re.search(r"ms|milli", name, re.I) else 1
+            modest[name] = min(top, second) if bounded else second
+        if bounded:
             maxed[name] = top
         elif DELAY_WORDS.search(name):
-            maxed[name] = 1000 if re.search(r"ms|milli", name, re.I) else 1
-    if maxed != base:
-        out.append(maxed)
+            maxed[name] = modest[name]
+    for variant in (modest, maxed):
+        if variant != base and variant not in out:
+            out.append(variant)
     try:
         validator = strategies.make_validator(schema, revision, formats=True)
         return [v for v in out if validator.is_valid(v)]
@@ -313,6 +319,8 @@ async def _slowest(ctx: SessionContext, tools: list[dict[str, Any]]) -> tuple[Ti
                 continue
             if ex.ok and not (isinstance(ex.result, dict) and ex.result.get("isError") is True):
                 timed.append(Timed(name, args, ex.elapsed or 0.0, is_read_only(tool)))
+                if timed[-1].seconds >= ENOUGH:
+                    break  # slow enough: a slower variant would only lengthen every cancel trial
     slow = [t for t in timed if t.seconds >= MIN_SLOW]
     best = max(slow, key=lambda t: (t.read_only, t.seconds), default=None)
     return best, timed

@@ -662,7 +662,8 @@ def unicode(ctx: ToolCallContext, call: ToolCall) -> Iterator[Violation]:
     elif ex.timed_out and not ex.answered and ex.transport_error is None:
         lone = bool(SURROGATE.search(json.dumps(call.arguments, ensure_ascii=False)))
         yield Violation(
-            f"tools/call {call.name!r} with {call.constraint} in {call.where} was never answered (the server still answers ping)"
+            f"tools/call {call.name!r} with {call.constraint} in {call.where} was never answered "
+            f"(not within {ex.timeout:g}s{f' nor the {ex.grace:g}s after' if ex.grace else ''}; the server still answers ping)"
             + (": it drops requests holding an unpaired surrogate, whose handling RFC 8259 leaves unpredictable" if lone else ""),
             [*ex.evidence(), *ping], tool=call.name, input=call.arguments, path=call.where,
             severity=Severity.info if lone else Severity.medium, key="surrogate-dropped" if lone else f"{call.name}/unanswered",
