@@ -199,20 +199,34 @@ class ToolRunner:
         self.first_failure: Failure | None = None  # the first Failure of the running property (before shrinking)
         self.tool_deadline: float | None = None  # time.monotonic() at which the current tool's share ends
         self.tool_share: float | None = None  # seconds: the current tool's share, counted from its first call
+        self.call_seconds: list[float] = []  # how long the current tool's answered calls took
+        self.share_ended = False  # check() ended the current tool's share
         self.listen = False  # restarted sessions also open the list_changed channel (connect.start_listening)
 
     def check(self) -> None:
         """Before each call and each generated input: the run's --max-time (budget.OutOfTime),
         then the current tool's share of the campaign's time (ShareUsed)."""
         budget.current().check()
-        if self.tool_deadline is not None and time.monotonic() > self.tool_deadline:
-            raise ShareUsed()
+        if self.tool_deadline is not None and time.monotonic() + self.typical_call() > self.tool_deadline:
+            self.share_ended = True
+            raise ShareUsed()  # used up, or the next call would end past it (calls of seconds each)
+
+    def typical_call(self) -> float:
+        """Seconds the current tool's calls usually take (the median of its last five answers; 0
+        before the first): the share stops before a call that would end past it."""
+        recent = sorted(self.call_seconds[-5:])
+        return recent[len(recent) // 2] if recent else 0.0
+
+    def _timed(self, ex: Any) -> Any:
+        if isinstance(ex, Exchange) and ex.method == "tools/call" and ex.elapsed is not None and ex.answered:
+            self.call_seconds.append(ex.elapsed)
+        return ex
 
     def share(self, seconds: float | None) -> None:
         """Give the next tool `seconds` of the campaign's time (None: no bound but the run's). The
         clock starts at its first call, so one-off costs before it (Hypothesis warming up on the
         campaign's first tool, building the tool's strategies) do not count against it."""
-        self.tool_share, self.tool_deadline = seconds, None
+        self.tool_share, self.tool_deadline, self.call_seconds, self.share_ended = seconds, None, [], False
         ABANDON_AT.set(None)
 
     def _start_share(self) -> None:
@@ -224,11 +238,12 @@ class ToolRunner:
 
     def share_used(self) -> bool:
         """Did the current tool's share (not the run's budget) run out?"""
-        return self.tool_deadline is not None and time.monotonic() > self.tool_deadline and not budget.current().expired
+        ended = self.share_ended or (self.tool_deadline is not None and time.monotonic() > self.tool_deadline)
+        return ended and not budget.current().expired
 
     def run(self, awaitable: Any) -> Any:
         """Run a coroutine on the campaign's own loop."""
-        return self._await(awaitable)
+        return self._timed(self._await(awaitable))
 
     def ready(self) -> None:
         """Before a call: a dead server, or one that stopped answering ping, is restarted (a
@@ -253,7 +268,7 @@ class ToolRunner:
         self._start_share()
         budget.current().tick()
         self.ready()
-        return self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True, timeout=timeout))
+        return self._timed(self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True, timeout=timeout)))
 
     def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
         """Send a tools/call and return at once; `self.run(task)` collects the answer. One pass
