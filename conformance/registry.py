@@ -30,6 +30,7 @@ that raises anything but a Violation is reported as an error entry of the run (t
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Iterator, Literal
@@ -142,9 +143,21 @@ class SessionContext(CheckContext):
     progress: Callable[[str], None] = lambda _m: None
 
     async def once(self, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        if key not in self.memo:
-            self.memo[key] = await make()
-        return self.memo[key]
+        """`await make()` the first time `key` is asked for in this era, its value after; a
+        second asker while the first is still waiting (an isolated probe) waits for the same."""
+        if key in self.memo:
+            return self.memo[key]
+        flight = "\0in flight: " + key
+        fut = self.memo.get(flight)
+        if fut is None:
+            fut = self.memo[flight] = asyncio.ensure_future(make())
+        try:
+            value = await asyncio.shield(fut)
+        finally:
+            if fut.done():
+                self.memo.pop(flight, None)
+        self.memo[key] = value
+        return value
 
 
 @dataclass
@@ -248,6 +261,7 @@ class Check:
     scope: str
     origin: str  # "mcpcheck" for built-ins, else the plugin that registered it
     per_tool: bool = False  # judged per tool it calls (the pytest plugin's TARGET::CHECK[TOOL] items)
+    isolated: bool = False  # a `session` probe on sessions of its own: may run beside the others
 
     @property
     def id(self) -> str:
@@ -327,6 +341,7 @@ def check(
     campaign: str | None = None,
     description: str = "",
     per_tool: bool = False,
+    isolated: bool = False,
 ) -> Callable[[Callable[..., Any]], Check]:
     """Register the decorated function as a check (see the module docstring for the scopes).
 
@@ -334,6 +349,10 @@ def check(
     `run` checks must name theirs: "load" or "workflow"; the rest to "conformance").
     per_tool: the check calls tools and names the tool in its findings, so the pytest plugin
     gives it one item per tool (set it on `session` probes that call every tool).
+    isolated: a `session` probe that never touches the live session (`ctx.session`), only
+    sessions and server processes it opens itself; the campaign runs such probes one after
+    another in a lane beside the others (their waits overlap), and records them in
+    registration order as always.
     """
     if scope not in SCOPES:
         raise CheckDefinitionError(f"check {id!r}: unknown scope {scope!r} (one of {', '.join(SCOPES)})")
@@ -356,7 +375,9 @@ def check(
         need = 1 if scope == "session" else 2
         if n != need:
             raise CheckDefinitionError(f"check {id!r}: a {scope!r} check takes {need} argument(s), {fn.__name__} takes {n}")
-        return REGISTRY.add(Check(spec=spec, fn=fn, scope=scope, origin=REGISTRY.origin, per_tool=per_tool))
+        if isolated and scope != "session":
+            raise CheckDefinitionError(f"check {id!r}: only a 'session' check can be isolated")
+        return REGISTRY.add(Check(spec=spec, fn=fn, scope=scope, origin=REGISTRY.origin, per_tool=per_tool, isolated=isolated))
 
     return deco
 

@@ -187,3 +187,51 @@ def test_a_plugin_module_of_one_run_stays_out_of_the_next(tmp_path, monkeypatch)
     assert "jsonrpc.response_shape" in {c.id for c in third.checks}
     assert not [f for f in third.findings if f.check.startswith("acmeonce.")]
     assert not [c for c in third.checks if c.id.startswith("acmeonce.")]
+
+
+LANE = '''
+import asyncio, json, os, time
+import mcpcheck
+
+LOG = os.environ["ACME_LANE_LOG"]
+
+
+def mark(what):
+    with open(LOG, "a") as f:
+        f.write(json.dumps([what, time.monotonic()]) + "\\n")
+
+
+@mcpcheck.check("acmelane.on_live_session", category="protocol.lifecycle", severity="low", title="x", scope="session")
+async def on_live_session(ctx):
+    mark("live start")
+    await ctx.session.request("ping")
+    await asyncio.sleep(1.0)
+    mark("live end")
+    yield mcpcheck.Violation("live", key="live")
+
+
+@mcpcheck.check("acmelane.own_process", category="protocol.lifecycle", severity="low", title="y", scope="session", isolated=True)
+async def own_process(ctx):
+    mark("isolated start")
+    await asyncio.sleep(0.2)
+    mark("isolated end")
+    yield mcpcheck.Violation("isolated", key="isolated")
+'''
+
+
+def test_isolated_probes_run_beside_the_others_and_are_recorded_in_order(tmp_path, monkeypatch):
+    """`@check(..., isolated=True)`: a probe on sessions of its own starts at the beginning of its
+    era, beside the probes on the live session (its waits overlap theirs), and its findings are
+    recorded like any other's."""
+    write(tmp_path, "acme_lane", LANE)
+    log = tmp_path / "lane.log"
+    monkeypatch.setenv("ACME_LANE_LOG", str(log))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = mcpcheck.run(TERSE, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
+    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
+    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
+    assert marks["isolated start"] < marks["live end"], marks  # it did not wait for the live-session probe
+    from mcpcheck.registry import CheckDefinitionError
+
+    with pytest.raises(CheckDefinitionError, match="only a 'session' check can be isolated"):
+        mcpcheck.check("acmelane.bad", category="tool.schema", severity="low", title="z", scope="listing", isolated=True)(lambda ctx, listing: [])

@@ -179,6 +179,7 @@ def _known_method(ctx: SessionContext) -> str:
     level="MUST",
     revisions="..2025-11-25",
     description="A supported requested version is echoed; an unknown one is answered (successfully) with another real revision.",
+    isolated=True,
 )
 async def version_negotiation(ctx: SessionContext) -> AsyncIterator[Violation]:
     """L2: fresh processes/sessions, one initialize each, two at a time (five server processes

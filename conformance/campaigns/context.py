@@ -10,6 +10,8 @@ ran, passed, failed or were skipped (and why) for the report. A check that judge
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -301,20 +303,27 @@ class CampaignContext:
         run_state = budget.current()
         run_state.doing(f"{self.target.name} [{self.revision}]: {campaign} checks", planned=len(selected))
         left_out = self._profile_leaves_out(selected)
-        for c in selected:
-            run_state.tick()
-            if c.id in left_out:
-                self.skip(c.spec, left_out[c.id])
-                continue
-            if self.wants(c.spec):
-                self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
-                try:
-                    await self.run_probe(c, self.session_context(state, memo))
-                except TransportError:
-                    if after is None:
-                        raise
-                if after is not None:
-                    await after(c)
+        lane = _Lane([c for c in selected if c.isolated and c.id not in left_out], lambda: self.session_context(state, memo))
+        try:
+            for c in selected:
+                run_state.tick()
+                if c.id in left_out:
+                    self.skip(c.spec, left_out[c.id])
+                    continue
+                if self.wants(c.spec):
+                    self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
+                    try:
+                        if c.isolated:
+                            self._recorded(c, *(await lane.result(c)))
+                        else:
+                            await self.run_probe(c, self.session_context(state, memo))
+                    except TransportError:
+                        if after is None:
+                            raise
+                    if after is not None:
+                        await after(c)
+        finally:
+            await lane.close()
 
     def _profile_leaves_out(self, selected: list[Check]) -> dict[str, str]:
         """The selected checks the run's profile (`--profile quick`) does not run in this era, with
@@ -349,7 +358,9 @@ class CampaignContext:
         """One active `session` check; its violations are recorded."""
         if not self.wants(c.spec):
             return []
-        found, err = await call_probe(c, probe_ctx)
+        return self._recorded(c, *(await call_probe(c, probe_ctx)))
+
+    def _recorded(self, c: Check, found: list[Violation], err: Any) -> list[Finding]:
         if isinstance(err, Skip):
             self.skip(c.spec, str(err))
             return []
@@ -372,3 +383,44 @@ class CampaignContext:
 
 
 Probe = Callable[[CampaignContext], Awaitable[None]]
+
+
+class _Lane:
+    """The isolated probes of one era (`@check(..., isolated=True)`: sessions of their own, never
+    the live one), run one after another beside the era's other probes, so that their waits
+    (fresh server processes, silences they listen for) overlap the rest. One lane, not one task
+    each: no more server processes start at once than a probe starts itself. `result(c)` waits
+    for a probe's (violations, error) for the caller to record in registration order."""
+
+    def __init__(self, checks: list[Check], make_ctx: Callable[[], Any]) -> None:
+        self.checks = checks
+        self.futures: dict[str, asyncio.Future] = {}
+        self.task: asyncio.Task | None = None
+        if checks:
+            loop = asyncio.get_running_loop()
+            self.futures = {c.id: loop.create_future() for c in checks}
+            self.task = asyncio.ensure_future(self._run(make_ctx))
+
+    async def _run(self, make_ctx: Callable[[], Any]) -> None:
+        for c in self.checks:
+            fut = self.futures[c.id]
+            try:
+                fut.set_result(await call_probe(c, make_ctx()))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - the caller re-raises it where the probe sits
+                fut.set_exception(exc)
+
+    async def result(self, c: Check) -> tuple[list[Violation], Any]:
+        return await self.futures[c.id]
+
+    async def close(self) -> None:
+        """The era ends (or stopped): a probe still running is cancelled; nothing is left behind."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        if self.task is not None:
+            with contextlib.suppress(BaseException):
+                await self.task
+        for fut in self.futures.values():
+            if fut.done() and not fut.cancelled():
+                fut.exception()  # retrieved: no "exception was never retrieved" warning

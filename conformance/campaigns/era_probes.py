@@ -235,6 +235,7 @@ def _supported(ctx: SessionContext) -> list[str]:
     description="Sends a legacy initialize (2025-11-25, no _meta envelope) on a fresh session. A server that "
     "answers it is dual-era (skipped); one that refuses it should name one of the versions server/discover "
     "lists in the error's message or data (over HTTP: in the 4xx body).",
+    isolated=True,
 )
 async def legacy_initialize_names_versions(ctx: SessionContext) -> Iterator[Violation]:
     _require_modern(ctx)

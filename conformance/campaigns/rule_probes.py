@@ -54,6 +54,7 @@ def _handshake_only(ctx: SessionContext) -> None:
     description=f"A fresh process, after its handshake, gets stdin EOF and has {EOF_GRACE:g} s to exit. "
     "2026-07-28 makes stdin EOF the primary shutdown (SHOULD exit: low); before it the client "
     "closes stdin then signals the server (advisory: info).",
+    isolated=True,
 )
 async def exit_on_eof(ctx: SessionContext) -> Iterator[Violation]:
     if ctx.transport != "stdio":
@@ -88,6 +89,7 @@ async def exit_on_eof(ctx: SessionContext) -> Iterator[Violation]:
     description=f"A fresh session declares the roots capability, answers initialize and withholds "
     f"notifications/initialized for {BEFORE_INITIALIZED:g} s; any request but ping the server sends "
     "meanwhile is reported (the roots/list it sends is answered with no roots).",
+    isolated=True,
 )
 async def no_requests_before_initialized(ctx: SessionContext) -> Iterator[Violation]:
     _handshake_only(ctx)
