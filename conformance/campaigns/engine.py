@@ -201,15 +201,39 @@ class ToolRunner:
         self.tool_share: float | None = None  # seconds: the current tool's share, counted from its first call
         self.call_seconds: list[float] = []  # how long the current tool's answered calls took
         self.share_ended = False  # check() ended the current tool's share
+        self.part_deadline: float | None = None  # time.monotonic() at which the current part of the tool's share ends
+        self.part_ended = False  # check() ended the current part
+        self.cut_parts: list[str] = []  # the current tool's parts that stopped at their time
         self.listen = False  # restarted sessions also open the list_changed channel (connect.start_listening)
 
     def check(self) -> None:
         """Before each call and each generated input: the run's --max-time (budget.OutOfTime),
         then the current tool's share of the campaign's time (ShareUsed)."""
         budget.current().check()
-        if self.tool_deadline is not None and time.monotonic() + self.typical_call() > self.tool_deadline:
+        now, next_call = time.monotonic(), self.typical_call()
+        if self.tool_deadline is not None and now > self.tool_deadline:
             self.share_ended = True
-            raise ShareUsed()  # used up, or the next call would end past it (calls of seconds each)
+            raise ShareUsed()
+        if self.part_deadline is not None and now + next_call > self.part_deadline:
+            # used up, or the next call (as long as this part's calls so far) would end past it:
+            # the tool's next part runs (its calls may be quick: invalid inputs rejected at once)
+            self.part_ended = True
+            raise ShareUsed()
+
+    def part(self, parts_left: int) -> None:
+        """The current tool's next part (a mode, its idempotency probe) gets an even part of what
+        is left of its share (none without a share); its calls are timed afresh."""
+        self.call_seconds, self.part_ended = [], False
+        if self.tool_share is None:
+            self.part_deadline = None
+            return
+        now = time.monotonic()
+        left = self.tool_deadline - now if self.tool_deadline is not None else self.tool_share
+        self.part_deadline = now + max(0.0, left) / max(1, parts_left)
+
+    def part_used(self) -> bool:
+        """Did the current part's time (not the tool's share, not the run's budget) run out?"""
+        return self.part_ended and not self.share_ended and not budget.current().expired
 
     def typical_call(self) -> float:
         """Seconds the current tool's calls usually take (the median of its last five answers; 0
@@ -227,6 +251,7 @@ class ToolRunner:
         clock starts at its first call, so one-off costs before it (Hypothesis warming up on the
         campaign's first tool, building the tool's strategies) do not count against it."""
         self.tool_share, self.tool_deadline, self.call_seconds, self.share_ended = seconds, None, [], False
+        self.part_deadline, self.part_ended, self.cut_parts = None, False, []
         ABANDON_AT.set(None)
 
     def _start_share(self) -> None:

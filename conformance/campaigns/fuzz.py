@@ -246,23 +246,28 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
             share = tool_share(state, left, cfg.tool_seconds)
             capped = share is not None and share == cfg.tool_seconds
             runner.share(share)
+
+            def stopped() -> None:  # the tool's share or cap cut it (or a part of it): say so
+                cut = f" (cut: {', '.join(runner.cut_parts)})" if runner.cut_parts else ""
+                if capped:
+                    ctx.notes.append(f"time budget: fuzz: {name} stopped at the per-tool cap ({share:g}s per protocol era, --tool-time) "
+                                     f"after {rep.calls} calls{cut}; the other tools still run")
+                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {share:g}s per-tool cap after {rep.calls} calls")
+                else:
+                    ctx.notes.append(f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
+                                     f"split among the {left} tools still to fuzz) after {rep.calls} calls{cut}; the other tools still run")
+                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at its {share:.1f}s share after {rep.calls} calls")
+
             try:
                 with stop_check(runner.check):
                     _fuzz_one(ctx, runner, tool, i, len(listed), cfg, rep, era, mine)
+                if runner.cut_parts:
+                    stopped()
                 if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
                     rep.skipped = f"another shard's work (--shard {cfg.shard})"
             except budget.OutOfTime:
-                if runner.share_used() and capped:  # the per-tool cap: the next tool runs
-                    note = (f"time budget: fuzz: {name} stopped at the per-tool cap ({share:g}s per protocol era, --tool-time) "
-                            f"after {rep.calls} calls; the other tools still run")
-                    ctx.notes.append(note)
-                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {share:g}s per-tool cap after {rep.calls} calls")
-                    continue
-                if runner.share_used():  # this tool's share, not the run's budget: the next tool runs
-                    note = (f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
-                            f"split among the {left} tools still to fuzz) after {rep.calls} calls; the other tools still run")
-                    ctx.notes.append(note)
-                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at its {share:.1f}s share after {rep.calls} calls")
+                if runner.share_used():  # this tool's share or cap, not the run's budget: the next tool runs
+                    stopped()
                     continue
                 rest = [str(t.get("name")) for t in listed[i + 1 :] if may_call(t, ctx.target.safety) is None]
                 ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
@@ -329,20 +334,31 @@ def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], 
     state = budget.current()
     name = tool.get("name")
     which = f"tool {i + 1}/{n}"
-    for m, mode in enumerate(cfg.modes):
-        if not mine(str(name), mode):  # --shard: another machine's work unit
-            continue
-        ctx.position = (i, m)  # type: ignore[attr-defined]  # where a sequential run is now (--jobs merges by it)
-        ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({mode} inputs; {which})")
-        state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if mode in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
-        if mode == "strings":
-            runner.edge_strings(tool, cfg, rep)
-        else:
-            runner.fuzz_tool(tool, mode, cfg, rep)
+    parts = [mode for mode in cfg.modes if mine(str(name), mode)]  # --shard: another machine's work units left out
     if _is_idempotent(tool) and mine(str(name), "idempotency"):
-        ctx.position = (i, len(cfg.modes))  # type: ignore[attr-defined]
-        ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; {which})")
-        runner.idempotency(tool, cfg, rep)
+        parts.append("idempotency")
+    for k, part in enumerate(parts):
+        # under a share or cap, each part (mode, idempotency) gets an even part of what is left
+        # of the tool's, so one whose calls take seconds (valid inputs of a tool that works for
+        # 10 s) leaves time for the others (invalid inputs it rejects at once)
+        runner.part(len(parts) - k)
+        try:
+            if part == "idempotency":
+                ctx.position = (i, len(cfg.modes))  # type: ignore[attr-defined]
+                ctx.progress(f"{ctx.target.name} [{era}]: {name} repeats (idempotency; {which})")
+                runner.idempotency(tool, cfg, rep)
+                continue
+            ctx.position = (i, cfg.modes.index(part))  # type: ignore[attr-defined]  # where a sequential run is now (--jobs merges by it)
+            ctx.progress(f"{ctx.target.name} [{era}]: fuzzing {name} ({part} inputs; {which})")
+            state.doing(state.current.doing if state.current else "", planned=cfg.max_examples if part in ("valid", "strings") or cfg.invalid_examples is None else cfg.invalid_examples)
+            if part == "strings":
+                runner.edge_strings(tool, cfg, rep)
+            else:
+                runner.fuzz_tool(tool, part, cfg, rep)
+        except budget.OutOfTime:
+            if not runner.part_used():
+                raise
+            runner.cut_parts.append(f"{part} inputs" if part != "idempotency" else part)
 
 
 class _CaseTooSlow(BaseException):
