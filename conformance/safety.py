@@ -105,6 +105,13 @@ class Plan:
         return out
 
 
+def callable_tools(tools: list[Any], safety: Safety) -> list[dict[str, Any]]:
+    """The listed tools mcpcheck may call (may_call), read-only ones first (a probe that needs
+    one call takes the first: the least likely to change anything)."""
+    ok = [t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str) and may_call(t, safety) is None]
+    return sorted(ok, key=lambda t: not is_read_only(t))
+
+
 def plan(tools: list[dict[str, Any]], safety: Safety) -> Plan:
     p = Plan()
     for tool in tools:

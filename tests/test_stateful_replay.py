@@ -166,3 +166,14 @@ def test_cancel_ignored():
 def test_step_tools():
     steps = [{"call": "a", "arguments": {}}, {"list": "tools"}, {"cancel": "b", "arguments": {}}, {"ping": True}, {"read": "x://y"}]
     assert step_tools(steps) == {"a", "b"}
+
+
+def test_cancel_wait_follows_the_tool():
+    """A server that honours every cancel costs the whole wait per cancel step: the wait follows
+    how long the tool took to answer before (4x, between 0.25 s and 1 s; 1 s before any answer)."""
+    from mcpcheck.campaigns.stateful import CANCEL_WAIT, CANCEL_WAIT_MIN, cancel_wait
+
+    assert cancel_wait([]) == CANCEL_WAIT == 1.0
+    assert cancel_wait([0.001, 0.002]) == CANCEL_WAIT_MIN
+    assert cancel_wait([0.1]) == pytest.approx(0.4)
+    assert cancel_wait([0.6]) == CANCEL_WAIT  # a slow tool: the whole wait, as before

@@ -216,6 +216,17 @@ def _require_modern(ctx: SessionContext) -> None:
         raise Skip(f"a 2026-07-28 rule (this era is {ctx.revision})")
 
 
+async def _callable_tools(ctx: SessionContext) -> list[dict[str, Any]]:
+    """The era's listed tools mcpcheck may call, read-only first; Skip when there is none."""
+    from ..safety import callable_tools
+    from .conformance import listing_of
+
+    tools = callable_tools((await listing_of(ctx)).tools, ctx.config.safety)
+    if not tools:
+        raise Skip("no tool mcpcheck may call")
+    return tools
+
+
 def _supported(ctx: SessionContext) -> list[str]:
     result = ctx.session.discover_result if ctx.session is not None else None
     versions = result.get("supportedVersions") if isinstance(result, dict) else None
@@ -340,13 +351,7 @@ async def missing_input(ctx: SessionContext) -> Iterator[Violation]:
         raise Skip("the server does not advertise tools")
     from mcpcheck import strategies
 
-    from ..safety import is_read_only, may_call
-    from .conformance import listing_of
-
-    listing = await listing_of(ctx)
-    tools = sorted((t for t in listing.tools if isinstance(t, dict) and isinstance(t.get("name"), str) and may_call(t, ctx.config.safety) is None), key=lambda t: not is_read_only(t))
-    if not tools:
-        raise Skip("no tool mcpcheck may call")
+    tools = await _callable_tools(ctx)
     s = ctx.session
     meta = {"_meta": {"io.modelcontextprotocol/clientCapabilities": INPUT_CAPS}}
     for tool in tools[:MRTR_TOOLS]:
@@ -417,13 +422,7 @@ async def own_stream(ctx: SessionContext) -> Iterator[Violation]:
     from mcpcheck import strategies
 
     from ..connect import LISTEN_FLAGS
-    from ..safety import is_read_only, may_call
-    from .conformance import listing_of
-
-    listing = await listing_of(ctx)
-    tools = sorted((t for t in listing.tools if isinstance(t, dict) and isinstance(t.get("name"), str) and may_call(t, ctx.config.safety) is None), key=lambda t: not is_read_only(t))
-    if not tools:
-        raise Skip("no tool mcpcheck may call")
+    tools = await _callable_tools(ctx)
     s = await open_session(ctx.config, ctx.revision or LATEST)
     try:
         caps = s.server_capabilities

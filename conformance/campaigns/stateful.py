@@ -237,6 +237,7 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
     stateless = runner.session.stateless
 
     by_name = {str(t.get("name")): t for t in listed if isinstance(t, dict)}
+    took: dict[str, list[float]] = {}  # seconds each tool's answered calls took (the cancel step's wait)
 
     class MCPSession(RuleBasedStateMachine):
         values = Bundle("values")
@@ -256,6 +257,8 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             name = names[i]
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
+            if ex.answered and ex.elapsed is not None:
+                took.setdefault(name, []).append(ex.elapsed)
             runner.judge(runner.tool_call(by_name.get(name, {"name": name}), args, ex, "valid"))
             return harvest(ex.result) if ex.ok else []
 
@@ -305,7 +308,7 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         def cancel_in_flight(self, i: int, data: st.DataObject) -> None:
             args = data.draw(tools[i][1], label=f"{names[i]} arguments")
             steps_log.append({"cancel": names[i], "arguments": args})
-            ex, after = runner.run(_call_and_cancel(runner.session, names[i], args))
+            ex, after = runner.run(_call_and_cancel(runner.session, names[i], args, cancel_wait(took.get(names[i], []))))
             for spec, v in ctx.judge_result("stateful", Step("cancel", len(steps_log), exchange=ex, after=after, name=names[i], stateless=stateless)):
                 ctx.record(spec, [v])
 
@@ -394,11 +397,26 @@ def _sync_list(runner: ToolRunner) -> list[dict[str, Any]]:
 CANCEL_GRACE = 0.25  # seconds after the cancel within which an answer may be a race
 
 
-async def _call_and_cancel(session, name: str, args: Any):
+CANCEL_WAIT = 1.0  # seconds a cancelled call is listened to at most
+CANCEL_WAIT_MIN = 0.25  # ... and at least
+
+
+def cancel_wait(seconds: list[float]) -> float:
+    """How long a call cancelled at once is listened to for an answer it should not get: four
+    times the longest the tool took to answer before (a server that ignores the cancel answers
+    about then), between CANCEL_WAIT_MIN and CANCEL_WAIT; CANCEL_WAIT for a tool not seen yet.
+    A server that honours every cancel (the correct one) costs this much per cancel step, so
+    the wait follows the tool: a shorter one can only miss a late answer, never invent one."""
+    if not seconds:
+        return CANCEL_WAIT
+    return min(CANCEL_WAIT, max(CANCEL_WAIT_MIN, 4 * max(seconds)))
+
+
+async def _call_and_cancel(session, name: str, args: Any, wait: float = CANCEL_WAIT):
     """Call, cancel at once; returns the exchange and how long after the cancel any answer came."""
     msg = session.build_request("tools/call", {"name": name, "arguments": args})
     t0 = time.monotonic()
-    task = asyncio.create_task(session.request("tools/call", message=msg, timeout=1.0, malformed=True))
+    task = asyncio.create_task(session.request("tools/call", message=msg, timeout=wait, malformed=True))
     await asyncio.sleep(0)
     await session.notify("notifications/cancelled", {"requestId": msg["id"], "reason": "mcpcheck stateful cancel"})
     cancelled_at = time.monotonic() - t0
