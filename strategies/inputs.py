@@ -21,6 +21,7 @@ Plans are cached on the schema's canonical JSON text (building one costs 0.3-0.8
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -196,20 +197,45 @@ def clear_cache() -> None:
 __all__ = ["ValidPlan", "clear_cache", "plan_valid", "simplify", "strip_patterns", "valid"]
 
 
-def simplest(strategy: Any, *, check: Any = None) -> Any:
+class _Enough(BaseException):
+    """simplest() has looked at max_candidates values (a BaseException: Hypothesis lets it through)."""
+
+
+def _size(value: Any) -> tuple[int, str]:
+    """How big a candidate is: its JSON (an InvalidCase by the arguments it carries)."""
+    text = json.dumps(getattr(value, "value", value), sort_keys=True, default=repr, ensure_ascii=False)
+    return len(text), text
+
+
+def simplest(strategy: Any, *, check: Any = None, max_candidates: int | None = None) -> Any:
     """The simplest value Hypothesis can find for a strategy (derandomized and shrunk, so the same
     every run): e.g. the simplest valid arguments of a tool, for probes that need one fixed call.
     `check()`, if given, is called before each candidate and may raise to stop (a run's time
-    budget: shrinking a big schema's value can take seconds)."""
+    budget: shrinking a big schema's value can take seconds). `max_candidates`: shrinking stops
+    after looking at that many values and the smallest seen (shortest JSON, then its text) is
+    returned: deterministic like the rest, and a deep mutant's value costs a bounded number of
+    draws (each can take tens of milliseconds) instead of hundreds."""
     from hypothesis import HealthCheck, Phase, find, settings
 
-    def keep(_x: Any) -> bool:
+    seen = [0]
+    best: list[Any] = []
+
+    def keep(x: Any) -> bool:
         if check is not None:
             check()
+        if max_candidates is not None:
+            seen[0] += 1
+            if not best or _size(x) < _size(best[0]):
+                best[:] = [x]
+            if seen[0] >= max_candidates:
+                raise _Enough()
         return True
 
-    return find(
-        strategy,
-        keep,
-        settings=settings(database=None, derandomize=True, max_examples=20, suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink], deadline=None),
-    )
+    try:
+        return find(
+            strategy,
+            keep,
+            settings=settings(database=None, derandomize=True, max_examples=20, suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink], deadline=None),
+        )
+    except _Enough:
+        return best[0]

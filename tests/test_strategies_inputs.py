@@ -209,3 +209,19 @@ def test_custom_formats_generate_valid_strings(value: dict[str, Any]) -> None:
 def test_draft7_definitions(value: dict[str, Any]) -> None:
     assert 1 <= len(value["path"]) <= 200
     assert dialect.is_valid(DRAFT7, value)
+
+
+def test_simplest_with_a_candidate_bound_is_deterministic_and_still_a_value_of_the_strategy():
+    """max_candidates stops shrinking after that many values and returns the smallest seen: the
+    same every time (the constraint sweep's bound on deep mutants), never a value the strategy
+    would not produce."""
+    from hypothesis import strategies as st
+
+    from mcpcheck.strategies import simplest
+
+    strat = st.lists(st.integers(min_value=0), min_size=3)
+    full = simplest(strat)
+    assert full == [0, 0, 0]
+    bounded = [simplest(strat, max_candidates=2) for _ in range(3)]
+    assert bounded[0] == bounded[1] == bounded[2]
+    assert len(bounded[0]) >= 3 and all(isinstance(x, int) and x >= 0 for x in bounded[0])

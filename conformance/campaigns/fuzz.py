@@ -493,6 +493,7 @@ class FuzzRunner(ToolRunner):
             rep.note = (rep.note + "; " if rep.note else "") + problem
             self.ctx.notes.append(f"fuzz: {name}: {problem}")
 
+    SWEEP_CANDIDATES = 60  # values looked at per sweep case (strategies.simplest): a deep mutant's stays bounded
     MAX_SWEEP = 40  # constraints swept per tool (a huge schema has hundreds; the search covers the rest)
 
     def sweep_constraints(self, name: str, schema: dict[str, Any], cfg: FuzzSettings, judge: Callable[[Exchange, Any, Any], None], rep: ToolReport) -> set[str]:
@@ -557,7 +558,7 @@ class FuzzRunner(ToolRunner):
 
         try:
             with stop_check(check):
-                return strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=check)
+                return strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=check, max_candidates=self.SWEEP_CANDIDATES)
         except Exception as exc:  # Hypothesis may wrap what a draw raised (e.g. FlakyStrategyDefinition)
             if budget.out_of_time(exc):
                 raise budget.OutOfTime() from exc
