@@ -567,6 +567,7 @@ class FuzzRunner(ToolRunner):
             raise
 
     MAX_OBSERVERS = 4
+    OBSERVER_SLOW = 0.5  # seconds: a read-only tool slower than this to answer observes nothing
 
     def read_only(self, tools: list[dict[str, Any]], cfg: FuzzSettings, reports: dict[str, ToolReport], probe: set[str] | None = None) -> None:
         """Read-only tools change nothing observable through other read-only tools (T13 heuristic).
@@ -588,16 +589,20 @@ class FuzzRunner(ToolRunner):
             a, b = (self.call(t["name"], args) for _ in range(2))
             if not (a.answered and b.answered):
                 continue
+            slowest = max(a.elapsed or 0.0, b.elapsed or 0.0)
+            if slowest > self.OBSERVER_SLOW:
+                self.ctx.notes.append(f"fuzz: {t['name']} took {slowest:.1f}s to answer: too slow to observe read-only tools through (each example calls an observer twice)")
+                continue
             if not list(TC.check_read_only(a, b, str(t["name"]), args, str(t["name"]), args)):
                 observers.append((str(t["name"]), args))
             else:
                 self.ctx.notes.append(f"fuzz: {t['name']} answers differently twice in a row (time or randomness): not used to observe read-only tools")
         if not observers:
             self.ctx.skip(TC.read_only, "no read-only tool answers the same twice in a row: nothing to observe through")
-        for tool in tools:
+        state = budget.current()
+        todo = [t for t in tools if probe is None or str(t["name"]) in probe]  # --shard: this shard's work units
+        for k, tool in enumerate(todo):
             name = str(tool["name"])
-            if probe is not None and name not in probe:
-                continue  # another shard's work unit; every read-only tool may still observe
             mine = [o for o in observers if o[0] != name][: self.MAX_OBSERVERS]
             if not mine:
                 continue
@@ -605,7 +610,20 @@ class FuzzRunner(ToolRunner):
                 plan = strategies.plan_valid(_schema(tool), revision=self.ctx.revision)
             except Exception:
                 continue
-            problem = self.run_property(self._read_only_property(tool, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
+            # each probed tool is bounded as its fuzzing was: its share of --max-time, the per-tool cap
+            share = tool_share(state, len(todo) - k, cfg.tool_seconds)
+            self.share(share)
+            self.part(1)  # one part: it stops before a call that would end past the share
+            try:
+                problem = self.run_property(self._read_only_property(tool, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
+            except budget.OutOfTime:
+                if not (self.share_used() or self.part_used()):
+                    raise
+                self.ctx.notes.append(f"time budget: fuzz: {name}: the read-only probe stopped at its {share:g}s share (--tool-time, --max-time); the other tools still run")
+                state.cut(f"{self.ctx.target.name}: fuzz {name} read-only probe stopped at its {share:g}s share")
+                continue
+            finally:
+                self.share(None)
             if problem:
                 self.ctx.notes.append(f"fuzz: {name}: read-only probe stopped: {problem}")
 
