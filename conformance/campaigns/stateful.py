@@ -237,7 +237,8 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
     stateless = runner.session.stateless
 
     by_name = {str(t.get("name")): t for t in listed if isinstance(t, dict)}
-    took: dict[str, list[float]] = {}  # seconds each tool's answered calls took (the cancel step's wait)
+    took: dict[str, list[float]] = {}  # seconds each tool's calls took (the cancel step's wait, the per-tool cap)
+    capped: list[str] = []  # the tool whose calls used the per-tool cap (the campaign stopped there)
 
     class MCPSession(RuleBasedStateMachine):
         values = Bundle("values")
@@ -255,9 +256,12 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         def _call(self, i: int, args: Any) -> list[str]:
             budget.current().check()  # --max-time: stop at this step
             name = names[i]
+            if cfg.tool_seconds is not None and sum(took.get(name, [])) >= cfg.tool_seconds:
+                capped.append(name)  # its calls used the per-tool cap: the campaign stops here
+                raise _ToolCapped()
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
-            if ex.answered and ex.elapsed is not None:
+            if ex.elapsed is not None:
                 took.setdefault(name, []).append(ex.elapsed)
             runner.judge(runner.tool_call(by_name.get(name, {"name": name}), args, ex, "valid"))
             return harvest(ex.result) if ex.ok else []
@@ -334,11 +338,17 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
     except budget.OutOfTime:
         fail = last_failure()
         if fail is not None:  # --max-time cut the shrink: keep the failing sequence as it stands
-            fail.violation.detail += " (shrinking cut short by --max-time)"
+            fail.violation.detail += " (shrinking cut short by " + ("the per-tool cap)" if capped else "--max-time)")
             _record_sequence(ctx, cfg, fail, steps_log)
+        if capped and not budget.current().expired:
+            _note_capped(ctx, capped[0], took, cfg, sequences[0])
+            return
         ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
         raise
     except (Flaky, FlakyStrategyDefinition) as exc:
+        if capped and not budget.current().expired and budget.caused_by(exc, _ToolCapped):
+            _note_capped(ctx, capped[0], took, cfg, sequences[0])
+            return
         if budget.out_of_time(exc):  # not flaky: --max-time stopped a step half-way
             ctx.notes.append(f"time budget: stateful: stopped after {sequences[0]} sequences")
             raise budget.OutOfTime() from exc
@@ -355,6 +365,18 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         ctx.notes.append(f"stateful: could not generate a sequence ({exc})")
         _skip_unjudged(ctx, f"could not generate a sequence ({exc})")
     _skip_unjudged(ctx, "no sequence reached such a step")
+
+
+class _ToolCapped(budget.OutOfTime):
+    """A tool's calls in this stateful campaign used the per-tool cap (FuzzSettings.tool_seconds)."""
+
+
+def _note_capped(ctx: CampaignContext, name: str, took: dict[str, list[float]], cfg: FuzzSettings, sequences: int) -> None:
+    ctx.notes.append(
+        f"time budget: stateful: stopped after {sequences} sequences: the calls of {name} took {sum(took.get(name, [])):.0f}s "
+        f"in all, the per-tool cap ({cfg.tool_seconds:g}s, --tool-time); what ran before was judged"
+    )
+    budget.current().cut(f"{ctx.target.name}: stateful stopped after {sequences} sequences at {name}'s per-tool cap")
 
 
 def flaky_note(exc: BaseException, sequences: int) -> str:
