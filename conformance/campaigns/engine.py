@@ -198,60 +198,66 @@ class ToolRunner:
         self.last_failure: Failure | None = None  # the last Failure raised (for TargetGone)
         self.first_failure: Failure | None = None  # the first Failure of the running property (before shrinking)
         self.tool_deadline: float | None = None  # time.monotonic() at which the current tool's share ends
-        self.tool_share: float | None = None  # seconds: the current tool's share, counted from its first call
-        self.call_seconds: list[float] = []  # how long the current tool's answered calls took
+        self.tool_share: float | None = None  # seconds: the current tool's share of --max-time, counted from its first call
         self.share_ended = False  # check() ended the current tool's share
-        self.part_deadline: float | None = None  # time.monotonic() at which the current part of the tool's share ends
+        self.tool_cap: float | None = None  # seconds of calls the current tool may take (--tool-time)
+        self.spent = 0.0  # seconds the current tool's calls took so far
+        self.cap_ended = False  # check() ended the current tool at its cap
+        self.part_budget: float | None = None  # seconds of calls the current part of the tool may take
+        self.part_spent = 0.0  # seconds the current part's calls took so far
         self.part_ended = False  # check() ended the current part
+        self.call_seconds: list[float] = []  # how long the current part's answered calls took
         self.cut_parts: list[str] = []  # the current tool's parts that stopped at their time
         self.listen = False  # restarted sessions also open the list_changed channel (connect.start_listening)
 
     def check(self) -> None:
         """Before each call and each generated input: the run's --max-time (budget.OutOfTime),
-        then the current tool's share of the campaign's time (ShareUsed)."""
+        then the current tool's share of the campaign's time, its cap and its part's (ShareUsed)."""
         budget.current().check()
-        now, next_call = time.monotonic(), self.typical_call()
-        if self.tool_deadline is not None and now > self.tool_deadline:
+        if self.tool_deadline is not None and time.monotonic() > self.tool_deadline:
             self.share_ended = True
             raise ShareUsed()
-        if self.part_deadline is not None and now + next_call > self.part_deadline:
-            # used up, or the next call (as long as this part's calls so far) would end past it:
+        if self.tool_cap is not None and self.spent >= self.tool_cap:
+            self.cap_ended = True
+            raise ShareUsed()
+        if self.part_budget is not None and self.part_spent + self.typical_call() > self.part_budget:
+            # used up, or the next call (as long as this part's calls so far) would take it past:
             # the tool's next part runs (its calls may be quick: invalid inputs rejected at once)
             self.part_ended = True
             raise ShareUsed()
 
     def part(self, parts_left: int) -> None:
-        """The current tool's next part (a mode, its idempotency probe) gets an even part of what
-        is left of its share (none without a share); its calls are timed afresh."""
-        self.call_seconds, self.part_ended = [], False
-        if self.tool_share is None:
-            self.part_deadline = None
-            return
-        now = time.monotonic()
-        left = self.tool_deadline - now if self.tool_deadline is not None else self.tool_share
-        self.part_deadline = now + max(0.0, left) / max(1, parts_left)
+        """The current tool's next part (a mode, its idempotency probe) may take an even part of
+        the call time left in the tool's cap (no bound without a cap); its calls are timed afresh."""
+        self.call_seconds, self.part_spent, self.part_ended = [], 0.0, False
+        self.part_budget = None if self.tool_cap is None else max(0.0, self.tool_cap - self.spent) / max(1, parts_left)
 
     def part_used(self) -> bool:
-        """Did the current part's time (not the tool's share, not the run's budget) run out?"""
-        return self.part_ended and not self.share_ended and not budget.current().expired
+        """Did the current part's time (not the tool's share or cap, not the run's budget) run out?"""
+        return self.part_ended and not self.share_ended and not self.cap_ended and not budget.current().expired
 
     def typical_call(self) -> float:
-        """Seconds the current tool's calls usually take (the median of its last five answers; 0
-        before the first): the share stops before a call that would end past it."""
+        """Seconds the current part's calls usually take (the median of its last five answers; 0
+        before the first): a part stops before a call that would take it past its time."""
         recent = sorted(self.call_seconds[-5:])
         return recent[len(recent) // 2] if recent else 0.0
 
     def _timed(self, ex: Any) -> Any:
-        if isinstance(ex, Exchange) and ex.method == "tools/call" and ex.elapsed is not None and ex.answered:
-            self.call_seconds.append(ex.elapsed)
+        if isinstance(ex, Exchange) and ex.method == "tools/call" and ex.elapsed is not None:
+            self.spent += ex.elapsed
+            self.part_spent += ex.elapsed
+            if ex.answered:
+                self.call_seconds.append(ex.elapsed)
         return ex
 
-    def share(self, seconds: float | None) -> None:
-        """Give the next tool `seconds` of the campaign's time (None: no bound but the run's). The
-        clock starts at its first call, so one-off costs before it (Hypothesis warming up on the
-        campaign's first tool, building the tool's strategies) do not count against it."""
-        self.tool_share, self.tool_deadline, self.call_seconds, self.share_ended = seconds, None, [], False
-        self.part_deadline, self.part_ended, self.cut_parts = None, False, []
+    def share(self, seconds: float | None, cap: float | None = None) -> None:
+        """Give the next tool `seconds` of the campaign's time (None: no bound but the run's), and
+        at most `cap` seconds of calls (--tool-time: what its calls take, not mcpcheck's own work
+        generating inputs). The share's clock starts at its first call, so one-off costs before
+        it (Hypothesis warming up, building the tool's strategies) do not count against it."""
+        self.tool_share, self.tool_deadline, self.share_ended = seconds, None, False
+        self.tool_cap, self.spent, self.cap_ended = cap, 0.0, False
+        self.part_budget, self.part_spent, self.part_ended, self.call_seconds, self.cut_parts = None, 0.0, False, [], []
         ABANDON_AT.set(None)
 
     def _start_share(self) -> None:
@@ -262,8 +268,8 @@ class ToolRunner:
             ABANDON_AT.set(self.tool_deadline + self.ctx.target.timeout)
 
     def share_used(self) -> bool:
-        """Did the current tool's share (not the run's budget) run out?"""
-        ended = self.share_ended or (self.tool_deadline is not None and time.monotonic() > self.tool_deadline)
+        """Did the current tool's share or cap (not the run's budget) run out?"""
+        ended = self.share_ended or self.cap_ended or (self.tool_deadline is not None and time.monotonic() > self.tool_deadline)
         return ended and not budget.current().expired
 
     def run(self, awaitable: Any) -> Any:

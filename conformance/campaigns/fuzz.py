@@ -12,10 +12,11 @@ per call. Every call keeps its timeout; crashes and stray output are read with t
 
 Under a --max-time each tool gets its own bounded share of the campaign's time (`tool_share`:
 what is left, split among the tools still to fuzz, so a fast tool's unused time flows to the
-next), and never more than the per-tool cap (`--tool-time`, FuzzSettings.tool_seconds: the
-profiles' default, so one tool whose calls take seconds cannot set the length of a run). A tool
-that uses up its share or cap stops with a note naming it, its calls and the bound; the
-other tools still run. FuzzSettings' max_sweep, sweep_case_seconds, surrogates, max_string_bytes
+next); and its calls may take at most the per-tool cap in all (`--tool-time`,
+FuzzSettings.tool_seconds, the profiles' default: call time, not mcpcheck's own generating, so
+one tool whose calls take seconds cannot set the length of a run), split evenly among its parts
+(valid, invalid, strings inputs, idempotency). A tool that uses up its share or cap stops with a
+note naming it, its calls and the bound; the other tools still run. FuzzSettings' max_sweep, sweep_case_seconds, surrogates, max_string_bytes
 and read_only_probe are what the quick profile (profiles.py) turns down, each with a note.
 """
 
@@ -243,16 +244,16 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 ctx.notes.append(f"fuzz: not calling {name}: {why}")
                 continue
             left = max(1, sum(callable_[i:]))
-            share = tool_share(state, left, cfg.tool_seconds)
-            capped = share is not None and share == cfg.tool_seconds
-            runner.share(share)
+            share = tool_share(state, left)
+            runner.share(share, cfg.tool_seconds)
 
             def stopped() -> None:  # the tool's share or cap cut it (or a part of it): say so
                 cut = f" (cut: {', '.join(runner.cut_parts)})" if runner.cut_parts else ""
-                if capped:
-                    ctx.notes.append(f"time budget: fuzz: {name} stopped at the per-tool cap ({share:g}s per protocol era, --tool-time) "
+                if not runner.share_ended and (runner.cap_ended or runner.cut_parts):
+                    cap = cfg.tool_seconds
+                    ctx.notes.append(f"time budget: fuzz: {name} stopped at the per-tool cap ({cap:g}s of calls per protocol era, --tool-time) "
                                      f"after {rep.calls} calls{cut}; the other tools still run")
-                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {share:g}s per-tool cap after {rep.calls} calls")
+                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {cap:g}s per-tool cap after {rep.calls} calls")
                 else:
                     ctx.notes.append(f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
                                      f"split among the {left} tools still to fuzz) after {rep.calls} calls{cut}; the other tools still run")
@@ -292,20 +293,19 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
 MIN_SHARE = 3.0  # seconds: no tool's share is smaller (200 fast tools each still get fuzzed)
 
 
-def tool_share(state: "budget.RunState", tools_left: int, cap: float | None = None) -> float | None:
+def tool_share(state: "budget.RunState", tools_left: int) -> float | None:
     """One tool's share of the fuzz campaign's time: the campaign's part of what is left of the
     run's --max-time (split evenly with the campaigns still waiting to start), split evenly among
     the tools still to fuzz, this one included. Recomputed at every tool, so the time a fast tool
     leaves unused flows to the tools after it. The share is counted from the tool's first call
     (ToolRunner.share) and checked before each call and each generated input, so a tool may
-    overrun it by one call (bounded by --timeout). `cap` (FuzzSettings.tool_seconds): no share is
-    longer. None: the run has no --max-time and there is no cap."""
+    overrun it by one call (bounded by --timeout). None: the run has no --max-time. (The
+    per-tool cap, FuzzSettings.tool_seconds, bounds the time the tool's calls take: ToolRunner.share.)"""
     if state.max_time is None:
-        return cap
+        return None
     waiting = sum(1 for a in state.activities if a.state == "waiting")
     campaign = max(0.0, state.remaining()) / (1 + waiting)
-    share = max(MIN_SHARE, campaign / max(1, tools_left))
-    return share if cap is None else min(cap, share)
+    return max(MIN_SHARE, campaign / max(1, tools_left))
 
 
 def _ours(cfg: FuzzSettings, target: str, tool: str, listed: dict[str, Any]) -> bool:
@@ -611,16 +611,17 @@ class FuzzRunner(ToolRunner):
             except Exception:
                 continue
             # each probed tool is bounded as its fuzzing was: its share of --max-time, the per-tool cap
-            share = tool_share(state, len(todo) - k, cfg.tool_seconds)
-            self.share(share)
-            self.part(1)  # one part: it stops before a call that would end past the share
+            share = tool_share(state, len(todo) - k)
+            self.share(share, cfg.tool_seconds)
+            self.part(1)  # one part: it stops before a call that would take it past the cap
             try:
                 problem = self.run_property(self._read_only_property(tool, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
             except budget.OutOfTime:
                 if not (self.share_used() or self.part_used()):
                     raise
-                self.ctx.notes.append(f"time budget: fuzz: {name}: the read-only probe stopped at its {share:g}s share (--tool-time, --max-time); the other tools still run")
-                state.cut(f"{self.ctx.target.name}: fuzz {name} read-only probe stopped at its {share:g}s share")
+                bound = f"its {share:.1f}s share of --max-time" if self.share_ended or not cfg.tool_seconds else f"the per-tool cap ({cfg.tool_seconds:g}s of calls, --tool-time)"
+                self.ctx.notes.append(f"time budget: fuzz: {name}: the read-only probe stopped at {bound}; the other tools still run")
+                state.cut(f"{self.ctx.target.name}: fuzz {name} read-only probe stopped at {bound}")
                 continue
             finally:
                 self.share(None)
