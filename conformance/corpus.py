@@ -111,6 +111,36 @@ def load_entries(root: str | Path = "corpus", target: str | None = None) -> list
     return out
 
 
+AT_START_ENV = "MCPCHECK_CORPUS_AT_START"  # a JSON file: {corpus root: [entry files]} when the run began
+
+
+def at_start(root: str | Path, entries: list[tuple[Path, "CorpusEntry"]]) -> list[tuple[Path, "CorpusEntry"]]:
+    """The entries that were in `root` when the run began (a --jobs run writes its own findings to
+    the corpus while its replay unit may still be reading it: replay judges what an earlier run
+    saved, as a sequential run, where replay comes before fuzz, does). All of them when the run
+    recorded no list for this root."""
+    listed = os.environ.get(AT_START_ENV)
+    if not listed:
+        return entries
+    try:
+        known = json.loads(Path(listed).read_text())
+    except (OSError, ValueError):
+        return entries
+    files = known.get(str(Path(root).resolve()))
+    if files is None:
+        return entries
+    keep = set(files)
+    return [(f, e) for f, e in entries if str(f.resolve()) in keep]
+
+
+def record_at_start(roots: list[str | Path], where: str | Path) -> None:
+    """Write the entry files each corpus root holds now to `where` and name it in AT_START_ENV
+    (the --jobs parent, before its workers start: they inherit the environment)."""
+    known = {str(Path(r).resolve()): sorted(str(f.resolve()) for f in Path(r).glob("*/*.json")) for r in roots}
+    Path(where).write_text(json.dumps(known))
+    os.environ[AT_START_ENV] = str(where)
+
+
 class CorpusMergeError(ValueError):
     """A corpus directory or file that cannot be merged: one line that names it and says why."""
 

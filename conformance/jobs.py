@@ -122,6 +122,34 @@ def plan(targets: list[Target], names: list[str], jobs: int, kw: dict[str, Any])
 async def run_parallel(
     targets: list[Target], names: list[str], jobs: int, state: budget.RunState, *, runner: Any, progress: Callable[[str], None] = lambda _m: None, **kw: Any
 ) -> list[Any] | None:
+    """See _run_parallel. With a replay unit, the corpus as it was when the run began is recorded
+    first (corpus.record_at_start): the replay unit judges only that, never what the fuzz units
+    of this run save meanwhile (a sequential run replays before it fuzzes)."""
+    if "replay" not in names:
+        return await _run_parallel(targets, names, jobs, state, runner=runner, progress=progress, **kw)
+    import tempfile
+
+    from .corpus import AT_START_ENV, record_at_start
+
+    fs = kw.get("fuzz_settings")
+    root = kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"
+    fd, where = tempfile.mkstemp(prefix="mcpcheck-corpus-at-start-", suffix=".json")
+    os.close(fd)
+    before = os.environ.get(AT_START_ENV)
+    try:
+        record_at_start([root], where)
+        return await _run_parallel(targets, names, jobs, state, runner=runner, progress=progress, **kw)
+    finally:
+        os.unlink(where)
+        if before is None:
+            os.environ.pop(AT_START_ENV, None)
+        else:
+            os.environ[AT_START_ENV] = before
+
+
+async def _run_parallel(
+    targets: list[Target], names: list[str], jobs: int, state: budget.RunState, *, runner: Any, progress: Callable[[str], None] = lambda _m: None, **kw: Any
+) -> list[Any] | None:
     """Run the targets' work units in up to `jobs` worker processes; None when there is nothing
     to run at once (one unit) or the run cannot cross a process boundary (settings holding a
     callback): then runner.run runs it sequentially. runner: the mcpcheck.runner module (this

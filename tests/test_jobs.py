@@ -24,7 +24,7 @@ from mcpcheck.findings import Finding, Severity
 from mcpcheck.results import CheckResult, TargetResult
 from mcpcheck.runner import TargetOutcome
 from mcpcheck.sharding import Shard
-from servers import FIXTURES, clean_stdio_cmd
+from servers import FIXTURES, ROOT, clean_stdio_cmd
 
 BUGGY = [sys.executable, str(FIXTURES / "buggy_tools_server.py")]
 TOOLS = ["lookup", "echo", "set_volume", "redeem_coupon"]  # a leak, a constraint not enforced, an idempotency bug
@@ -64,7 +64,8 @@ def _toml_list(items: list[str]) -> str:
 
 def test_jobs_2_finds_what_jobs_1_finds_with_the_same_seed(work):
     """Seeded bugs (buggy_tools_server.py): the findings (stable id, severity) and the corpus
-    files of a --jobs 2 run are those of the --jobs 1 run with the same seed."""
+    files of a --jobs 2 run are those of the --jobs 1 run with the same seed, a replay of the
+    (empty) corpus included."""
     (work / "mcpcheck.toml").write_text(
         f"[targets.buggy]\ncommand = {_toml_list(BUGGY)}\nprotocol = \"2025-11-25\"\ntimeout = 5\n\n"
         f"[targets.buggy.safety]\nonly_tools = {_toml_list(TOOLS)}\n"
@@ -72,7 +73,7 @@ def test_jobs_2_finds_what_jobs_1_finds_with_the_same_seed(work):
     runs = {}
     for n in (1, 2):
         proc, _ = mcpcheck(
-            "run", "--campaign", "conformance", "--campaign", "fuzz", "--seed", "1", "--max-examples", "6", "--jobs", str(n),
+            "run", "--campaign", "conformance", "--campaign", "replay", "--campaign", "fuzz", "--seed", "1", "--max-examples", "6", "--jobs", str(n),
             "--corpus", str(work / f"corpus{n}"), "--report-dir", str(work / f"report{n}"), "--quiet", cwd=work,
         )
         assert proc.returncode in (0, 1), proc.stderr[-3000:]
@@ -84,6 +85,9 @@ def test_jobs_2_finds_what_jobs_1_finds_with_the_same_seed(work):
     found = {(f["id"], f["check"], f["severity"]) for f in one["findings"]}
     assert {"fuzz.no_internal_leak", "fuzz.invalid_input_rejected"} <= {c for _i, c, _s in found}, found
     assert {(f["id"], f["check"], f["severity"]) for f in two["findings"]} == found
+    # replay judges the corpus as it was when the run began (empty), not what the fuzz parts of
+    # the same --jobs run saved meanwhile (the replay unit runs last there)
+    assert not [f["detail"] for r in (one, two) for f in r["findings"] if f["detail"].startswith("[replay")]
     files = {n: sorted(p.relative_to(work / f"corpus{n}").as_posix() for p in (work / f"corpus{n}").rglob("*.json")) for n in (1, 2)}
     assert files[1] and files[1] == files[2]
     for name in files[1]:  # the same minimal inputs, not only the same names
@@ -241,3 +245,39 @@ def test_jobs_resolves_to_the_cores_unless_told(monkeypatch):
     assert jobs.resolve(None) == 3 and jobs.resolve(1) == 1
     with pytest.raises(ValueError):
         jobs.resolve(0)
+
+
+def test_replay_in_a_jobs_run_judges_the_corpus_as_it_was_when_the_run_began(work):
+    """A --jobs run records the corpus as it was when it began (corpus.record_at_start, named in
+    MCPCHECK_CORPUS_AT_START for the workers): its replay unit, scheduled last, must not replay
+    what the run's other units (envelope, security: they save from their workers) saved meanwhile
+    as findings of their own. Here: an entry saved after the record is not replayed; without the
+    record it is."""
+    from mcpcheck.corpus import AT_START_ENV, record_at_start
+
+    server = [sys.executable, str(ROOT / "tests" / "rawservers" / "envelope_wrong_code.py")]
+    saved, corpus = work / "saved", work / "corpus"
+    proc, _ = mcpcheck("run", "--campaign", "envelope", "--seed", "1", "--max-examples", "5", "--jobs", "1", "--corpus", str(saved), "--quiet", "--", *server, cwd=work)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    entries = list(saved.rglob("*.json"))
+    assert entries, "the envelope campaign saved its failure"
+    corpus.mkdir()
+    record_at_start([corpus], work / "at_start.json")
+    recorded = os.environ.pop(AT_START_ENV)
+    for e in entries:  # saved after the run began
+        (corpus / e.parent.name).mkdir(exist_ok=True)
+        (corpus / e.parent.name / e.name).write_bytes(e.read_bytes())
+
+    def replay(env: dict[str, str]) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-m", "mcpcheck.cli", "run", "--campaign", "replay", "--jobs", "1", "--corpus", str(corpus), "--report-dir", str(work / "r"), "--quiet", "--", *server],
+            cwd=work, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(work / "tmp"), **env},
+        )
+        assert out.returncode in (0, 1), out.stderr[-3000:]
+        return report(work / "r")
+
+    later = replay({AT_START_ENV: recorded})
+    assert not [f for f in later["findings"] if f["detail"].startswith("[replay")], later["findings"]
+    assert any(n.startswith("replay: no corpus entries") for n in notes(later)), notes(later)
+    plain = replay({})
+    assert [f for f in plain["findings"] if f["detail"].startswith("[replay")], plain["findings"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..checks import tools as TC
 from ..connect import detect, list_tools, open_session
-from ..corpus import CorpusEntry, envelope_message, load_entries
+from ..corpus import CorpusEntry, at_start, envelope_message, load_entries
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
 from ..results import TargetResult
@@ -37,7 +37,8 @@ CORPUS_DIR = "corpus"
 
 
 async def run_replay(ctx: CampaignContext, result: TargetResult) -> None:
-    entries = load_entries(getattr(ctx, "corpus_dir", None) or os.environ.get("MCPCHECK_CORPUS") or CORPUS_DIR, ctx.target.name)
+    root = getattr(ctx, "corpus_dir", None) or os.environ.get("MCPCHECK_CORPUS") or CORPUS_DIR
+    entries = at_start(root, load_entries(root, ctx.target.name))  # not what this run's other --jobs units just saved
     if not entries:
         ctx.notes.append(f"replay: no corpus entries for target {ctx.target.name!r}")
         return
