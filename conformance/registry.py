@@ -351,8 +351,8 @@ def check(
     gives it one item per tool (set it on `session` probes that call every tool).
     isolated: a `session` probe that never touches the live session (`ctx.session`), only
     sessions and server processes it opens itself; the campaign runs such probes one after
-    another in a lane beside the others (their waits overlap), and records them in
-    registration order as always.
+    another in a lane beside the others (their waits overlap; in line for a target with
+    `jobs = 1`), and records them in registration order as always.
     """
     if scope not in SCOPES:
         raise CheckDefinitionError(f"check {id!r}: unknown scope {scope!r} (one of {', '.join(SCOPES)})")

@@ -303,7 +303,9 @@ class CampaignContext:
         run_state = budget.current()
         run_state.doing(f"{self.target.name} [{self.revision}]: {campaign} checks", planned=len(selected))
         left_out = self._profile_leaves_out(selected)
-        lane = _Lane([c for c in selected if c.isolated and c.id not in left_out], lambda: self.session_context(state, memo))
+        # a target with `jobs = 1` (it cannot take parallel sessions) runs them in line, as before
+        beside = getattr(self.target, "jobs", None) != 1
+        lane = _Lane([c for c in selected if c.isolated and c.id not in left_out and beside], lambda: self.session_context(state, memo))
         try:
             for c in selected:
                 run_state.tick()
@@ -313,7 +315,7 @@ class CampaignContext:
                 if self.wants(c.spec):
                     self.progress(f"{self.target.name} [{self.revision}]: {c.id}")
                     try:
-                        if c.isolated:
+                        if c.id in lane.futures:
                             self._recorded(c, *(await lane.result(c)))
                         else:
                             await self.run_probe(c, self.session_context(state, memo))
