@@ -141,16 +141,6 @@ def test_public_api_is_exactly_all():
 
 
 def test_check_metadata_is_validated_at_definition():
-    # a target with `jobs = 1` cannot take parallel sessions: there the isolated probe runs in line
-    from mcpcheck.config import make_target
-
-    log.write_text("")
-    serial = make_target(name="terse", command=TERSE, jobs=1)
-    report = mcpcheck.run(serial, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
-    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
-    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
-    assert marks["isolated start"] > marks["live end"], marks
-
     from mcpcheck.registry import CheckDefinitionError
 
     with pytest.raises(CheckDefinitionError, match="unknown scope"):
@@ -241,6 +231,16 @@ def test_isolated_probes_run_beside_the_others_and_are_recorded_in_order(tmp_pat
     assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
     marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
     assert marks["isolated start"] < marks["live end"], marks  # it did not wait for the live-session probe
+    # a target with `jobs = 1` cannot take parallel sessions: there the isolated probe runs in line
+    from mcpcheck.config import make_target
+
+    log.write_text("")
+    serial = make_target(name="terse", command=TERSE, jobs=1)
+    report = mcpcheck.run(serial, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
+    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
+    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
+    assert marks["isolated start"] > marks["live end"], marks
+
     # a target with `jobs = 1` cannot take parallel sessions: there the isolated probe runs in line
     from mcpcheck.config import make_target
 
