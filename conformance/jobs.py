@@ -131,8 +131,7 @@ async def run_parallel(
 
     from .corpus import AT_START_ENV, record_at_start
 
-    fs = kw.get("fuzz_settings")
-    root = kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"
+    root = _corpus_root(kw)
     fd, where = tempfile.mkstemp(prefix="mcpcheck-corpus-at-start-", suffix=".json")
     os.close(fd)
     before = os.environ.get(AT_START_ENV)
@@ -145,6 +144,12 @@ async def run_parallel(
             os.environ.pop(AT_START_ENV, None)
         else:
             os.environ[AT_START_ENV] = before
+
+
+def _corpus_root(kw: dict[str, Any]) -> str:
+    """The corpus directory of the run: --corpus, the fuzz settings', MCPCHECK_CORPUS, ./corpus."""
+    fs = kw.get("fuzz_settings")
+    return kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"
 
 
 async def _run_parallel(
@@ -495,8 +500,7 @@ def merge(target: Target, units: list[Unit], parts: list[Any], head_notes: list[
     if starved is not None and result.error is None and not result.eras and not ledger:
         result.error = starved  # not one unit got an answer: the run did not test the server
     if {"fuzz", "stateful", "replay", "envelope"} & set(n for u in units for n in u.campaigns):
-        fs = kw.get("fuzz_settings")
-        root = kw.get("corpus_dir") or (fs.corpus_dir if fs is not None else None) or os.environ.get("MCPCHECK_CORPUS") or "corpus"
+        root = _corpus_root(kw)
         result.corpus = corpus_refs(target.name, str(root), result.notes)
     if "security" in {n for u in units for n in u.campaigns}:
         # one finding per leak across campaigns (security.fold_leaks): fuzz ran in another worker

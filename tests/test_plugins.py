@@ -222,33 +222,24 @@ async def own_process(ctx):
 def test_isolated_probes_run_beside_the_others_and_are_recorded_in_order(tmp_path, monkeypatch):
     """`@check(..., isolated=True)`: a probe on sessions of its own starts at the beginning of its
     era, beside the probes on the live session (its waits overlap theirs), and its findings are
-    recorded like any other's."""
+    recorded like any other's; a target with `jobs = 1` (it cannot take parallel sessions) runs
+    it in line."""
+    from mcpcheck.config import make_target
+
     write(tmp_path, "acme_lane", LANE)
     log = tmp_path / "lane.log"
     monkeypatch.setenv("ACME_LANE_LOG", str(log))
     monkeypatch.syspath_prepend(str(tmp_path))
-    report = mcpcheck.run(TERSE, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
-    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
-    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
+
+    def marks_of(target) -> dict:
+        log.write_text("")
+        report = mcpcheck.run(target, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
+        assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
+        return dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
+
+    marks = marks_of(TERSE)
     assert marks["isolated start"] < marks["live end"], marks  # it did not wait for the live-session probe
-    # a target with `jobs = 1` cannot take parallel sessions: there the isolated probe runs in line
-    from mcpcheck.config import make_target
-
-    log.write_text("")
-    serial = make_target(name="terse", command=TERSE, jobs=1)
-    report = mcpcheck.run(serial, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
-    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
-    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
-    assert marks["isolated start"] > marks["live end"], marks
-
-    # a target with `jobs = 1` cannot take parallel sessions: there the isolated probe runs in line
-    from mcpcheck.config import make_target
-
-    log.write_text("")
-    serial = make_target(name="terse", command=TERSE, jobs=1)
-    report = mcpcheck.run(serial, campaigns=["conformance"], plugins=["acme_lane"], checks=["acmelane"])
-    assert sorted(f.check for f in report.findings) == ["acmelane.on_live_session", "acmelane.own_process"]
-    marks = dict(tuple(json.loads(line)) for line in log.read_text().splitlines())
+    marks = marks_of(make_target(name="terse", command=TERSE, jobs=1))
     assert marks["isolated start"] > marks["live end"], marks
 
     from mcpcheck.registry import CheckDefinitionError

@@ -210,21 +210,28 @@ def test_readme_config_example_works_in_mcpcheck_toml_and_pyproject(tmp_path):
         assert set(settings.targets) >= {"time", "api"} and settings.gate.enabled
 
 
+def fuzz_oneslow(work: Path, *options: str) -> tuple[subprocess.CompletedProcess, float, dict, dict[str, int]]:
+    """The fuzz campaign on budget_server.py `oneslow` (`crawl` 2 s per call, three fast tools):
+    the run, its wall time, its report and the calls per tool; every fast tool was fuzzed."""
+    proc, wall = mcpcheck(
+        "run", "--campaign", "fuzz", *options, "--timeout", "5", "--corpus", str(work / "corpus"),
+        "--", sys.executable, str(BUDGET), "oneslow", cwd=work, env={"MCPCHECK_MAX_STRING_BYTES": "65536"},
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    rep = report(work)
+    calls = {c["tool"]: c["calls"] for c in rep["targets"][0]["constraints"]}
+    for fast in ("fast_a", "fast_b", "fast_c"):
+        assert calls.get(fast, 0) > 0, (fast, calls, notes(rep))
+    return proc, wall, rep, calls
+
+
 def test_a_slow_tool_gets_its_own_share_and_the_fast_tools_still_run(work):
     """Issue 14, item 3: budget_server.py `oneslow` lists `crawl` (2 s per call) first. Its 25
     valid examples alone would take 50 s of the 30 s budget; with a bounded share per tool it
     stops at its share with a note naming it, its calls and the share, and every fast tool is
     still fuzzed (calls in the report's constraint table)."""
-    proc, wall = mcpcheck(
-        "run", "--campaign", "fuzz", "--max-time", "30", "--timeout", "5", "--corpus", str(work / "corpus"),
-        "--", sys.executable, str(BUDGET), "oneslow", cwd=work, env={"MCPCHECK_MAX_STRING_BYTES": "65536"},
-    )
-    assert proc.returncode in (0, 1), proc.stderr
+    proc, wall, rep, calls = fuzz_oneslow(work, "--max-time", "30")
     assert wall <= 30 + ALLOWANCE, wall
-    rep = report(work)
-    calls = {c["tool"]: c["calls"] for c in rep["targets"][0]["constraints"]}
-    for fast in ("fast_a", "fast_b", "fast_c"):
-        assert calls.get(fast, 0) > 0, (fast, calls, notes(rep))
     share = [n for n in notes(rep) if n.startswith("time budget: fuzz: crawl stopped at its share")]
     assert share, notes(rep)
     m = re.search(r"share of the time budget \(([\d.]+)s.*after (\d+) calls", share[0])
@@ -297,15 +304,7 @@ def test_a_slow_tool_stops_at_the_per_tool_cap_without_max_time(work):
     """Issue 14, item 3, without --max-time: `--tool-time 4` caps `crawl` (2 s per call, 25
     valid examples = 50 s) at about 4 s per protocol era, with a note naming the cap, its calls
     and the parts it cut, and every fast tool is still fuzzed. The run's own length stays bounded."""
-    proc, wall = mcpcheck(
-        "run", "--campaign", "fuzz", "--tool-time", "4", "--timeout", "5", "--protocol", "2025-11-25", "--corpus", str(work / "corpus"),
-        "--", sys.executable, str(BUDGET), "oneslow", cwd=work, env={"MCPCHECK_MAX_STRING_BYTES": "65536"},
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    rep = report(work)
-    calls = {c["tool"]: c["calls"] for c in rep["targets"][0]["constraints"]}
-    for fast in ("fast_a", "fast_b", "fast_c"):
-        assert calls.get(fast, 0) > 0, (fast, calls, notes(rep))
+    proc, wall, rep, calls = fuzz_oneslow(work, "--tool-time", "4", "--protocol", "2025-11-25")
     capped = [n for n in notes(rep) if n.startswith("time budget: fuzz: crawl stopped at the per-tool cap (4s")]
     assert capped, notes(rep)
     # each part of the tool (valid, invalid, strings inputs) gets an even part of the 4 s: the
