@@ -25,7 +25,7 @@ from .inputs import clear_cache as _clear_plans
 from .jsonrpc import RawMessage, malformed_envelopes
 from .mutations import KINDS as INVALID_KINDS
 from .mutations import clear_cache as _clear_mutations
-from .mutations import InvalidCase, MutationTarget, invalid, mutation_targets
+from .mutations import InvalidCase, MutationTarget, invalid, mutation_targets, sweep_case
 from .payloads import (
     CANARY_RE,
     DEFAULT_FAMILIES,
@@ -56,6 +56,7 @@ def clear_caches() -> None:
 
 __all__ = [
     "simplest",
+    "sweep_case",
     "CANARY_RE",
     "DEFAULT_FAMILIES",
     "FAMILIES",

@@ -95,6 +95,11 @@ class MutationTarget:
     detail: str = ""
     tokens: tuple[Token, ...] = field(default=(), repr=False, compare=False)
     mutant: Any = field(default=None, repr=False, compare=False)
+    # the same break as an edit of one valid instance (sweep_case): ``frame`` is the schema with
+    # the path forced to exist and every constraint kept; ``splice`` is ("set", at, sub-schema),
+    # ("drop", at, member) or ("add", at, member): what to do at the node ``at`` of its instance
+    frame: Any = field(default=None, repr=False, compare=False)
+    splice: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -263,8 +268,8 @@ def _free_key(base: str, node: dict[str, Any]) -> str:
 def _walk(schema: Any, legacy: bool) -> list[MutationTarget]:
     found: list[MutationTarget] = []
 
-    def add(kind: str, tokens: tuple[Token, ...], constraint: str, detail: str, soft: bool, mutant: Any) -> None:
-        found.append(MutationTarget(kind, to_pointer(tokens), constraint, soft, detail, tokens, mutant))
+    def add(kind: str, tokens: tuple[Token, ...], constraint: str, detail: str, soft: bool, mutant: Any, frame: Any = None, splice: Any = None) -> None:
+        found.append(MutationTarget(kind, to_pointer(tokens), constraint, soft, detail, tokens, mutant, frame, splice))
 
     def visit(node: Any, tokens: tuple[Token, ...], rebuild: Callable[[Any], Any], *, with_types: bool = True) -> None:
         if not isinstance(node, dict) or "$ref" in node or "$dynamicRef" in node:
@@ -275,8 +280,9 @@ def _walk(schema: Any, legacy: bool) -> list[MutationTarget]:
         branch_types = [types_of(b) for b in branches]
         if union_key and types is None and branches and all(t is not None for t in branch_types):
             types = frozenset().union(*branch_types)  # type: ignore[arg-type]
+        frame = rebuild(node)  # the path forced to exist, every constraint kept: valid instances reach the node
         for kind, constraint, detail, soft, rep in _local(node, types, legacy_bool=legacy, with_types=with_types):
-            add(kind, tokens, constraint, detail, soft, rebuild(rep))
+            add(kind, tokens, constraint, detail, soft, rebuild(rep), frame, ("set", tokens, rep))
 
         if union_key and branches and all(t is not None for t in branch_types) and _disjoint(branch_types):  # type: ignore[arg-type]
             rest = {k: v for k, v in node.items() if k != union_key and k not in ANNOTATIONS}
@@ -293,7 +299,7 @@ def _walk(schema: Any, legacy: bool) -> list[MutationTarget]:
         if objectish:
             for name in required:
                 rep = {**node, "required": [r for r in required if r != name], "properties": {**props, name: False}}
-                add("missing_required", tokens + (name,), "required", f"required {name!r}", False, rebuild(rep))
+                add("missing_required", tokens + (name,), "required", f"required {name!r}", False, rebuild(rep), frame, ("drop", tokens, name))
             for kw in ("additionalProperties", "unevaluatedProperties"):
                 if node.get(kw) is False and (kw == "additionalProperties" or not ({"allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas"} & node.keys())):
                     key = _free_key(EXTRA_KEY, node)
@@ -301,7 +307,7 @@ def _walk(schema: Any, legacy: bool) -> list[MutationTarget]:
                     if kw == "unevaluatedProperties":
                         rep.pop(kw)
                         rep["additionalProperties"] = False
-                    add("extra_property", tokens + (key,), kw, f"{kw} false", False, rebuild(rep))
+                    add("extra_property", tokens + (key,), kw, f"{kw} false", False, rebuild(rep), frame, ("add", tokens, key))
                     break
             for name, sub in props.items():
 
@@ -341,9 +347,9 @@ def _walk(schema: Any, legacy: bool) -> list[MutationTarget]:
             # as "no arguments", so reports should be able to tell the two findings apart.
             non_objects = [t for t in ("boolean", "number", "string", "array") if t not in root_types]
             if non_objects:
-                add("root_not_object", (), "type", "root must be an object", False, {"type": non_objects})
+                add("root_not_object", (), "type", "root must be an object", False, {"type": non_objects}, schema, ("set", (), {"type": non_objects}))
             if "null" not in root_types:
-                add("null_not_allowed", (), "type", "arguments null instead of an object", False, {"type": "null"})
+                add("null_not_allowed", (), "type", "arguments null instead of an object", False, {"type": "null"}, schema, ("set", (), {"type": "null"}))
         visit(schema, (), lambda new: new, with_types=False)
     return found
 
@@ -495,11 +501,108 @@ def invalid(
     return cases()
 
 
+# ------------------------------------------------------------------------ the constraint sweep
+
+FRAME_CANDIDATES = 1  # whole-schema values looked at per frame (each can take tens of ms to draw)
+LEAF_CANDIDATES = 20  # values looked at per broken sub-schema (small: the smallest of them is kept)
+_FRAMES: dict[str, Any] = {}
+_LEAVES: dict[str, Any] = {}
+_NONE = object()
+
+
+def _first(cache: dict[str, Any], schema: Any, legacy: bool, check: Callable[[], None] | None, candidates: int) -> Any:
+    """The smallest of Hypothesis' first ``candidates`` values of ``schema`` (its first is already
+    the simplest it knows), objects closed; _NONE if it has none. Cached per schema text: a tool's
+    sweep cases share their frames."""
+    from .inputs import simplest
+
+    closed = _close(schema)[0]
+    key = canonical_json(closed)
+    with _LOCK:
+        hit = cache.get(key)
+    if hit is None:
+        stopped: list[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                if check is not None:
+                    check()
+            except BaseException as exc:
+                stopped.append(exc)
+                raise
+
+        try:
+            hit = simplest(_mutant_strategy(closed, legacy), check=guarded, max_candidates=candidates)
+        except Exception:  # noqa: BLE001 - no value: the caller takes the slow path
+            if stopped:  # the caller's check stopped it (its time is up), whatever Hypothesis wrapped it in
+                raise stopped[0] from None
+            hit = _NONE
+        with _LOCK:
+            cache.setdefault(key, hit)
+    return hit
+
+
+def _spliced(frame_value: Any, splice: Any, leaf: Any) -> Any:
+    """A copy of ``frame_value`` with the splice applied at its node (each "*" is index 0)."""
+    import copy
+
+    op, at, member = splice
+    if not at and op == "set":
+        return copy.deepcopy(leaf)
+    value = copy.deepcopy(frame_value)
+    parent, key = None, None
+    node = value
+    for t in at:
+        parent, key = node, (0 if t is WILDCARD else t)
+        node = node[key]  # KeyError / IndexError / TypeError: the frame did not reach the node
+    if op == "set":
+        parent[key] = copy.deepcopy(leaf)  # type: ignore[index]
+    elif op == "drop":
+        del node[member]
+    else:
+        node[member] = ""
+    return value
+
+
+def sweep_case(schema: Any, target: MutationTarget, revision: str | None = None, *, check: Callable[[], None] | None = None) -> InvalidCase | None:
+    """The constraint sweep's input for ``target`` built as an edit of one valid instance, without
+    generating the whole mutant: the simplest instance of ``target.frame`` (the schema with the path
+    forced to exist), with the simplest instance of the broken sub-schema put at the node (or the
+    required member dropped, or an undeclared one added). The oracle must reject it for the
+    target's reason, the frame must be valid on its own (so the labelled break is the only one),
+    else None: the caller generates the mutant instead (simplest(invalid(schema, target=...))).
+    Deterministic; a deep schema's case costs two small draws instead of dozens of whole ones."""
+    if target.splice is None:
+        return None
+    _targets, oracle_schema, _ = _prepare(schema, revision)
+    legacy = is_legacy_dialect(validator_for(schema, revision))
+    op, at, member = target.splice
+    hard = make_validator(oracle_schema, revision, formats=False)
+    frame_value: Any = None
+    if at or op != "set":
+        frame_value = _first(_FRAMES, target.frame, legacy, check, FRAME_CANDIDATES)
+        if frame_value is _NONE or not hard.is_valid(frame_value):
+            return None
+    leaf: Any = None
+    if op == "set":
+        leaf = _first(_LEAVES, member, legacy, check, LEAF_CANDIDATES)
+        if leaf is _NONE:
+            return None
+    try:
+        value = _spliced(frame_value, target.splice, leaf)
+    except (KeyError, IndexError, TypeError):
+        return None
+    oracle = make_validator(oracle_schema, revision, formats=True) if target.soft else hard
+    return label(target, value, oracle)
+
+
 def clear_cache() -> None:
-    """Forget computed targets and built mutant strategies."""
+    """Forget computed targets, built mutant strategies and sweep frames."""
     with _LOCK:
         _TARGETS.clear()
         _MUTANT_STRATEGIES.clear()
+        _FRAMES.clear()
+        _LEAVES.clear()
 
 
-__all__ = ["KINDS", "InvalidCase", "MutationTarget", "clear_cache", "invalid", "label", "mutation_targets"]
+__all__ = ["KINDS", "InvalidCase", "MutationTarget", "clear_cache", "invalid", "label", "mutation_targets", "sweep_case"]

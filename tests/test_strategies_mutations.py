@@ -179,3 +179,42 @@ def test_draft7_ref_targets(case: strategies.InvalidCase) -> None:
 def test_get_sum_targets() -> None:
     rows = {(t.kind, t.path) for t in strategies.mutation_targets(GET_SUM)}
     assert {("missing_required", "/a"), ("missing_required", "/b"), ("wrong_type", "/a"), ("null_not_allowed", "/b")} <= rows
+
+
+# --- the constraint sweep's edit of one valid instance (sweep_case)
+
+
+def _only_break(schema: Any, case: strategies.InvalidCase) -> None:
+    """Every error the validator reports is the labelled one (or sits inside it: a failed
+    anyOf/oneOf above the spot reports its branches' errors in its context)."""
+    for e in strategies.errors(schema, case.value, formats=case.soft):
+        where = to_pointer(e.absolute_path)
+        at = case.path.rsplit("/", 1)[0] if case.kind in ("missing_required", "extra_property") else case.path
+        assert at.startswith(where), (case, e.validator, where)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_sweep_case_breaks_its_target_and_nothing_else(name: str) -> None:
+    schema = ALL[name]
+    built = 0
+    for target in strategies.mutation_targets(schema):
+        case = strategies.sweep_case(schema, target)
+        if case is None:
+            continue  # the campaign generates the whole mutant instead
+        built += 1
+        _check(schema, case)
+        assert (case.kind, case.constraint) == (target.kind, target.constraint)
+        _only_break(schema, case)
+        assert strategies.sweep_case(schema, target) == case  # deterministic
+    assert built, f"{name}: no sweep case built by editing a valid instance"
+
+
+def test_sweep_case_reaches_nested_array_items_the_whole_mutant_cannot() -> None:
+    """items' own bounds inside a bounded array: generating the whole mutant is unsatisfiable for
+    hypothesis-jsonschema; the edit of a one-item array is not."""
+    schema = {"type": "object", "required": ["tags"], "properties": {"tags": {"type": "array", "maxItems": 5, "items": {"type": "string", "minLength": 1, "maxLength": 16}}}}
+    by_path = {(t.path, t.constraint): t for t in strategies.mutation_targets(schema)}
+    long_ = strategies.sweep_case(schema, by_path[("/tags/*", "maxLength")])
+    short = strategies.sweep_case(schema, by_path[("/tags/*", "minLength")])
+    assert long_ is not None and long_.value == {"tags": ["0" * 17]} and long_.path == "/tags/0"
+    assert short is not None and short.value == {"tags": [""]}

@@ -202,6 +202,7 @@ class ToolRunner:
         self.share_ended = False  # check() ended the current tool's share
         self.tool_cap: float | None = None  # seconds of calls the current tool may take (--tool-time)
         self.spent = 0.0  # seconds the current tool's calls took so far
+        self.spent_by: dict[str, float] = {}  # seconds each tool's calls took in its earlier parts (the read-only probe goes on from there)
         self.cap_ended = False  # check() ended the current tool at its cap
         self.part_budget: float | None = None  # seconds of calls the current part of the tool may take
         self.part_spent = 0.0  # seconds the current part's calls took so far
@@ -250,13 +251,15 @@ class ToolRunner:
                 self.call_seconds.append(ex.elapsed)
         return ex
 
-    def share(self, seconds: float | None, cap: float | None = None) -> None:
+    def share(self, seconds: float | None, cap: float | None = None, spent: float = 0.0) -> None:
         """Give the next tool `seconds` of the campaign's time (None: no bound but the run's), and
         at most `cap` seconds of calls (--tool-time: what its calls take, not mcpcheck's own work
-        generating inputs). The share's clock starts at its first call, so one-off costs before
-        it (Hypothesis warming up, building the tool's strategies) do not count against it."""
+        generating inputs), of which its calls already took `spent` (a later part of the same
+        tool: the cap is for all its calls). The share's clock starts at its first call, so
+        one-off costs before it (Hypothesis warming up, building the tool's strategies) do not
+        count against it."""
         self.tool_share, self.tool_deadline, self.share_ended = seconds, None, False
-        self.tool_cap, self.spent, self.cap_ended = cap, 0.0, False
+        self.tool_cap, self.spent, self.cap_ended = cap, spent, False
         self.part_budget, self.part_spent, self.part_ended, self.call_seconds, self.cut_parts = None, 0.0, False, [], []
         ABANDON_AT.set(None)
 

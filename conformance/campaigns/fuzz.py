@@ -233,6 +233,8 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
     state = budget.current()
     # tools this machine (and --jobs part) will call: the shares split the time among them
     callable_ = [may_call(t, ctx.target.safety) is None and _ours(cfg, ctx.target.name, str(t.get("name")), t) for t in listed]
+    read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
+    probed = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")} if len(read_only) > 1 and cfg.read_only_probe else set()
     try:
         for i, tool in enumerate(listed):
             name = tool.get("name")
@@ -261,7 +263,7 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
 
             try:
                 with stop_check(runner.check):
-                    _fuzz_one(ctx, runner, tool, i, len(listed), cfg, rep, era, mine)
+                    _fuzz_one(ctx, runner, tool, i, len(listed), cfg, rep, era, mine, str(name) in probed)
                 if runner.cut_parts:
                     stopped()
                 if cfg.shard is not None and not any(u.startswith(f"{name}:") for u in ran):
@@ -274,8 +276,8 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 ctx.notes.append(f"time budget: fuzz: {name} cut short" + (f"; not fuzzed: {', '.join(rest)}" if rest else ""))
                 raise
             finally:
+                runner.spent_by[str(name)] = runner.spent
                 runner.share(None)
-        read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
         if len(read_only) > 1 and not cfg.read_only_probe:
             ctx.skip(TC.read_only, _left_out(ctx, "fuzz: the read-only probe (observer / tool / observer)"))
         elif len(read_only) > 1:
@@ -328,9 +330,10 @@ def _left_out(ctx: CampaignContext, what: str) -> str:
     return text
 
 
-def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], i: int, n: int, cfg: FuzzSettings, rep: ToolReport, era: str, mine: Callable[[str, str], bool]) -> None:
+def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], i: int, n: int, cfg: FuzzSettings, rep: ToolReport, era: str, mine: Callable[[str, str], bool], probed_later: bool = False) -> None:
     """Every mode of the i-th of n listed tools, then its idempotency probe (this machine's work
-    units only)."""
+    units only). probed_later: the read-only probe calls it after every tool, under what is left
+    of the same per-tool cap, so its even part is kept for it."""
     state = budget.current()
     name = tool.get("name")
     which = f"tool {i + 1}/{n}"
@@ -341,7 +344,7 @@ def _fuzz_one(ctx: CampaignContext, runner: "FuzzRunner", tool: dict[str, Any], 
         # under a share or cap, each part (mode, idempotency) gets an even part of what is left
         # of the tool's, so one whose calls take seconds (valid inputs of a tool that works for
         # 10 s) leaves time for the others (invalid inputs it rejects at once)
-        runner.part(len(parts) - k)
+        runner.part(len(parts) - k + int(probed_later))
         try:
             if part == "idempotency":
                 ctx.position = (i, len(cfg.modes))  # type: ignore[attr-defined]
@@ -558,6 +561,10 @@ class FuzzRunner(ToolRunner):
 
         try:
             with stop_check(check):
+                # an edit of one valid instance (two small draws); the whole mutant when that fails
+                case = strategies.sweep_case(schema, target, self.ctx.revision, check=check)
+                if case is not None:
+                    return case
                 return strategies.simplest(strategies.invalid(schema, revision=self.ctx.revision, target=target), check=check, max_candidates=self.SWEEP_CANDIDATES)
         except Exception as exc:  # Hypothesis may wrap what a draw raised (e.g. FlakyStrategyDefinition)
             if budget.out_of_time(exc):
@@ -615,8 +622,8 @@ class FuzzRunner(ToolRunner):
                 continue
             # each probed tool is bounded as its fuzzing was: its share of --max-time, the per-tool cap
             share = tool_share(state, len(todo) - k)
-            self.share(share, cfg.tool_seconds)
-            self.part(1)  # one part: it stops before a call that would take it past the cap
+            self.share(share, cfg.tool_seconds, spent=self.spent_by.get(name, 0.0))  # one cap for all the tool's calls
+            self.part(1)  # the last part: it stops before a call that would take it past the cap
             try:
                 problem = self.run_property(self._read_only_property(tool, plan.strategy, mine, cfg, reports.get(name)), "valid", cfg)
             except budget.OutOfTime:
