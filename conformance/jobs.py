@@ -55,6 +55,7 @@ BEAT = 1.0  # seconds between a worker's activity reports
 # then longest first (fewer idle workers at the end); the merge order never depends on it
 LONGEST_FIRST = {"conformance": 0, "fuzz": 1, "security": 2, "stateful": 3, "http-security": 4, "envelope": 5, "replay": 6}
 PARTS_PER_JOB = 2  # fuzz parts per worker: smaller parts even out the workers' loads
+PER_ERA = ("conformance", "envelope")  # campaigns that test every era in turn: one unit per era
 LINE_LIMIT = 1 << 28  # a unit's result is one line
 WORKER = "mcpcheck.jobs_worker"  # python -m WORKER: the worker process (jobs_worker.py)
 
@@ -85,10 +86,14 @@ class Unit:
     target: Target
     campaigns: list[str]
     part: Shard | None = None  # fuzz: this unit's part of the (tool, property) work units
+    eras: tuple[str, ...] = ()  # the eras the parent detected (the unit does not probe them again)
+    era: int | None = None  # a per-era campaign (PER_ERA): the index of the one era this unit runs
 
     @property
     def label(self) -> str:
         name = ", ".join(self.campaigns)
+        if self.era is not None:
+            return f"{name} [{self.eras[self.era]}]"
         return f"{name} {self.part.index}/{self.part.count}" if self.part else name
 
 
@@ -161,7 +166,7 @@ async def _run_parallel(
     module sits below it: the runner calls it, it never imports the runner)."""
     from .results import TargetResult
 
-    TOOL_CAMPAIGNS, announce_tools, run_target = runner.TOOL_CAMPAIGNS, runner.announce_tools, runner.run_target
+    TOOL_CAMPAIGNS, run_target = runner.TOOL_CAMPAIGNS, runner.run_target
     runner.campaigns()  # the checks a sequential run has: the workers load the same (compared at start)
     units, split_notes = plan(targets, names, jobs, kw)
     if len(units) <= 1:
@@ -178,9 +183,16 @@ async def _run_parallel(
         for t in targets:
             head = heads[t.name] = TargetResult(name=t.name, transport=t.transport, description=t.describe())
             mine = {n for u in units if u.target is t for n in u.campaigns}
-            if TOOL_CAMPAIGNS & mine and await announce_tools(t, head, progress) is None:
-                # not listed: the campaigns say why (one unit, as in a sequential run)
+            if len([u for u in units if u.target is t]) <= 1:  # one unit: it detects the eras itself
+                if TOOL_CAMPAIGNS & mine:
+                    await runner.announce_tools(t, head, progress)
+                continue
+            eras = await runner.detect_and_announce(t, head, progress, announce=bool(TOOL_CAMPAIGNS & mine))  # once here, not once per unit
+            if eras is None:
+                # not detected or not listed: the campaigns say why (one unit, as in a sequential run)
                 units = _whole(units, t)
+                continue
+            units = _per_era(units, t, eras)
         units = [replace(u, index=i) for i, u in enumerate(units)]
         ok = await starting
     except BaseException:
@@ -219,6 +231,21 @@ async def _run_parallel(
         said = [f"jobs: {len(mine)} work unit(s) of this target ran in {workers} worker process(es) (--jobs {jobs}): " + ", ".join(took_each)]
         outcomes.append(merge(t, mine, [p.outcome for p in parts], heads[t.name].notes + split_notes.get(t.name, []) + said, names, kw, took))
     return outcomes
+
+
+def _per_era(units: list[Unit], t: Target, eras: list[str]) -> list[Unit]:
+    """The target's units told the eras the parent detected, and each per-era campaign's unit
+    (conformance, envelope) as one unit per era, in era order (the merge order of a sequential
+    run, which tests one era after the other)."""
+    out: list[Unit] = []
+    for u in units:
+        if u.target is not t:
+            out.append(u)
+        elif len(eras) > 1 and u.campaigns[0] in PER_ERA and len(u.campaigns) == 1:
+            out += [replace(u, eras=tuple(eras), era=i) for i in range(len(eras))]
+        else:
+            out.append(replace(u, eras=tuple(eras)))
+    return out
 
 
 def _whole(units: list[Unit], t: Target) -> list[Unit]:
@@ -375,6 +402,10 @@ class _Pool:
             if not await w.start():
                 raise RuntimeError("a --jobs worker could not be started again")
         kw = dict(wire)
+        if u.eras:
+            kw["known_eras"] = list(u.eras)
+        if u.era is not None:
+            kw["era_only"] = u.era
         if u.part is not None:
             from .campaigns.fuzz import FuzzSettings
 

@@ -80,6 +80,8 @@ async def run_target(
     corpus_dir: str | None = None,
     applicable_only: bool = False,
     announce: bool = True,
+    known_eras: list[str] | None = None,
+    era_only: int | None = None,
 ) -> TargetOutcome:
     """Run the named campaigns against one target.
 
@@ -88,7 +90,10 @@ async def run_target(
     (example counts, corpus writing); corpus_dir: where fuzz writes and replay reads corpus
     entries (default: MCPCHECK_CORPUS, else ./corpus). applicable_only: leave out campaigns that
     do not apply to the target's transport (`--campaign all`, profiles). announce: False when
-    the safety plan was already said (a --jobs worker: the parent said it once).
+    the safety plan was already said (a --jobs worker: the parent said it once). known_eras: the
+    eras the server speaks, already detected (a --jobs worker: the parent detected them once, so
+    no campaign probes them again); era_only: the per-era campaigns (conformance, envelope) run
+    the era of this index in known_eras only (a --jobs unit: one era's work).
 
     The run's time budget is budget.current() (runner.run sets it from --max-time): when it is
     used up, the campaign in progress stops at its next step (budget.OutOfTime), the campaigns
@@ -99,11 +104,13 @@ async def run_target(
             return await run_target(
                 target, names, only=only, skip=skip, progress=progress, seed=seed,
                 fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only, announce=announce,
+                known_eras=known_eras, era_only=era_only,
             )
     from .campaigns.engine import pin_local_constants
 
     with pin_local_constants():  # the seed alone decides the inputs (not this process's imports)
-        return await _run_target(target, names, only=only, skip=skip, progress=progress, seed=seed, fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only, announce=announce)
+        return await _run_target(target, names, only=only, skip=skip, progress=progress, seed=seed, fuzz_settings=fuzz_settings, corpus_dir=corpus_dir, applicable_only=applicable_only, announce=announce,
+                                 known_eras=known_eras, era_only=era_only)
 
 
 async def _run_target(
@@ -118,6 +125,8 @@ async def _run_target(
     corpus_dir: str | None,
     applicable_only: bool,
     announce: bool,
+    known_eras: list[str] | None = None,
+    era_only: int | None = None,
 ) -> TargetOutcome:
     from .profiles import applies
 
@@ -128,11 +137,13 @@ async def _run_target(
     if unknown:
         raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(available)})")
     result = TargetResult(name=target.name, transport=target.transport, description=target.describe())
+    result.eras = list(known_eras or [])
+
     def step(message: str) -> None:  # every progress step is also the display's "doing"
         budget.current().doing(message)
         progress(message)
 
-    ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=step)
+    ctx = CampaignContext(target=target, selected=selector(only, skip or []), selects_all=not only, progress=step, era_only=era_only)
     if seed is not None or fuzz_settings is not None or corpus_dir is not None:
         import dataclasses
 
@@ -238,17 +249,23 @@ def where(target: Target) -> str:
     return f"{target.name} ({target.url})"
 
 
-async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None]) -> list[dict] | None:
+async def announce_tools(target: Target, result: TargetResult, progress: Callable[[str], None], session: Session | None = None) -> list[dict] | None:
     """Before any tool is called: say which tools that can change state will be called, and
     where, and which are not called and why (safety.plan); kept in the report's notes too. A
     target that cannot be listed here says so in the campaign that follows. Returns the tools
-    listed (None: the target could not be listed)."""
+    listed (None: the target could not be listed). `session`: list through this ready session
+    (left open) instead of opening one."""
     from .connect import list_tools, open_session
     from .safety import plan
     from .session import HANDSHAKE_LATEST, LATEST
 
     tools = None
-    for era in ([target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]):
+    if session is not None:
+        try:
+            tools = await list_tools(session)
+        except (TransportError, OSError):
+            tools = None
+    for era in ([] if session is not None else [target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]):
         try:
             session = await open_session(target, era)
         except (TransportError, OSError):
@@ -268,6 +285,25 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
         log(line)
     result.notes.extend(lines)
     return tools
+
+
+async def detect_and_announce(target: Target, result: TargetResult, progress: Callable[[str], None], announce: bool) -> list[str] | None:
+    """The eras the server speaks (connect.detect: one probe session per era), and with
+    `announce` the safety plan (announce_tools, through the session detect left ready). None
+    when it speaks none, cannot be started or (announce) cannot be listed: the campaigns then
+    say why. A --jobs run does this once, for every work unit."""
+    from .connect import detect
+
+    try:
+        probe, session = await detect(target)
+    except (TransportError, OSError):
+        return None
+    try:
+        if announce and await announce_tools(target, result, progress, session=session) is None:
+            return None
+    finally:
+        await session.close()
+    return probe.eras() or None
 
 
 def _cut(ctx: CampaignContext, state: "budget.RunState", name: str, where: str) -> None:

@@ -56,3 +56,15 @@ def test_fuzz_reports_a_progressing_long_call_as_an_observation_and_a_silent_one
     # silent past the timeout: a hang, or (answered in the grace period after it) a slow call
     assert any(tool == "stall" and sev != "info" for tool, sev in hangs), out.findings
     assert not any(tool == "crunch" and sev != "info" for tool, sev in hangs), out.findings
+
+
+def test_a_hang_whose_shrunk_input_comes_and_goes_is_still_a_finding():
+    """Shrinking a hang walks towards inputs where it may come and go (threshold_hang_server.py:
+    `wobble` hangs for n >= 50 always, for small n every other call), so Hypothesis ends on
+    Flaky. The input that failed first is replayed on its own: it hangs again, so the hang is a
+    finding at the check's severity, not an observation."""
+    target = make_target(name="wobble", command=[sys.executable, str(FIXTURES / "threshold_hang_server.py")], timeout=0.5)
+    cfg = FuzzSettings(max_examples=10, modes=("valid",), write_corpus=False, shrink_seconds=20, seed=3)
+    out = runner.run([target], ["fuzz"], fuzz_settings=cfg)[0]
+    hangs = [f for f in out.findings if f.check == "fuzz.no_hang" and f.tool == "wobble"]
+    assert hangs and all(f.severity.value != "info" for f in hangs), [(f.severity, f.title) for f in out.findings]

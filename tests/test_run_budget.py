@@ -305,7 +305,7 @@ def test_a_slow_tool_stops_at_the_per_tool_cap_without_max_time(work):
     valid examples = 50 s) at about 4 s per protocol era, with a note naming the cap, its calls
     and the parts it cut, and every fast tool is still fuzzed. The run's own length stays bounded."""
     proc, wall, rep, calls = fuzz_oneslow(work, "--tool-time", "4", "--protocol", "2025-11-25")
-    capped = [n for n in notes(rep) if n.startswith("time budget: fuzz: crawl stopped at the per-tool cap (4s")]
+    capped = [n for n in notes(rep) if re.match(r"time budget: fuzz: crawl (stopped at|kept within) the per-tool cap \(4s", n)]
     assert capped, notes(rep)
     # each part of the tool (valid, invalid, strings inputs) gets an even part of the 4 s: the
     # valid inputs (2 s each) stop at theirs; invalid inputs, rejected at once, still run
@@ -313,6 +313,30 @@ def test_a_slow_tool_stops_at_the_per_tool_cap_without_max_time(work):
     assert m and int(m.group(1)) == calls["crawl"] > 0 and "valid inputs" in m.group(2), (capped, calls)
     assert "cut to keep the run bounded" in proc.stderr, proc.stderr[-2000:]
     assert wall < 50, wall
+
+
+def test_the_string_ladder_skips_a_size_its_answers_say_would_pass_the_cap(work):
+    """budget_server.py `bytewise`: `measure` takes 1 s per MiB. Under `--tool-time 6` its 1 MiB
+    string is answered in about 1 s, so the 8 MiB one (about 8 s) would pass what is left of the
+    tool's cap: it is not sent, and a note says so with the rate it was judged by."""
+    proc, wall = mcpcheck(
+        "run", "--campaign", "fuzz", "--tool-time", "6", "--timeout", "20", "--protocol", "2025-11-25", "--corpus", str(work / "corpus"),
+        "--", sys.executable, str(BUDGET), "bytewise", cwd=work,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    said = [n for n in notes(report(work)) if n.startswith("time budget: fuzz: measure: strings of 8 MiB and more not tried in /text")]
+    assert said and re.search(r"\(1 MiB in [\d.]+s\) one would take about (\d+)s", said[0]), notes(report(work))
+    assert int(re.search(r"about (\d+)s", said[0]).group(1)) >= 6, said
+    assert wall < 40, wall
+
+
+def test_ladder_estimate_is_the_line_through_the_two_largest_answered_sizes():
+    from mcpcheck.campaigns.fuzz import ladder_estimate
+
+    assert ladder_estimate([(1024, 0.01)], 65536) is None  # one point: no rate yet
+    assert ladder_estimate([(1 << 10, 0.002), (1 << 20, 1.002)], 8 << 20) == pytest.approx(8.0, rel=0.01)
+    # a flat or noisy-downward ladder never predicts less than the largest size took
+    assert ladder_estimate([(1 << 16, 0.5), (1 << 20, 0.4)], 8 << 20) == 0.4
 
 
 def test_per_tool_cap_defaults_follow_the_profile(monkeypatch):

@@ -51,13 +51,17 @@ class EraState:
 
 async def run_conformance(ctx: CampaignContext, result: TargetResult) -> None:
     target = ctx.target
-    ctx.progress(f"{target.name}: detecting protocol eras")
-    probe, session = await detect(target)
-    eras = probe.eras()
+    session = None
+    if ctx.era_only is not None and ctx.known_eras:  # a --jobs unit: one era, already detected
+        eras = list(ctx.known_eras)
+    else:
+        ctx.progress(f"{target.name}: detecting protocol eras")
+        probe, session = await detect(target)
+        eras = probe.eras()
     result.eras = eras
-    for i, era in enumerate(eras):
+    for i, era in ctx.eras_here(eras):
         ctx.revision = era  # before the era's session opens: the runner files its recording under it
-        if i > 0:
+        if session is None or i > 0:
             session = await open_session(target, era)
         ctx.session = session
         state = EraState(sessions=[session])

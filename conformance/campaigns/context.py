@@ -80,12 +80,18 @@ class CampaignContext:
     workflow_examples: int = 0
     configured_targets: dict[str, Target] = field(default_factory=dict)
     known_eras: list[str] = field(default_factory=list)  # eras an earlier campaign of the run detected
+    era_only: int | None = None  # --jobs: the per-era campaigns run the era of this index in the known eras only
     # --jobs (mcpcheck/jobs.py): where the current work stands in a sequential run's order (the
     # fuzz campaign: tool index, property), the position each finding was first recorded at, and
     # the corpus entries a fuzz part holds for the parent to write (None: written at once)
     position: Any = None
     first_at: dict[str, Any] = field(default_factory=dict)
     held_entries: list[Any] | None = None
+
+    def eras_here(self, eras: list[str]) -> list[tuple[int, str]]:
+        """(index, era) of the eras a per-era campaign runs here: all of them, or (a --jobs unit,
+        era_only) the one of that index."""
+        return [(i, e) for i, e in enumerate(eras) if self.era_only is None or i == self.era_only]
 
     # ------------------------------------------------------------ recording
     def wants(self, spec: CheckSpec) -> bool:

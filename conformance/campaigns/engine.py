@@ -237,6 +237,10 @@ class ToolRunner:
         """Did the current part's time (not the tool's share or cap, not the run's budget) run out?"""
         return self.part_ended and not self.share_ended and not self.cap_ended and not budget.current().expired
 
+    def part_left(self) -> float | None:
+        """Seconds of calls the current part may still take (None: no bound)."""
+        return None if self.part_budget is None else max(0.0, self.part_budget - self.part_spent)
+
     def typical_call(self) -> float:
         """Seconds the current part's calls usually take (the median of its last five answers; 0
         before the first): a part stops before a call that would take it past its time."""
@@ -413,7 +417,16 @@ class ToolRunner:
             if gone is not None:  # not flaky: the server went away while Hypothesis replayed
                 self._record_gone(gone, mode, cfg, constraint_of())
                 raise gone
-            if inner:
+            first = self.first_failure
+            if inner and first is not None and first.call is not None and self._crashes_alone(first.spec, first.call, first.call.arguments):
+                # shrinking walked towards a threshold (a hang shrinks to a call just past the
+                # timeout) where the failure comes and goes; the input that failed first fails
+                # again on its own, so it is a finding at full severity, unshrunk
+                first.confirmed = True  # type: ignore[attr-defined]
+                first.violation.detail += (" (shrinking reached inputs that failed only some of the time; this is the input that failed first, "
+                                           "which failed again on its own when replayed)")
+                self.record_failure(first, mode, cfg, constraint_of())
+            elif inner:
                 # an observation, not a finding at full severity: it did not happen again
                 fail = inner[0]
                 fail.violation.severity = Severity.info

@@ -65,11 +65,15 @@ def _envelope(run: Await, ctx: CampaignContext, result: TargetResult) -> None:
     import mcpcheck.strategies.jsonrpc as SJ
 
     cfg = getattr(ctx, "fuzz_settings", None) or FuzzSettings()
-    eras, session = run(session_for(ctx.target, result.eras))
+    session = None
+    if ctx.era_only is not None and result.eras:  # a --jobs unit: one era, already detected
+        eras = list(result.eras)
+    else:
+        eras, session = run(session_for(ctx.target, result.eras))
     if not result.eras:
         result.eras = eras
-    for i, era in enumerate(eras):
-        if i > 0:
+    for i, era in ctx.eras_here(eras):
+        if session is None or i > 0:
             session = run(open_session(ctx.target, era))
         ctx.revision, ctx.session = era, session
         runner = _EnvelopeRunner(ctx, session, {}, [], run)

@@ -253,9 +253,10 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
                 cut = f" (cut: {', '.join(runner.cut_parts)})" if runner.cut_parts else ""
                 if not runner.share_ended and (runner.cap_ended or runner.cut_parts):
                     cap = cfg.tool_seconds
-                    ctx.notes.append(f"time budget: fuzz: {name} stopped at the per-tool cap ({cap:g}s of calls per protocol era, --tool-time) "
+                    how = "stopped at" if runner.cap_ended else "kept within"  # its calls used the cap, or parts were cut before they would
+                    ctx.notes.append(f"time budget: fuzz: {name} {how} the per-tool cap ({cap:g}s of calls per protocol era, --tool-time) "
                                      f"after {rep.calls} calls{cut}; the other tools still run")
-                    state.cut(f"{ctx.target.name}: fuzz {name} stopped at the {cap:g}s per-tool cap after {rep.calls} calls")
+                    state.cut(f"{ctx.target.name}: fuzz {name} {how} the {cap:g}s per-tool cap after {rep.calls} calls")
                 else:
                     ctx.notes.append(f"time budget: fuzz: {name} stopped at its share of the time budget ({share:.1f}s: the time left "
                                      f"split among the {left} tools still to fuzz) after {rep.calls} calls{cut}; the other tools still run")
@@ -689,11 +690,21 @@ class FuzzRunner(ToolRunner):
         for path in fields:
             where = "/" + "/".join(str(p) for p in path)
             answered: list[str] = []
+            took: list[tuple[int, float]] = []  # (size, seconds) of this field's answered sizes
             for size in sizes:
                 label = _size_label(size)
+                expect = ladder_estimate(took, size)
+                left = self.part_left()
+                if expect is not None and left is not None and expect > left:
+                    self.ctx.notes.append(f"time budget: fuzz: {name}: strings of {label} and more not tried in {where}: at the rate of the sizes it answered "
+                                          f"({_size_label(took[-1][0])} in {took[-1][1]:.1f}s) one would take about {expect:.0f}s, more than the {left:.1f}s left of this part of the per-tool cap (--tool-time)")
+                    self.cut_parts.append(f"strings of {label}")
+                    break
                 args = _with_value(base, path, (_FILLER * (size // len(_FILLER) + 1))[:size])
                 ex = self.call(name, args)
                 rep.calls += 1
+                if ex.answered and ex.elapsed is not None:
+                    took.append((size, ex.elapsed))
                 if size == sizes[0] and ex.answered:
                     usual.append(ex.elapsed)
                 try:
@@ -782,6 +793,17 @@ def surrogate_wait(timeout: float, usual: list[float]) -> float:
 
 
 STRING_SIZES = (1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
+
+
+def ladder_estimate(took: list[tuple[int, float]], size: int) -> float | None:
+    """Seconds the next size of the oversized-string ladder should take: the line through the
+    two largest sizes answered so far (a fixed cost plus a cost per byte), never less than the
+    largest one took; None before two sizes were answered."""
+    if len(took) < 2:
+        return None
+    (s0, t0), (s1, t1) = took[-2], took[-1]
+    per_byte = max(0.0, (t1 - t0) / (s1 - s0)) if s1 != s0 else 0.0
+    return max(t1, t1 + per_byte * (size - s1))
 _FILLER = "mcpcheck oversized string "
 # (what it is, the string): each into every string field
 ODD_STRINGS = (
