@@ -1,8 +1,12 @@
 """`--jobs N`: work that shares no state runs at once, in worker processes, merged in a fixed order.
 
 Work units (plan): per target, one per campaign; the fuzz campaign in 2N parts (smaller parts even
-out the workers' loads), split along the (target, tool, property) work units of sharding.py
-exactly as `--shard I/N` splits them across machines (FuzzSettings.part). A target whose config says `jobs = 1` (a stateful server that cannot
+out the workers' loads), split by tool along the work units of sharding.py (FuzzSettings.part;
+every property of a tool in the same part, so the process that calls a tool sees all its calls
+and its per-tool cap holds for all of them); the campaigns that test
+every era in turn (PER_ERA: conformance, envelope) one unit per era. The parent detects the eras
+once (runner.detect_and_announce, which also says the safety plan) and gives them to every unit,
+so no unit probes them again. A target whose config says `jobs = 1` (a stateful server that cannot
 take parallel sessions) is one unit, its campaigns one after another as in a `--jobs 1` run; a
 target with `jobs = K` never has more than K units running at once. A run with one unit, or with
 `--jobs 1`, is the sequential run in this process (runner.run), unchanged.
@@ -16,7 +20,7 @@ doing; the parent's RunState has one activity per unit, so the live display and 
 (a line at least every 5 s) show every unit that is running.
 
 Results come back as data (runner.TargetOutcome) and are merged per target in the fixed unit
-order (campaigns as requested, fuzz parts by number), never in completion order: findings with
+order (campaigns as requested, eras newest first, fuzz parts by number), never in completion order: findings with
 the same stable id are one finding (their instances joined), the check ledger combines per
 (check, revision) (error, then failed, then passed, then skipped; counts add), notes keep unit
 order, the fuzz parts' per-tool reports add up. The properties are seeded per (tool, property),
@@ -115,7 +119,7 @@ def plan(targets: list[Target], names: list[str], jobs: int, kw: dict[str, Any])
         for n in mine:
             if n == "fuzz" and not sharded:
                 k = limit * PARTS_PER_JOB
-                units += [Unit(len(units), t, [n], Shard(i, k)) for i in range(1, k + 1)]
+                units += [Unit(len(units), t, [n], Shard(i, k, by_tool=True)) for i in range(1, k + 1)]
             else:
                 units.append(Unit(len(units), t, [n]))
     return units, notes

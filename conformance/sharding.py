@@ -62,10 +62,11 @@ class Shard:
     index: int
     count: int
     rotation: int = 0
+    by_tool: bool = False  # every property of a tool in one shard (--jobs parts: one process sees all of a tool's calls, so its per-tool cap holds)
 
     def shard_of(self, target: str, tool: str, prop: str) -> int:
         """The 1-based shard that runs the unit (target, tool, prop)."""
-        return (unit_hash(target, tool) + _order(prop) + self.rotation) % self.count + 1
+        return (unit_hash(target, tool) + (0 if self.by_tool else _order(prop)) + self.rotation) % self.count + 1
 
     def owns(self, target: str, tool: str, prop: str) -> bool:
         return self.shard_of(target, tool, prop) == self.index

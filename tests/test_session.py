@@ -109,3 +109,25 @@ def test_server_runs_in_a_fresh_temporary_directory():
     assert Path(line).resolve() == Path(wd).resolve()
     assert Path(line).resolve() != Path.cwd().resolve()
     assert not Path(wd).exists()  # removed afterwards
+
+
+def test_the_server_does_not_inherit_mcpchecks_own_settings(monkeypatch):
+    """A server's environment is the user's, without mcpcheck's MCPCHECK_* settings (a --jobs
+    worker's temporary file path there was reported as the server leaking a file path); what
+    mcpcheck plants on purpose (the canary) still arrives."""
+    monkeypatch.setenv("MCPCHECK_CORPUS_AT_START", "/tmp/mcpcheck-corpus-at-start-x.json")
+    monkeypatch.setenv("MCPCHECK_TEST_USER_VAR_KEPT", "no")
+    monkeypatch.setenv("SOME_USER_SETTING", "kept")
+    script = "import json, os; print(json.dumps({k: v for k, v in os.environ.items() if k.startswith(('MCPCHECK_', 'SOME_USER'))}), flush=True)"
+
+    async def go() -> dict:
+        t = StdioTransport([sys.executable, "-c", script], env={"MCPCHECK_CANARY_SECRET": "planted"})
+        await t.start()
+        try:
+            entry = await asyncio.wait_for(t.incoming.get(), 30)
+            return entry.parsed
+        finally:
+            await t.close()
+
+    seen = asyncio.run(go())
+    assert seen == {"MCPCHECK_CANARY_SECRET": "planted", "SOME_USER_SETTING": "kept"}, seen

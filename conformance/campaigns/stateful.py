@@ -256,8 +256,8 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         def _call(self, i: int, args: Any) -> list[str]:
             budget.current().check()  # --max-time: stop at this step
             name = names[i]
-            if cfg.tool_seconds is not None and sum(took.get(name, [])) >= cfg.tool_seconds:
-                capped.append(name)  # its calls used the per-tool cap: the campaign stops here
+            if cfg.tool_seconds is not None and sum(took.get(name, [])) + _typical(took.get(name, [])) > cfg.tool_seconds:
+                capped.append(name)  # its calls used the per-tool cap, or the next would pass it: the campaign stops here
                 raise _ToolCapped()
             steps_log.append({"call": name, "arguments": args})
             ex = runner.call(name, args)
@@ -367,6 +367,12 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
     _skip_unjudged(ctx, "no sequence reached such a step")
 
 
+def _typical(seconds: list[float]) -> float:
+    """How long a tool's calls usually take (the median of its last five; 0 before the first)."""
+    recent = sorted(seconds[-5:])
+    return recent[len(recent) // 2] if recent else 0.0
+
+
 class _ToolCapped(budget.OutOfTime):
     """A tool's calls in this stateful campaign used the per-tool cap (FuzzSettings.tool_seconds)."""
 
@@ -374,7 +380,7 @@ class _ToolCapped(budget.OutOfTime):
 def _note_capped(ctx: CampaignContext, name: str, took: dict[str, list[float]], cfg: FuzzSettings, sequences: int) -> None:
     ctx.notes.append(
         f"time budget: stateful: stopped after {sequences} sequences: the calls of {name} took {sum(took.get(name, [])):.0f}s "
-        f"in all, the per-tool cap ({cfg.tool_seconds:g}s, --tool-time); what ran before was judged"
+        f"in all, and its next call would have passed the per-tool cap ({cfg.tool_seconds:g}s, --tool-time); what ran before was judged"
     )
     budget.current().cut(f"{ctx.target.name}: stateful stopped after {sequences} sequences at {name}'s per-tool cap")
 

@@ -36,6 +36,14 @@ def absolutize(command: list[str]) -> list[str]:
     return out
 
 
+def inherited_env() -> dict[str, str]:
+    """The environment a server process inherits: this process's, without mcpcheck's own
+    MCPCHECK_* settings (what a --jobs worker was told, a temporary file's path): they are not
+    the server's, and a server that returns its environment would show them as its own leak.
+    What mcpcheck plants on purpose (the canary) and a target's configured `env` are added on top."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MCPCHECK_")}
+
+
 class StdioTransport(Transport):
     kind = "stdio"
 
@@ -68,7 +76,7 @@ class StdioTransport(Transport):
 
     async def start(self) -> None:
         self.workdir = self.cwd or tempfile.mkdtemp(prefix="mcpcheck-")
-        env = (dict(os.environ) if self.inherit_env else {}) | self.env
+        env = (inherited_env() if self.inherit_env else {}) | self.env
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command,
