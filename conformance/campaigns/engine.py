@@ -297,8 +297,9 @@ class ToolRunner:
             _raise_gone(self.gone)
         self.unresponsive = False
 
-    def call(self, name: str, args: Any, *, timeout: float | None = None) -> Exchange:
-        """One tools/call through the live session; `timeout` (default: the target's) bounds it."""
+    def call(self, name: str, args: Any, *, timeout: float | None = None, progress: bool = True) -> Exchange:
+        """One tools/call through the live session; `timeout` (default: the target's) bounds it;
+        `progress`: ask for progress notifications (they extend the wait, up to a cap)."""
         # --max-time is checked by the session before every request, and here, outside the
         # properties' own bodies (derandomized inputs are seeded from a property's source);
         # so is the tool's share of the campaign's time
@@ -306,7 +307,7 @@ class ToolRunner:
         self._start_share()
         budget.current().tick()
         self.ready()
-        return self._timed(self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=True, timeout=timeout)))
+        return self._timed(self._await(self.session.request("tools/call", {"name": name, "arguments": args}, progress=progress, timeout=timeout)))
 
     def start_call(self, name: str, args: Any) -> "asyncio.Task[Exchange]":
         """Send a tools/call and return at once; `self.run(task)` collects the answer. One pass

@@ -576,6 +576,7 @@ class FuzzRunner(ToolRunner):
 
     MAX_OBSERVERS = 4
     OBSERVER_SLOW = 0.5  # seconds: a read-only tool slower than this to answer observes nothing
+    OBSERVER_WAIT = 2.0  # seconds a would-be observer's first call is waited for (a cold server's first call may be slow)
 
     def read_only(self, tools: list[dict[str, Any]], cfg: FuzzSettings, reports: dict[str, ToolReport], probe: set[str] | None = None) -> None:
         """Read-only tools change nothing observable through other read-only tools (T13 heuristic).
@@ -594,7 +595,11 @@ class FuzzRunner(ToolRunner):
                 args = strategies.simplest(strategies.plan_valid(_schema(t), revision=self.ctx.revision).strategy, check=budget.current().check)
             except Exception:
                 continue
-            a = self.call(t["name"], args)
+            a = self.call(t["name"], args, timeout=self.OBSERVER_WAIT, progress=False)
+            if a.timed_out and not a.answered:  # a tool that works for seconds observes nothing: not waited for
+                self.cancel(a)
+                self.ctx.notes.append(f"fuzz: {t['name']} did not answer within {self.OBSERVER_WAIT:g}s: too slow to observe read-only tools through (each example calls an observer twice)")
+                continue
             if a.answered and (a.elapsed or 0.0) > self.OBSERVER_SLOW:  # no second call to learn that
                 self.ctx.notes.append(f"fuzz: {t['name']} took {a.elapsed:.1f}s to answer: too slow to observe read-only tools through (each example calls an observer twice)")
                 continue
