@@ -234,6 +234,7 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
     # tools this machine (and --jobs part) will call: the shares split the time among them
     callable_ = [may_call(t, ctx.target.safety) is None and _ours(cfg, ctx.target.name, str(t.get("name")), t) for t in listed]
     read_only = [t for t in listed if _is_read_only(t) and may_call(t, ctx.target.safety) is None]
+    # the read-only probe's work units (asked once: mine() counts what it is asked)
     probed = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")} if len(read_only) > 1 and cfg.read_only_probe else set()
     try:
         for i, tool in enumerate(listed):
@@ -282,7 +283,7 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
         if len(read_only) > 1 and not cfg.read_only_probe:
             ctx.skip(TC.read_only, _left_out(ctx, "fuzz: the read-only probe (observer / tool / observer)"))
         elif len(read_only) > 1:
-            ours = {str(t["name"]) for t in read_only if mine(str(t["name"]), "read-only")}
+            ours = probed
             if ours:
                 ctx.position = (len(listed), 0)  # type: ignore[attr-defined]
                 ctx.progress(f"{ctx.target.name} [{era}]: read-only tools change nothing ({len(ours)} tools)")

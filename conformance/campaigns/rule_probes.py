@@ -32,6 +32,8 @@ EOF_GRACE = 5.0  # seconds a server may take to exit after stdin EOF
 BEFORE_INITIALIZED = 1.5  # seconds mcpcheck withholds notifications/initialized
 BEFORE_INITIALIZED_QUICK = 0.5  # the same under --profile quick (a shorter wait can only miss)
 LISTEN_WAIT = 3.0  # seconds to wait for a listen stream's acknowledgement
+ACK_GRACE = 0.3  # seconds to keep listening after the acknowledgement
+ACK = "notifications/subscriptions/acknowledged"
 SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 
 
@@ -210,16 +212,27 @@ async def listen(ctx: SessionContext) -> Iterator[Violation]:
     mark = s.wirelog.mark()
     # a listen stream stays open until cancelled: its silence is by design, not a hang (malformed=True: no grace, not judged by robustness.no_hang)
     task = asyncio.ensure_future(s.request("subscriptions/listen", message=msg, timeout=LISTEN_WAIT, malformed=True))
-    try:
-        done = await asyncio.wait_for(asyncio.shield(task), LISTEN_WAIT + 1.0)
-    except asyncio.TimeoutError:
-        done = None
+    # the stream stays open by design: once it is acknowledged, ACK_GRACE more is enough to see
+    # what follows the acknowledgement (a notification out of order); no need to wait LISTEN_WAIT
+    end = asyncio.get_running_loop().time() + LISTEN_WAIT + 1.0
+    acked_at: float | None = None
+    while not task.done():
+        now = asyncio.get_running_loop().time()
+        if acked_at is None and any(e.direction == "in" and isinstance(e.parsed, dict) and e.parsed.get("method") == ACK for e in s.wirelog.since(mark)):
+            acked_at = now
+        if now >= end or (acked_at is not None and now - acked_at >= ACK_GRACE):
+            break
+        await asyncio.wait({task}, timeout=0.05)
+    done = task.result() if task.done() else None
+    if not task.done():
+        task.cancel()
     if done is None or done.timed_out:
         try:
             await s.notify("notifications/cancelled", {"requestId": msg["id"], "reason": "mcpcheck probe done"})
         except TransportError:
             pass
-    ex = done if done is not None else Exchange("subscriptions/listen", msg, None)
+    sent = next((e for e in s.wirelog.since(mark) if e.direction == "out" and isinstance(e.parsed, dict) and e.parsed.get("id") == msg["id"]), None)
+    ex = done if done is not None else Exchange("subscriptions/listen", msg, sent, timed_out=acked_at is None, malformed=True)
     incoming = [e for e in s.wirelog.since(mark) if e.direction == "in" and isinstance(e.parsed, dict)]
     return check_listen(msg, ex, incoming)
 
