@@ -181,6 +181,21 @@ RECORDING: ContextVar[Callable[["Session"], None] | None] = ContextVar("mcpcheck
 ABANDON_AT: ContextVar[float | None] = ContextVar("mcpcheck_abandon_at", default=None)
 
 
+
+LATE_GRACE = 0.05  # at most this long (seconds) is listened after a fence's answer for a late answer to what came before it
+LATE_GRACE_MIN = 0.01  # at least this long
+LATE_GRACE_RTTS = 5  # else this many round trips of the fence itself
+
+
+def late_answer_grace(fence_seconds: float | None) -> float:
+    """How long to go on listening after a fence's answer (a ping sent after a message that may
+    or may not be answered): LATE_GRACE_RTTS of the fence's round trip, between LATE_GRACE_MIN
+    and LATE_GRACE. A late answer to what came before comes about as fast as the fence's, which
+    the server read after it; a server that answers in 1 ms is not waited for 50."""
+    if fence_seconds is None:
+        return LATE_GRACE
+    return min(LATE_GRACE, max(LATE_GRACE_MIN, LATE_GRACE_RTTS * fence_seconds))
+
 class Session:
     """A JSON-RPC 2.0 client session in either protocol era."""
 
@@ -541,6 +556,19 @@ class Session:
         mark = self.wirelog.mark()
         await asyncio.sleep(seconds)
         return [e for e in self.wirelog.since(mark) if e.direction == "in" and e.channel not in ("stderr",)]
+
+    async def settle(self, seconds: float) -> list[WireEntry]:
+        """quiet_period that ends once the server has shown it read what came before: a liveness
+        ping (server/discover when stateless) sent now is answered after it, so when its answer
+        comes, late_answer_grace() more is enough; without an answer within `seconds`, that is
+        the wait. Returns what arrived meanwhile but the ping's own answer."""
+        mark = self.wirelog.mark()
+        t0 = time.monotonic()
+        fence = await self.liveness_ping(seconds)
+        if fence.answered:
+            await asyncio.sleep(min(max(0.0, seconds - (time.monotonic() - t0)), late_answer_grace(fence.elapsed)))
+        own = fence.response_entry
+        return [e for e in self.wirelog.since(mark) if e.direction == "in" and e.channel not in ("stderr",) and e is not own]
 
     # ----------------------------------------------------------------- reader
     async def _read_loop(self) -> None:

@@ -226,3 +226,11 @@ def test_wrong_code_for_unknown_methods_has_one_owner():
     assert any("unknown_method message" in i or "huge_message message" in i for i in f.instances), f.instances
     status = {c.id: c.status for c in out.checks}
     assert status["envelope.method_not_found"] == "passed"
+
+
+def test_the_wait_after_the_probe_follows_the_probes_round_trip():
+    from mcpcheck.session import LATE_GRACE, LATE_GRACE_MIN, late_answer_grace
+
+    assert late_answer_grace(0.0005) == LATE_GRACE_MIN  # a fast server: 10 ms, not 50
+    assert late_answer_grace(0.004) == pytest.approx(0.02)
+    assert late_answer_grace(0.5) == LATE_GRACE == late_answer_grace(None)  # a slow one, or no measure: the full wait

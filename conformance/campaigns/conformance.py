@@ -619,7 +619,7 @@ async def notification_no_reply(ctx: SessionContext) -> AsyncIterator[Violation]
         ("notifications/cancelled", {"requestId": 987654321, "reason": "mcpcheck: cancelling an id that was never sent"}),
     ):
         sent.append((await s.notify(method, params)).request_entry)
-    replies = await s.quiet_period(QUIET)
+    replies = await s.settle(QUIET)
     for entry in sent:
         for v in J.check_notification_silence(entry, replies):
             yield v
@@ -696,7 +696,7 @@ async def survives_garbage(ctx: SessionContext) -> AsyncIterator[Violation]:
     _stdio_only(ctx)
     s = ctx.session
     await s.send_raw(b'{"jsonrpc": "2.0", "id": 424242, "method": "tools/list"', note="truncated JSON")
-    await s.quiet_period(QUIET)
+    await s.settle(QUIET)
     if not s.alive:
         yield Violation("a line of truncated JSON killed the server", s.wirelog.entries[-3:])
         return
@@ -722,7 +722,7 @@ async def batch_rejected(ctx: SessionContext) -> Iterator[Violation]:
     s = ctx.session
     batch = [s.build_request("tools/list", {}), s.build_request("tools/list", {})]
     sent = await s.send_raw(json.dumps(batch).encode(), note="JSON-RPC batch")
-    replies = await s.quiet_period(QUIET * 2)
+    replies = await s.settle(QUIET * 2)
     return J.check_batch_reply(replies, sent)
 
 

@@ -34,7 +34,7 @@ from ..corpus import CorpusEntry, envelope_arguments, envelope_message
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY
 from ..results import TargetResult
-from ..session import Exchange, Session, id_key
+from ..session import Exchange, Session, id_key, late_answer_grace
 from ..transport.base import TransportError
 from .context import CampaignContext
 from .engine import CRASH_CATEGORIES, Failure, ToolRunner, grouped, hypothesis_notes, record_with_entry
@@ -43,7 +43,7 @@ from .own_loop import Await, run_on_own_loop
 
 MAX_SIZE = 1_048_576  # huge_message: up to 1 MiB on one line
 MAX_DEPTH = 1_500  # deep_nesting: past CPython's default recursion limit
-GRACE = 0.05  # seconds to wait after the probe's answer for a late answer to the malformed message
+
 SJ_STANDARD = frozenset({-32700, -32600, -32601, -32602, -32603})
 
 
@@ -226,7 +226,8 @@ async def send_malformed(s: Session, msg: Any, target: Target) -> E.Malformed:
     if sent is not None and s.alive:
         out.probe = await _probe(s)
         if out.probe.transport_error is None and s.alive and not out.probe.timed_out:
-            await asyncio.sleep(GRACE)  # the loop runs meanwhile: a late answer lands in this window, not the next one's
+            # the loop runs meanwhile: a late answer lands in this window, not the next one's
+            await asyncio.sleep(late_answer_grace(out.probe.elapsed))
     out.window = s.wirelog.since(mark)
     if sent is None or not s.alive or (out.probe is not None and out.probe.transport_error is not None):
         out.died, out.closed_reason = True, s.transport.closed_reason
