@@ -287,23 +287,29 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
     return tools
 
 
-async def detect_and_announce(target: Target, result: TargetResult, progress: Callable[[str], None], announce: bool) -> list[str] | None:
-    """The eras the server speaks (connect.detect: one probe session per era), and with
-    `announce` the safety plan (announce_tools, through the session detect left ready). None
-    when it speaks none, cannot be started or (announce) cannot be listed: the campaigns then
-    say why. A --jobs run does this once, for every work unit."""
+async def detect_and_announce(target: Target, result: TargetResult, progress: Callable[[str], None], announce: bool) -> tuple[list[str], list[str]] | None:
+    """The eras the server speaks (connect.detect: one probe session per era) and, with
+    `announce`, its tools' names in listing order, after the safety plan was said (announce_tools,
+    through the session detect left ready). None when it speaks none, cannot be started or
+    (announce) cannot be listed: the campaigns then say why. A --jobs run does this once, for
+    every work unit."""
     from .connect import detect
 
     try:
         probe, session = await detect(target)
     except (TransportError, OSError):
         return None
+    names: list[str] = []
     try:
-        if announce and await announce_tools(target, result, progress, session=session) is None:
-            return None
+        if announce:
+            tools = await announce_tools(target, result, progress, session=session)
+            if tools is None:
+                return None
+            names = list(dict.fromkeys(str(t.get("name")) for t in tools if isinstance(t, dict)))
     finally:
         await session.close()
-    return probe.eras() or None
+    eras = probe.eras()
+    return (eras, names) if eras else None
 
 
 def _cut(ctx: CampaignContext, state: "budget.RunState", name: str, where: str) -> None:

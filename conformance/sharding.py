@@ -63,9 +63,12 @@ class Shard:
     count: int
     rotation: int = 0
     by_tool: bool = False  # every property of a tool in one shard (--jobs parts: one process sees all of a tool's calls, so its per-tool cap holds)
+    tools: tuple[str, ...] = ()  # by_tool: the target's tools in listing order, dealt out in turn (an even split of few tools)
 
     def shard_of(self, target: str, tool: str, prop: str) -> int:
         """The 1-based shard that runs the unit (target, tool, prop)."""
+        if self.by_tool and tool in self.tools:
+            return (self.tools.index(tool) + self.rotation) % self.count + 1
         return (unit_hash(target, tool) + (0 if self.by_tool else _order(prop)) + self.rotation) % self.count + 1
 
     def owns(self, target: str, tool: str, prop: str) -> bool:

@@ -80,7 +80,7 @@ def test_jobs_2_finds_what_jobs_1_finds_with_the_same_seed(work):
         runs[n] = report(work / f"report{n}")
     one, two = runs[1], runs[2]
     ran = [n for n in notes(two) if n.startswith("jobs: ")]
-    assert ran and "worker process" in ran[0] and "fuzz 1/4" in ran[0] and "fuzz 4/4" in ran[0], notes(two)  # two parts per job
+    assert ran and "worker process" in ran[0] and "fuzz 1/2" in ran[0] and "fuzz 2/2" in ran[0], notes(two)  # one part per job
     assert not [n for n in notes(one) if n.startswith("jobs: ")], notes(one)
     found = {(f["id"], f["check"], f["severity"]) for f in one["findings"]}
     assert {"fuzz.no_internal_leak", "fuzz.invalid_input_rejected"} <= {c for _i, c, _s in found}, found
@@ -198,9 +198,19 @@ def test_the_plan_splits_fuzz_into_parts_and_keeps_a_jobs_1_target_whole():
     b = make_target(name="b", command=["y"], jobs=1)
     units, said = jobs.plan([a, b], ["conformance", "fuzz", "stateful"], 2, {})
     assert [(u.target.name, u.label) for u in units] == [
-        ("a", "conformance"), ("a", "fuzz 1/4"), ("a", "fuzz 2/4"), ("a", "fuzz 3/4"), ("a", "fuzz 4/4"), ("a", "stateful"),
+        ("a", "conformance"), ("a", "fuzz 1/2"), ("a", "fuzz 2/2"), ("a", "stateful"),
         ("b", "conformance, fuzz, stateful"),
     ]
+    # the fuzz parts split by tool: every property of a tool in one part (its per-tool cap holds)
+    assert all(u.part.by_tool for u in units if u.part is not None)
+    # once the parent has listed the tools, they are dealt out in listing order
+    dealt = jobs._detected(units, a, ["2026-07-28", "2025-11-25"], ["t1", "t2", "t3"])
+    parts = [u.part for u in dealt if u.part is not None]
+    assert [[t for t in ("t1", "t2", "t3") if p.owns("a", t, prop)] for p in parts for prop in ("valid",)] == [["t1", "t3"], ["t2"]]
+    assert all(p.owns("a", "t2", prop) for p in parts[1:] for prop in ("valid", "invalid", "idempotency", "read-only"))
+    # and conformance is one unit per era, the eras given to every unit of the target
+    assert [u.label for u in dealt if u.target is a][:2] == ["conformance [2026-07-28]", "conformance [2025-11-25]"]
+    assert all(u.eras == ("2026-07-28", "2025-11-25") for u in dealt if u.target is a)
     assert said == {"b": ["jobs: target b has jobs = 1 in its config: its campaigns ran one after another"]}
     # with --shard the fuzz campaign is already one machine's share: it is not split again
     from mcpcheck.campaigns.fuzz import FuzzSettings
