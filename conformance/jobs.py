@@ -50,6 +50,7 @@ from . import budget
 from .config import Target
 from .findings import Severity
 from .sharding import Shard
+from .transport.stdio import SERVER_TMPDIR_ENV  # the TMPDIR a worker's servers get back
 
 NO_ANSWER_IN_TIME = "no answer from the server within --max-time"  # runner's error for a unit never answered
 GRACE = 10.0  # seconds a worker may overrun the deadline before it is ended
@@ -282,12 +283,20 @@ class _Worker:
         self.proc: asyncio.subprocess.Process | None = None
         self.tail: list[str] = []  # its last stderr lines
         self._err: asyncio.Task | None = None
+        self.tmp: str | None = None  # its TMPDIR: its servers' working directories live there
 
     async def start(self) -> bool:
+        import tempfile
+
+        # every temporary directory the worker's servers get is made in one of its own, removed
+        # when it ends: one the worker could not remove itself (ended with SIGKILL on a busy
+        # machine, GRACE after --max-time) is not left behind
+        self.tmp = tempfile.mkdtemp(prefix="mcpcheck-worker-")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", WORKER,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             start_new_session=True, limit=LINE_LIMIT,
+            env={**os.environ, "TMPDIR": self.tmp, SERVER_TMPDIR_ENV: os.environ.get("TMPDIR", "")},
         )
         self._err = asyncio.create_task(self._forward_stderr())
         from .registry import REGISTRY
@@ -348,6 +357,11 @@ class _Worker:
             except (asyncio.TimeoutError, Exception):  # noqa: BLE001
                 self._err.cancel()
         self.proc = None
+        if self.tmp is not None:
+            import shutil
+
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
 
 
 class _Pool:

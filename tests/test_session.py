@@ -131,3 +131,17 @@ def test_the_server_does_not_inherit_mcpchecks_own_settings(monkeypatch):
 
     seen = asyncio.run(go())
     assert seen == {"MCPCHECK_CANARY_SECRET": "planted", "SOME_USER_SETTING": "kept"}, seen
+
+
+def test_a_jobs_worker_gives_its_servers_the_users_tmpdir(monkeypatch, tmp_path):
+    """A --jobs worker's TMPDIR is its own (its servers' working directories, removed with it);
+    the server gets the user's TMPDIR back, or none if the user had none."""
+    from mcpcheck.transport.stdio import SERVER_TMPDIR_ENV, inherited_env
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "worker"))
+    monkeypatch.setenv(SERVER_TMPDIR_ENV, "/users/tmp")
+    assert inherited_env()["TMPDIR"] == "/users/tmp" and SERVER_TMPDIR_ENV not in inherited_env()
+    monkeypatch.setenv(SERVER_TMPDIR_ENV, "")
+    assert "TMPDIR" not in inherited_env()
+    monkeypatch.delenv(SERVER_TMPDIR_ENV)
+    assert inherited_env()["TMPDIR"] == str(tmp_path / "worker")  # not a worker: as it is

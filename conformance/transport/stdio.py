@@ -36,12 +36,22 @@ def absolutize(command: list[str]) -> list[str]:
     return out
 
 
+SERVER_TMPDIR_ENV = "MCPCHECK_SERVER_TMPDIR"  # a --jobs worker: the user's TMPDIR ("": none), given back to its servers
+
+
 def inherited_env() -> dict[str, str]:
     """The environment a server process inherits: this process's, without mcpcheck's own
     MCPCHECK_* settings (what a --jobs worker was told, a temporary file's path): they are not
     the server's, and a server that returns its environment would show them as its own leak.
-    What mcpcheck plants on purpose (the canary) and a target's configured `env` are added on top."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("MCPCHECK_")}
+    In a --jobs worker, TMPDIR is the worker's own (where its servers' working directories are
+    made); the server gets the user's back. What mcpcheck plants on purpose (the canary) and a
+    target's configured `env` are added on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCPCHECK_")}
+    if SERVER_TMPDIR_ENV in os.environ:
+        env.pop("TMPDIR", None)
+        if os.environ[SERVER_TMPDIR_ENV]:
+            env["TMPDIR"] = os.environ[SERVER_TMPDIR_ENV]
+    return env
 
 
 class StdioTransport(Transport):
