@@ -255,26 +255,9 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
     target that cannot be listed here says so in the campaign that follows. Returns the tools
     listed (None: the target could not be listed). `session`: list through this ready session
     (left open) instead of opening one."""
-    from .connect import list_tools, open_session
     from .safety import plan
-    from .session import HANDSHAKE_LATEST, LATEST
 
-    tools = None
-    if session is not None:
-        try:
-            tools = await list_tools(session)
-        except (TransportError, OSError):
-            tools = None
-    for era in ([] if session is not None else [target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]):
-        try:
-            session = await open_session(target, era)
-        except (TransportError, OSError):
-            continue
-        try:
-            tools = await list_tools(session)
-        finally:
-            await session.close()
-        break
+    tools = await _listed(target, session)
     if tools is None:
         return None
     log = getattr(progress, "log", progress)
@@ -285,6 +268,29 @@ async def announce_tools(target: Target, result: TargetResult, progress: Callabl
         log(line)
     result.notes.extend(lines)
     return tools
+
+
+async def _listed(target: Target, session: Session | None) -> list[dict] | None:
+    """The target's tools: through `session` (left open), else through a session of its own in
+    the first era that opens (None: none could be listed)."""
+    from .connect import list_tools, open_session
+    from .session import HANDSHAKE_LATEST, LATEST
+
+    if session is not None:
+        try:
+            return await list_tools(session)
+        except (TransportError, OSError):
+            return None
+    for era in [target.protocol] if target.protocol else [HANDSHAKE_LATEST, LATEST]:
+        try:
+            own = await open_session(target, era)
+        except (TransportError, OSError):
+            continue
+        try:
+            return await list_tools(own)
+        finally:
+            await own.close()
+    return None
 
 
 async def detect_and_announce(target: Target, result: TargetResult, progress: Callable[[str], None], announce: bool) -> tuple[list[str], list[str]] | None:

@@ -116,7 +116,7 @@ def test_the_server_does_not_inherit_mcpchecks_own_settings(monkeypatch):
     worker's temporary file path there was reported as the server leaking a file path); what
     mcpcheck plants on purpose (the canary) still arrives."""
     monkeypatch.setenv("MCPCHECK_CORPUS_AT_START", "/tmp/mcpcheck-corpus-at-start-x.json")
-    monkeypatch.setenv("MCPCHECK_TEST_USER_VAR_KEPT", "no")
+    monkeypatch.setenv("MCPCHECK_SOME_OTHER_SETTING", "not the server's")
     monkeypatch.setenv("SOME_USER_SETTING", "kept")
     script = "import json, os; print(json.dumps({k: v for k, v in os.environ.items() if k.startswith(('MCPCHECK_', 'SOME_USER'))}), flush=True)"
 

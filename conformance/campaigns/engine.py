@@ -185,6 +185,12 @@ class TargetGone(TransportError):
         self.failure = failure
 
 
+def typical(seconds: list[float]) -> float:
+    """How long calls usually take: the median of the last five (0 before the first)."""
+    recent = sorted(seconds[-5:])
+    return recent[len(recent) // 2] if recent else 0.0
+
+
 class ToolRunner:
     """Drives Hypothesis on the thread that owns the session's event loop (own_loop.py):
     `self._await(coro)` runs the loop until the coroutine is done."""
@@ -242,10 +248,9 @@ class ToolRunner:
         return None if self.part_budget is None else max(0.0, self.part_budget - self.part_spent)
 
     def typical_call(self) -> float:
-        """Seconds the current part's calls usually take (the median of its last five answers; 0
-        before the first): a part stops before a call that would take it past its time."""
-        recent = sorted(self.call_seconds[-5:])
-        return recent[len(recent) // 2] if recent else 0.0
+        """Seconds the current part's calls usually take (typical(): the median of its last five
+        answers): a part stops before a call that would take it past its time."""
+        return typical(self.call_seconds)
 
     def _timed(self, ex: Any) -> Any:
         if isinstance(ex, Exchange) and ex.method == "tools/call" and ex.elapsed is not None:

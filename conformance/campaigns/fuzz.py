@@ -799,6 +799,7 @@ def surrogate_wait(timeout: float, usual: list[float]) -> float:
 
 
 STRING_SIZES = (1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024)
+_FILLER = "mcpcheck oversized string "
 
 
 def ladder_estimate(took: list[tuple[int, float]], size: int) -> float | None:
@@ -810,7 +811,8 @@ def ladder_estimate(took: list[tuple[int, float]], size: int) -> float | None:
     (s0, t0), (s1, t1) = took[-2], took[-1]
     per_byte = max(0.0, (t1 - t0) / (s1 - s0)) if s1 != s0 else 0.0
     return max(t1, t1 + per_byte * (size - s1))
-_FILLER = "mcpcheck oversized string "
+
+
 # (what it is, the string): each into every string field
 ODD_STRINGS = (
     ("a lone high surrogate (U+D800)", "a\ud800b"),

@@ -42,7 +42,7 @@ from ..security.poisoning import diff_listings
 from ..session import Exchange
 from ..wirelog import WireEntry
 from .context import CampaignContext
-from .engine import Failure, ToolRunner, grouped, hypothesis_notes, judge_call, last_failure, record_with_entry, shrink_budget
+from .engine import Failure, ToolRunner, grouped, hypothesis_notes, judge_call, last_failure, record_with_entry, shrink_budget, typical
 from .fuzz import FuzzSettings, randomness
 from .own_loop import Await, run_on_own_loop
 
@@ -256,7 +256,7 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         def _call(self, i: int, args: Any) -> list[str]:
             budget.current().check()  # --max-time: stop at this step
             name = names[i]
-            if cfg.tool_seconds is not None and sum(took.get(name, [])) + _typical(took.get(name, [])) > cfg.tool_seconds:
+            if cfg.tool_seconds is not None and sum(took.get(name, [])) + typical(took.get(name, [])) > cfg.tool_seconds:
                 capped.append(name)  # its calls used the per-tool cap, or the next would pass it: the campaign stops here
                 raise _ToolCapped()
             steps_log.append({"call": name, "arguments": args})
@@ -365,12 +365,6 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         ctx.notes.append(f"stateful: could not generate a sequence ({exc})")
         _skip_unjudged(ctx, f"could not generate a sequence ({exc})")
     _skip_unjudged(ctx, "no sequence reached such a step")
-
-
-def _typical(seconds: list[float]) -> float:
-    """How long a tool's calls usually take (the median of its last five; 0 before the first)."""
-    recent = sorted(seconds[-5:])
-    return recent[len(recent) // 2] if recent else 0.0
 
 
 class _ToolCapped(budget.OutOfTime):
