@@ -388,4 +388,12 @@ def run(
             cross_target(outcomes, selector(kw.get("only"), kw.get("skip") or []))
         return outcomes
 
-    return asyncio.run(go())
+    async def bounded() -> list[TargetOutcome]:
+        try:
+            return await go()
+        finally:  # a server whose start or close the budget cut: ended, its directory removed
+            from .transport import stdio
+
+            stdio.kill_all()
+
+    return asyncio.run(bounded())

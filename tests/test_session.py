@@ -111,6 +111,39 @@ def test_server_runs_in_a_fresh_temporary_directory():
     assert not Path(wd).exists()  # removed afterwards
 
 
+def test_a_cancelled_start_or_close_leaves_no_directory_and_no_process(monkeypatch, tmp_path):
+    """The time budget can cancel a server's start or close (a CI run left a server's working
+    directory behind): the directory is removed either way, the process is ended, and a server
+    started but never closed is ended with its directory when the run ends (kill_all)."""
+    from mcpcheck.transport import stdio
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    stubborn = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"]
+
+    async def go() -> list[int]:
+        starting = asyncio.create_task(StdioTransport(stubborn).start())
+        await asyncio.sleep(0)  # inside start: the directory is made, the process is starting
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        t = StdioTransport(stubborn)
+        await t.start()
+        closing = asyncio.create_task(t.close(grace=5))
+        await asyncio.sleep(0.3)  # it ignores stdin EOF and SIGTERM: close is still waiting
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        left = StdioTransport(stubborn)
+        await left.start()  # never closed
+        stdio.kill_all()  # what runner.run does when its run ends
+        await asyncio.wait_for(left.proc.wait(), 5)
+        await asyncio.wait_for(t.proc.wait(), 5)
+        return [t.proc.returncode, left.proc.returncode]
+
+    assert asyncio.run(go()) == [-9, -9]  # both ended (SIGKILL: they ignore SIGTERM)
+    assert not list(tmp_path.iterdir())
+
+
 def test_the_server_does_not_inherit_mcpchecks_own_settings(monkeypatch):
     """A server's environment is the user's, without mcpcheck's MCPCHECK_* settings (a --jobs
     worker's temporary file path there was reported as the server leaking a file path); what

@@ -13,13 +13,14 @@ import shutil
 import signal
 import tempfile
 import time
-import weakref
 from typing import Any
 
 from ..wirelog import WireEntry
 from .base import Transport, TransportError, encode
 
-LIVE: "weakref.WeakSet[StdioTransport]" = weakref.WeakSet()  # started, not yet closed (kill_all)
+# started, not yet closed (kill_all); held strongly: a transport dropped without close() is still
+# ended, and its directory removed, when the run ends
+LIVE: "set[StdioTransport]" = set()
 LINE_LIMIT = 64 * 1024 * 1024  # longest stdout line we accept (oversized-response fuzzing)
 STDERR_KEEP = 256 * 1024
 
@@ -99,10 +100,11 @@ class StdioTransport(Transport):
                 start_new_session=True,
             )
         except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
-            if not self.cwd:  # leave no temporary directory behind
-                shutil.rmtree(self.workdir, ignore_errors=True)
-                self.workdir = None
+            self._drop_workdir()  # leave no temporary directory behind
             raise TransportError(f"cannot start server command {self.command[0]!r}: {exc}") from exc
+        except BaseException:  # cancelled while starting (the time budget ran out): no debris
+            self._drop_workdir()
+            raise
         LIVE.add(self)
         self.wirelog.record("out", "event", f"started: {' '.join(self.command)} (pid {self.proc.pid})")
         self._tasks = [
@@ -170,6 +172,16 @@ class StdioTransport(Transport):
         proc = self.proc
         if proc is None:
             return
+        try:
+            await self._end(proc, grace)
+        except BaseException:  # cancelled while closing (the time budget ran out): kill, no debris
+            self._signal(signal.SIGKILL)
+            raise
+        finally:
+            self._drop_workdir()
+            LIVE.discard(self)
+
+    async def _end(self, proc: asyncio.subprocess.Process, grace: float) -> None:
         if proc.returncode is None:
             t0 = time.monotonic()
             try:
@@ -193,9 +205,12 @@ class StdioTransport(Transport):
             except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 task.cancel()
         self._gone(self.closed_reason or f"closed by mcpcheck (exit code {proc.returncode})")
+
+    def _drop_workdir(self) -> None:
+        """Remove the temporary working directory mcpcheck made for the server (not a given cwd)."""
         if self.workdir and not self.cwd:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        LIVE.discard(self)
+            self.workdir = None
 
     def _signal(self, sig: int) -> None:
         if self.proc is None:
@@ -208,8 +223,9 @@ class StdioTransport(Transport):
 
 def kill_all() -> None:
     """End every server this process started and has not closed, with its process group, and
-    remove their temporary directories (a --jobs worker the parent ends: mcpcheck/jobs.py)."""
+    remove their temporary directories (a --jobs worker the parent ends: mcpcheck/jobs.py; the
+    end of a run whose budget ran out while a server was being started or closed: runner.run)."""
     for t in list(LIVE):
         t._signal(signal.SIGKILL)
-        if t.workdir and not t.cwd:
-            shutil.rmtree(t.workdir, ignore_errors=True)
+        t._drop_workdir()
+        LIVE.discard(t)
