@@ -56,9 +56,12 @@ def buggy_target(*extra: str):
 def campaign(tmp_path_factory):
     corpus = tmp_path_factory.mktemp("corpus")
     # mutants cost more to generate than valid inputs, and only set_volume's bug needs them
-    cfg = FuzzSettings(max_examples=30, invalid_examples=15)
+    cfg = FuzzSettings(max_examples=30, invalid_examples=15, observe=lambda tool, mode, args: SENT.append((tool, args)))
     outcome = runner.run([buggy_target()], ["fuzz"], seed=SEED, fuzz_settings=cfg, corpus_dir=str(corpus))[0]
     return outcome, corpus
+
+
+SENT: list = []  # (tool, arguments) of every call the campaign sent
 
 
 def calls_per_tool(outcome) -> dict[str, int]:
@@ -111,6 +114,14 @@ def test_hang_and_leak_details(campaign):
     leak = next(f for f in outcome.findings if f.check == "fuzz.no_internal_leak")
     assert "stack trace" in leak.detail
     assert any("Traceback" in e.raw for e in leak.evidence)
+
+
+def test_a_hanging_input_is_sent_to_find_and_confirm_the_hang_not_for_every_rerun(campaign):
+    """Hypothesis runs the failing input again while shrinking and to report it; each send of a
+    hang costs the timeout and its grace. It is sent twice (found, confirmed), not a third time."""
+    outcome, _ = campaign
+    assert next(f for f in outcome.findings if f.check == "fuzz.no_hang").input == {"values": []}
+    assert [args for tool, args in SENT if tool == "total"].count({"values": []}) == 2, SENT
 
 
 def test_corpus_entries_are_written(campaign):

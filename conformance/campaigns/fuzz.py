@@ -294,6 +294,14 @@ def _fuzz_tools(ctx: CampaignContext, runner: "FuzzRunner", listed: list[dict[st
         ctx.notes.append(f"fuzz: stopped: {gone}")
 
 
+# Hypothesis runs a failing input again: while shrinking (another choice sequence that draws the
+# same value) and once more to report it. An input that hung each of the HANG_SENDS times it was
+# sent (found, by the search or the property, then confirmed) is not sent again for that tool and
+# mode: each send of a hang costs the whole timeout and its grace (20 s at the default
+# --timeout), and the answer is known.
+HANG_SENDS = 2
+
+
 MIN_SHARE = 3.0  # seconds: no tool's share is smaller (200 fast tools each still get fuzzed)
 
 
@@ -434,6 +442,7 @@ class FuzzRunner(ToolRunner):
             return
         last: dict[str, Any] = {}
         unenforced: set[str] = set()
+        hung: dict[str, tuple[int, Failure]] = {}  # an input that hung: times sent, its failure
 
         def judge(ex: Exchange, args: Any, case: Any) -> None:
             if mode == "valid":
@@ -468,14 +477,20 @@ class FuzzRunner(ToolRunner):
                 return
             if pipe.known_good(args):
                 return  # stage 2 replaying the search: this input already passed
+            key = _input_key(args)
+            seen = hung.get(key)
+            if seen is not None and seen[0] >= HANG_SENDS:
+                raise seen[1]  # hung each time it was sent: not a further timeout (see HANG_SENDS)
             if cfg.observe is not None:
                 cfg.observe(name, mode, args)
             ex = self.call(name, args)
             rep.calls += 1
             try:
                 judge(ex, args, case)
-            except Failure:
+            except Failure as fail:
                 pipe.reproduced = True
+                if _hung(fail):
+                    hung[key] = ((seen[0] if seen else 0) + 1, fail)
                 raise
 
         property_ = self.keyed(property_, name, mode, cfg)
@@ -490,6 +505,8 @@ class FuzzRunner(ToolRunner):
         if problem is None and (not pipe.enabled or pipe.failure is not None):
             # stage 2: the same property, sequential, reaches the failing input and shrinks it
             pipe.searching = False
+            if pipe.failure is not None and _hung(pipe.failure[0]):  # the search sent it once
+                hung[_input_key(pipe.failure[1])] = (1, pipe.failure[0])
             problem = self.run_property(property_, mode, cfg, lambda: getattr(last.get("case"), "constraint", None))
             if pipe.failure is not None and not pipe.reproduced:
                 fail, _args, case = pipe.failure
@@ -878,6 +895,12 @@ def _can_pipeline(cfg: FuzzSettings, transport: str) -> bool:
 
 def _input_key(args: Any) -> str:
     return json.dumps(args, sort_keys=True, default=repr)
+
+
+def _hung(fail: Failure) -> bool:
+    """The failure is of a call that got no answer within its timeout and grace."""
+    ex = fail.call.exchange if fail.call is not None else None
+    return ex is not None and ex.timed_out and not ex.answered
 
 
 class _Pipeline:
