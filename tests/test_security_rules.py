@@ -105,6 +105,19 @@ def _listing(tools=(), resources=()):
     return Listing(tools=list(tools), resources=list(resources))
 
 
+def test_a_listing_that_got_no_result_is_not_compared():
+    """A list the server did not answer (it died, or answered an error) lists nothing: its tools
+    did not disappear (mcp-server-sqlite died mid-campaign and every tool was said to be gone)."""
+    from mcpcheck.registry import Listing
+
+    before = _listing([{"name": "x", "description": "old"}])
+    dead = Listing(stop={"tools/list": "error"})
+    found, notes = P.rug_pulls(before, dead, set(), "after 3 calls")
+    assert found == [] and notes == ["security: tool definitions not compared after 3 calls: a tools/list page got no result"]
+    found, _ = P.rug_pulls(before, _listing([]), set(), "after 3 calls")
+    assert [v.key for v in found] == ["tool/after"]  # an answered empty listing: the tool did disappear
+
+
 def test_rug_pull_is_a_changed_or_removed_definition_never_an_appearance():
     before = _listing([{"name": "x", "description": "old"}], [{"uri": "demo://a", "name": "a"}])
     appeared = _listing([{"name": "x", "description": "old"}, {"name": "new"}], [{"uri": "demo://a", "name": "a"}, {"uri": "demo://b", "name": "b"}])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +138,20 @@ def test_every_step_kind_replays_against_the_clean_server(tmp_path):
     status = {(c.id, c.revision): c.status for c in out.checks}
     for check in ("stateful.sequence", "stateful.listing_stable", "stateful.cancel", "fuzz.no_hang", "fuzz.valid_input_accepted"):
         assert status[(check, "2025-11-25")] == "passed", (check, status)
+
+
+def test_a_server_that_dies_on_a_listing_is_a_crash_not_a_rug_pull():
+    """tests/rawservers/relist_dies.py exits on a session's second tools/list; its definitions
+    never change. The stateful and security campaigns report the death, and neither calls the
+    unanswered listing a change (every tool was said to have disappeared)."""
+    server = str(Path(__file__).parent / "rawservers" / "relist_dies.py")
+    t = make_target(name="relist_dies", command=[sys.executable, server], timeout=3, protocol="2025-11-25")
+    out = runner.run([t], ["stateful", "security"], seed=3, fuzz_settings=FuzzSettings(max_examples=30, shrink_seconds=10))[0]
+    checks = {f.check for f in out.findings if f.severity > Severity.info}
+    assert "stateful.sequence" in checks, [(f.check, f.detail) for f in out.findings]
+    died = next(f for f in out.findings if f.check == "stateful.sequence")
+    assert "exited with code 1" in died.detail, died.detail
+    assert not checks & {"stateful.listing_stable", "security.rug_pull"}, [(f.check, f.detail) for f in out.findings]
 
 
 # ---------------------------------------------------------------- pure step judgments

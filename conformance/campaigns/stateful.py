@@ -34,6 +34,7 @@ from mcpcheck import strategies
 from .. import budget
 from ..checks import tools as TC
 from ..connect import list_tools, missed_announcements, session_for
+from ..pages import walk
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY, RunContext, Skip, check
 from ..results import TargetResult
@@ -285,7 +286,9 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         @rule()
         def list_again(self) -> None:
             steps_log.append({"list": "tools"})
-            now = _sync_list(runner)
+            now = runner.run(_complete_listing(runner.session))
+            if now is None:
+                return
             s = runner.session
             step = Step("list", len(steps_log), evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications), missed=missed_announcements([s]).get("tool"))
             for spec, v in ctx.judge_result("stateful", step):
@@ -412,8 +415,12 @@ def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: Failure, ste
     record_with_entry(ctx, cfg, fail.spec, v, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful")
 
 
-def _sync_list(runner: ToolRunner) -> list[dict[str, Any]]:
-    return runner.run(list_tools(runner.session))
+async def _complete_listing(session) -> list[dict[str, Any]] | None:
+    """tools/list walked to its end, de-duplicated by name; None when a page got no result (the
+    server died or answered an error): such a listing lists nothing, so it is not compared (a
+    tool it lacks did not disappear; the death is stateful.sequence's)."""
+    w = await walk(session, "tools/list", "tools")
+    return None if w.stop == "error" else w.unique("name")
 
 
 CANCEL_GRACE = 0.25  # seconds after the cancel within which an answer may be a race
@@ -507,7 +514,9 @@ async def _replay_step(ctx: CampaignContext, where: str, step: dict[str, Any], l
     if "call" in step:
         return await judge_call(ctx, where, step["call"], step.get("arguments"), tools)
     if "list" in step:
-        now = await list_tools(s)
+        now = await _complete_listing(s)
+        if now is None:
+            return []
         step = Step("list", evidence=s.wirelog.entries[-2:], listed=listed, now=now, notifications=list(s.notifications), missed=missed_announcements([s]).get("tool"))
         return grouped(ctx.judge_result("stateful", step))
     if "read" in step:

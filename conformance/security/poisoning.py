@@ -278,6 +278,13 @@ def rug_pulls(
     violations, notes = [], []
     ours = sorted(ours)
     for (kind, a), (_k, b) in zip(by_kind(before), by_kind(after)):
+        method = LIST_METHOD[kind]
+        if "error" in (before.stop.get(method), after.stop.get(method)):
+            # a list that got no result (the server died, or answered an error) lists nothing:
+            # what it lacks did not disappear
+            if a or b:
+                notes.append(f"security: {kind} definitions not compared {when}: a {method} page got no result")
+            continue
         appeared, gone, changed = _diff(a, b, kind)
         missed = (unwatched or {}).get(kind)
         announced = NOTIFY[kind] in notified
