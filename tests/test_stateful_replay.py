@@ -154,6 +154,22 @@ def test_a_server_that_dies_on_a_listing_is_a_crash_not_a_rug_pull():
     assert not checks & {"stateful.listing_stable", "security.rug_pull"}, [(f.check, f.detail) for f in out.findings]
 
 
+def test_a_failure_that_needs_an_earlier_sequences_state_is_found_with_steps_that_reproduce_it(tmp_path):
+    """Sequences share one server process; relist_dies.py third_cancel dies on the third cancel of
+    its life, so the sequence that meets it does not fail alone and Hypothesis cannot replay it
+    (mcp-server-sqlite died so, and was reported with a one-step sequence that did not reproduce
+    it). The server's history is replayed on a fresh server and cut down to the steps that still
+    kill it: three cancels, each step charged with the death it causes. The corpus entry replays."""
+    server = str(Path(__file__).parent / "rawservers" / "relist_dies.py")
+    t = make_target(name="wear", command=[sys.executable, server, "third_cancel"], timeout=3, protocol="2025-11-25")
+    out = runner.run([t], ["stateful"], seed=2, corpus_dir=str(tmp_path), fuzz_settings=FuzzSettings(max_examples=30, shrink_seconds=10))[0]
+    died = [f for f in out.findings if f.severity > Severity.info]
+    assert [f.check for f in died] == ["stateful.sequence"], [(f.check, f.detail) for f in out.findings]
+    assert "replayed on a fresh server, made it happen again" in died[0].detail, died[0].detail
+    assert [list(s) for s in died[0].input["steps"]] == [["cancel", "arguments"]] * 3, died[0].input
+    assert "still failing" in " ".join(verdicts(replay(t, tmp_path))).lower()
+
+
 # ---------------------------------------------------------------- pure step judgments
 
 

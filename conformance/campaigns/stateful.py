@@ -22,7 +22,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis.errors import Flaky, FlakyStrategyDefinition, Unsatisfiable
@@ -233,6 +233,26 @@ def _stateful(run: Await, ctx: CampaignContext, cfg: FuzzSettings) -> None:
 def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resources: list[str], listed: list, cfg: FuzzSettings) -> None:
     names = [t["name"] for t, _ in tools]
     steps_log: list[dict[str, Any]] = []
+    # every step sent to the current server process (its sequences share its state): what is
+    # replayed when a failure that Hypothesis could not replay is checked on a fresh server
+    history: list[dict[str, Any]] = []
+    history_of: list[Any] = [runner.session]
+
+    def log(step: dict[str, Any]) -> None:
+        if runner.session is not history_of[0]:  # restarted: a fresh process, a fresh state
+            history.clear()
+            history_of[0] = runner.session
+        steps_log.append(step)
+        history.append(step)
+        del history[:-HISTORY_STEPS]
+
+    first: list[Failure] = []  # the first failure raised (Hypothesis may lose it: see below)
+
+    def failed(fail: Failure) -> Failure:
+        """The failure with the sequence that reached it and the server's history."""
+        fail.steps, fail.history = list(steps_log), list(history)  # type: ignore[attr-defined]
+        first[:1] = first[:1] or [fail]
+        return fail
     sequences = [0]  # state machines started (a list: the class body below increments it)
     planned = max(2, cfg.max_examples // 3)
     stateless = runner.session.stateless
@@ -260,11 +280,14 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
             if cfg.tool_seconds is not None and sum(took.get(name, [])) + typical(took.get(name, [])) > cfg.tool_seconds:
                 capped.append(name)  # its calls used the per-tool cap, or the next would pass it: the campaign stops here
                 raise _ToolCapped()
-            steps_log.append({"call": name, "arguments": args})
+            log({"call": name, "arguments": args})
             ex = runner.call(name, args)
             if ex.elapsed is not None:
                 took.setdefault(name, []).append(ex.elapsed)
-            runner.judge(runner.tool_call(by_name.get(name, {"name": name}), args, ex, "valid"))
+            try:
+                runner.judge(runner.tool_call(by_name.get(name, {"name": name}), args, ex, "valid"))
+            except Failure as fail:
+                raise failed(fail) from None
             return harvest(ex.result) if ex.ok else []
 
         @rule(target=values, i=st.integers(0, len(tools) - 1), data=st.data())
@@ -285,7 +308,7 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
 
         @rule()
         def list_again(self) -> None:
-            steps_log.append({"list": "tools"})
+            log({"list": "tools"})
             now = runner.run(_complete_listing(runner.session))
             if now is None:
                 return
@@ -297,24 +320,24 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         @precondition(lambda self: bool(resources))
         @rule(i=st.integers(0, max(0, len(resources) - 1)))
         def read_resource(self, i: int) -> None:
-            steps_log.append({"read": resources[i]})
+            log({"read": resources[i]})
             ex = runner.run(runner.session.request("resources/read", {"uri": resources[i]}))
             if ex.timed_out:
-                raise Failure(TC.no_hang, Violation(f"resources/read {resources[i]!r} got no answer", ex.evidence()))
+                raise failed(Failure(TC.no_hang, Violation(f"resources/read {resources[i]!r} got no answer", ex.evidence())))
 
         @precondition(lambda self: not stateless)
         @rule()
         def ping(self) -> None:
-            steps_log.append({"ping": True})
+            log({"ping": True})
             ex = runner.run(runner.session.request("ping"))
             if ex.timed_out:
-                raise Failure(TC.no_hang, Violation("ping got no answer mid-sequence", ex.evidence()))
+                raise failed(Failure(TC.no_hang, Violation("ping got no answer mid-sequence", ex.evidence())))
 
         @precondition(lambda self: ctx.target.transport == "stdio")
         @rule(i=st.integers(0, len(tools) - 1), data=st.data())
         def cancel_in_flight(self, i: int, data: st.DataObject) -> None:
             args = data.draw(tools[i][1], label=f"{names[i]} arguments")
-            steps_log.append({"cancel": names[i], "arguments": args})
+            log({"cancel": names[i], "arguments": args})
             ex, after = runner.run(_call_and_cancel(runner.session, names[i], args, cancel_wait(took.get(names[i], []))))
             for spec, v in ctx.judge_result("stateful", Step("cancel", len(steps_log), exchange=ex, after=after, name=names[i], stateless=stateless)):
                 ctx.record(spec, [v])
@@ -325,7 +348,7 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
                 if (v.severity or spec.severity) == Severity.info:
                     ctx.record(spec, [v])
                     continue
-                raise Failure(spec, v)
+                raise failed(Failure(spec, v))
 
     # one example-database key per target (as engine.ToolRunner.keyed does per tool): the class is
     # the same source for every target, so without this they would replay each other's sequences
@@ -358,10 +381,9 @@ def _run_machine(runner: ToolRunner, ctx: CampaignContext, tools: list, resource
         # The server's answers feed the sequence (bundles, listings): when they change between
         # runs, Hypothesis cannot replay a sequence. Report what failed, if anything, and go on.
         inner = [e for e in getattr(exc, "exceptions", ()) if isinstance(e, Failure)]
-        if inner:
-            inner[0].violation.detail += " (flaky: did not reproduce on every replay)"
-            _record_sequence(ctx, cfg, inner[0], steps_log)
-        else:
+        if inner or first:  # a failure the server's changed answers kept Hypothesis from replaying
+            _record_unreplayable(ctx, cfg, runner, (inner or first)[0], by_name)
+        if not inner:
             ctx.notes.append(flaky_note(exc, sequences[0]))
             _skip_unjudged(ctx, f"stopped early: the server's answers changed between runs, so Hypothesis could not replay a sequence ({type(exc).__name__})")
     except Unsatisfiable as exc:
@@ -410,9 +432,77 @@ def _run_state_machine(machine: type, cfg: FuzzSettings) -> None:
 
 
 def _record_sequence(ctx: CampaignContext, cfg: FuzzSettings, fail: Failure, steps_log: list) -> None:
+    """The failure with the steps that reached it (those it was raised with, else `steps_log`)."""
     v = fail.violation
-    v.input = {"steps": list(steps_log)}
-    record_with_entry(ctx, cfg, fail.spec, v, tool=v.tool or "*", arguments={"steps": list(steps_log)}, mode="stateful")
+    steps = list(getattr(fail, "steps", None) or steps_log)
+    v.input = {"steps": steps}
+    record_with_entry(ctx, cfg, fail.spec, v, tool=v.tool or "*", arguments={"steps": steps}, mode="stateful")
+
+
+HISTORY_STEPS = 100  # the most steps of one server process kept to replay (see _record_unreplayable)
+
+
+def _record_unreplayable(ctx: CampaignContext, cfg: FuzzSettings, runner: ToolRunner, fail: Failure, tools: dict) -> None:
+    """A failure Hypothesis could not replay: sequences share one server process, so what failed
+    may need an earlier sequence's state (mcp-server-sqlite died on a cancel only after another
+    sequence's cancels). It is replayed on a fresh server: its own sequence, then every step
+    that server process had taken. A finding, with the steps that made it happen again; an
+    observation (info) when neither did."""
+    steps, history = getattr(fail, "steps", None) or [], getattr(fail, "history", None) or []
+    tries = [(steps, "its sequence")] + ([(history, f"the {len(history)} steps the server had taken since it started")] if len(history) > len(steps) else [])
+    again = lambda tried: bool(tried) and runner.run(_fails_alone(ctx, runner, fail.spec.id, tried, tools))  # noqa: E731
+    try:
+        for tried, what in tries:
+            if again(tried):
+                shortest = _shortest(tried, again, cfg.shrink_seconds)
+                fail.steps = shortest  # type: ignore[attr-defined]
+                fewer = f", and {len(shortest)} of them still do" if len(shortest) < len(tried) else ""
+                fail.violation.detail += f" (Hypothesis could not replay it; {what}, replayed on a fresh server, made it happen again{fewer})"
+                return _record_sequence(ctx, cfg, fail, shortest)
+    except budget.OutOfTime:
+        fail.violation.severity = Severity.info
+        fail.violation.detail += " (Hypothesis could not replay it, and the time budget ran out before it was replayed on a fresh server: an observation)"
+        _record_sequence(ctx, cfg, fail, steps)
+        raise
+    fail.violation.severity = Severity.info
+    fail.violation.detail += (" (flaky: it did not happen again when " + " or ".join(w for _t, w in tries)
+                              + " were replayed on a fresh server, so reported as an observation)")
+    _record_sequence(ctx, cfg, fail, steps)
+
+
+def _shortest(steps: list, fails: Callable[[list], bool], seconds: float | None) -> list:
+    """Fewer steps that still fail (`fails` replays them on a fresh server): chunks are dropped,
+    halves first, then smaller ones, while the time lasts (the shrink bound; None: 60 s)."""
+    end = time.monotonic() + (seconds if seconds is not None else 60.0)
+    parts = 2
+    while len(steps) > 1 and time.monotonic() < end:
+        size = max(1, len(steps) // parts)
+        for at in range(0, len(steps), size):
+            fewer = steps[:at] + steps[at + size:]
+            if time.monotonic() >= end:
+                return steps
+            if fewer and fails(fewer):
+                steps, parts = fewer, max(parts - 1, 2)
+                break
+        else:
+            if size == 1:
+                return steps
+            parts = min(parts * 2, len(steps))
+    return steps
+
+
+async def _fails_alone(ctx: CampaignContext, runner: ToolRunner, check_id: str, steps: list, tools: dict) -> bool:
+    """Run `steps` on a fresh server with the campaign's judging: does check `check_id` fail?"""
+    from ..connect import open_session
+
+    session, saved = await open_session(ctx.target, ctx.revision or "", extra_env=runner.env), ctx.session
+    ctx.session = session
+    try:
+        pairs = await replay_sequence(ctx, "replayed on a fresh server", steps, tools)
+    finally:
+        ctx.session = saved
+        await session.close()
+    return any(spec.id == check_id and any((v.severity or spec.severity) > Severity.info for v in found) for spec, found in pairs)
 
 
 async def _complete_listing(session) -> list[dict[str, Any]] | None:
@@ -426,6 +516,7 @@ async def _complete_listing(session) -> list[dict[str, Any]] | None:
 CANCEL_GRACE = 0.25  # seconds after the cancel within which an answer may be a race
 
 
+CANCEL_SETTLE = 0.5  # seconds at most the ping after a cancel step waits for its answer
 CANCEL_WAIT = 1.0  # seconds a cancelled call is listened to at most
 CANCEL_WAIT_MIN = 0.25  # ... and at least
 
@@ -450,6 +541,8 @@ async def _call_and_cancel(session, name: str, args: Any, wait: float = CANCEL_W
     await session.notify("notifications/cancelled", {"requestId": msg["id"], "reason": "mcpcheck stateful cancel"})
     cancelled_at = time.monotonic() - t0
     ex = await task
+    if session.alive:  # the server has read the cancel: a death it causes is this step's, not the next call's
+        await session.settle(CANCEL_SETTLE)
     return ex, (ex.elapsed or 0.0) - cancelled_at
 
 
