@@ -358,6 +358,8 @@ class Session:
             ex.request_entry = await self.transport.send(msg)
         except TransportError as exc:
             self._pending.pop(key, None)
+            if fut.done():  # the transport ended meanwhile and failed it: nobody waits for it
+                fut.exception()
             ex.transport_error = str(exc)
             return ex
         if not has_id:

@@ -599,6 +599,9 @@ async def replay_sequence(ctx: CampaignContext, name: str, steps: list[dict[str,
         out += died
         if died:
             return out
+    if steps and ctx.s.alive:  # a death the last step causes may come after it (a busy machine): one more round trip
+        await ctx.s.liveness_ping(ctx.target.timeout)
+        out += grouped(ctx.judge_result("stateful", _alive(ctx.s, len(steps))))
     return out
 
 

@@ -23,6 +23,7 @@ from .base import Transport, TransportError, encode
 LIVE: "set[StdioTransport]" = set()
 LINE_LIMIT = 64 * 1024 * 1024  # longest stdout line we accept (oversized-response fuzzing)
 STDERR_KEEP = 256 * 1024
+STDIN_CLOSED_WAIT = 2.0  # seconds a write that found stdin closed waits for the process to exit
 
 
 def absolutize(command: list[str]) -> list[str]:
@@ -164,8 +165,22 @@ class StdioTransport(Transport):
                 self.proc.stdin.write(data + b"\n")
                 await self.proc.stdin.drain()
             except (BrokenPipeError, ConnectionResetError) as exc:
+                await self._exited(STDIN_CLOSED_WAIT)
                 raise TransportError(f"server closed its stdin: {exc}") from exc
         return entry
+
+    async def _exited(self, wait: float) -> None:
+        """A server that closed its stdin is ending: once its process has exited (within
+        `wait`), the transport is gone, as the stdout reader would say a moment later; a check
+        made right after this failed write must not see a live server (a busy machine delays
+        the reader)."""
+        assert self.proc is not None
+        try:
+            code = await asyncio.wait_for(asyncio.shield(self.proc.wait()), wait)
+        except asyncio.TimeoutError:
+            return  # it closed stdin but runs on: the reader says when it ends
+        self.exit_code = code
+        self._gone(f"server process exited with code {code}")
 
     async def close(self, grace: float = 2.0) -> None:
         self.closing = True
