@@ -33,7 +33,7 @@ from mcpcheck import strategies
 
 from .. import budget
 from ..checks import tools as TC
-from ..connect import list_tools, missed_announcements, session_for
+from ..connect import list_tools, missed_announcements, open_session, session_for
 from ..pages import walk
 from ..findings import CheckSpec, Severity, Violation
 from ..registry import REGISTRY, RunContext, Skip, check
@@ -493,8 +493,6 @@ def _shortest(steps: list, fails: Callable[[list], bool], seconds: float | None)
 
 async def _fails_alone(ctx: CampaignContext, runner: ToolRunner, check_id: str, steps: list, tools: dict) -> bool:
     """Run `steps` on a fresh server with the campaign's judging: does check `check_id` fail?"""
-    from ..connect import open_session
-
     session, saved = await open_session(ctx.target, ctx.revision or "", extra_env=runner.env), ctx.session
     ctx.session = session
     try:

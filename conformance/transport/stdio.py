@@ -132,9 +132,7 @@ class StdioTransport(Transport):
                 text = text[:-1]
             entry = self.wirelog.record("in", "stdout", text)
             self.incoming.put_nowait(entry)
-        code = await self.proc.wait()
-        self.exit_code = code
-        self._gone(f"server process exited with code {code}")
+        self._exit_seen(await self.proc.wait())
 
     async def _read_stderr(self) -> None:
         assert self.proc and self.proc.stderr
@@ -179,6 +177,10 @@ class StdioTransport(Transport):
             code = await asyncio.wait_for(asyncio.shield(self.proc.wait()), wait)
         except asyncio.TimeoutError:
             return  # it closed stdin but runs on: the reader says when it ends
+        self._exit_seen(code)
+
+    def _exit_seen(self, code: int) -> None:
+        """The process exited with `code`: the transport is gone (the stdout reader, _exited)."""
         self.exit_code = code
         self._gone(f"server process exited with code {code}")
 
